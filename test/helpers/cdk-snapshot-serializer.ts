@@ -1,0 +1,36 @@
+/**
+ * Jest snapshot serializer for CloudFormation templates: masks what changes when only handler code (or the
+ * aws-cdk-lib version) changes, so a snapshot diff in review means an infrastructure change.
+ *
+ * Masked: 64-hex asset hashes (S3 keys `<hash>.zip`, also inside Fn::Join / Fn::Sub strings), and the
+ * bootstrap-version rule's parameter. Logical ids are not derived from code hashes here (no `currentVersion`).
+ */
+const ASSET_HASH = /[0-9a-f]{64}/g;
+const MASKED = '[ASSET-HASH]';
+
+function mask(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(ASSET_HASH, MASKED);
+  if (Array.isArray(value)) return value.map(mask);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key.replace(ASSET_HASH, MASKED), mask(child)]));
+  }
+  return value;
+}
+
+const MARKER = Symbol.for('cdk-snapshot-serializer.masked');
+
+module.exports = {
+  test(value: unknown): boolean {
+    return (
+      !!value &&
+      typeof value === 'object' &&
+      'Resources' in (value as object) &&
+      !(value as Record<symbol, unknown>)[MARKER]
+    );
+  },
+  serialize(value: unknown, config: unknown, indentation: string, depth: number, refs: unknown, printer: Function) {
+    const masked = mask(value) as Record<string | symbol, unknown>;
+    Object.defineProperty(masked, MARKER, { value: true, enumerable: false });
+    return printer(masked, config, indentation, depth, refs);
+  },
+};
