@@ -40,7 +40,9 @@ export function parseBase64JsonPayload<Schema extends z.ZodType>(
 export function validatePayload<Schema extends z.ZodType>(value: unknown, schema: Schema): z.output<Schema> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const issues = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
     throw new InvalidPayloadError(`payload does not match the schema: ${issues.join('; ')}`, issues);
   }
   return result.data;

@@ -27,7 +27,9 @@ export interface IdempotencyEnvironment {
 export function readIdempotencyEnvironment(env: NodeJS.ProcessEnv = process.env): IdempotencyEnvironment {
   const tableName = env.IDEMPOTENCY_TABLE_NAME;
   if (!tableName) {
-    throw new Error('IDEMPOTENCY_TABLE_NAME is not set: the function cannot record which records it processed.');
+    throw new Error(
+      'IDEMPOTENCY_TABLE_NAME is not set: the function cannot record which records it processed.',
+    );
   }
   const expiresAfterSeconds = Number(env.IDEMPOTENCY_EXPIRY_SECONDS ?? 3600);
   if (!Number.isInteger(expiresAfterSeconds) || expiresAfterSeconds <= 0) {

@@ -12,7 +12,9 @@ function mask(value: unknown): unknown {
   if (typeof value === 'string') return value.replace(ASSET_HASH, MASKED);
   if (Array.isArray(value)) return value.map(mask);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key.replace(ASSET_HASH, MASKED), mask(child)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, child]) => [key.replace(ASSET_HASH, MASKED), mask(child)]),
+    );
   }
   return value;
 }
@@ -28,7 +30,14 @@ module.exports = {
       !(value as Record<symbol, unknown>)[MARKER]
     );
   },
-  serialize(value: unknown, config: unknown, indentation: string, depth: number, refs: unknown, printer: Function) {
+  serialize(
+    value: unknown,
+    config: unknown,
+    indentation: string,
+    depth: number,
+    refs: unknown,
+    printer: (value: unknown, config: unknown, indentation: string, depth: number, refs: unknown) => string,
+  ): string {
     const masked = mask(value) as Record<string | symbol, unknown>;
     Object.defineProperty(masked, MARKER, { value: true, enumerable: false });
     return printer(masked, config, indentation, depth, refs);

@@ -5,7 +5,10 @@
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { IDEMPOTENCY_EXPIRY_ATTRIBUTE, IDEMPOTENCY_KEY_ATTRIBUTE } from '../../lib/constructs/idempotency-table';
+import {
+  IDEMPOTENCY_EXPIRY_ATTRIBUTE,
+  IDEMPOTENCY_KEY_ATTRIBUTE,
+} from '../../lib/constructs/idempotency-table';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -54,7 +57,9 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
     },
     async stop() {
       client.destroy();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        server.close((error) => (error ? reject(error) : resolve())),
+      );
     },
   };
 }

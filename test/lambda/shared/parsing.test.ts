@@ -9,7 +9,10 @@ const schema = z.object({ orderId: z.string().min(1), quantity: z.number().int()
 
 describe('parseJsonPayload', () => {
   it('returns the typed value for valid JSON', () => {
-    expect(parseJsonPayload('{"orderId":"o-1","quantity":2}', schema)).toEqual({ orderId: 'o-1', quantity: 2 });
+    expect(parseJsonPayload('{"orderId":"o-1","quantity":2}', schema)).toEqual({
+      orderId: 'o-1',
+      quantity: 2,
+    });
   });
 
   it('rejects text that is not JSON', () => {
