@@ -1,10 +1,16 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { readStageConfig, StageConfig } from './config';
+import { ObjectIngestionStack } from './stacks/object-ingestion-stack';
+import { SqsIngestionStack } from './stacks/sqs-ingestion-stack';
+import { StreamIngestionStack } from './stacks/stream-ingestion-stack';
 
 /** The stacks of one stage, each deployable and destroyable on its own. */
 export interface ReliableLambdaStacks {
   readonly config: StageConfig;
+  readonly sqs: SqsIngestionStack;
+  readonly object: ObjectIngestionStack;
+  readonly stream: StreamIngestionStack;
 }
 
 /**
@@ -17,5 +23,17 @@ export function buildApp(app: App, options: { nag?: boolean } = {}): ReliableLam
   if (options.nag ?? true) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   }
-  return { config };
+  const sqs = new SqsIngestionStack(app, 'Sqs', {
+    stackName: `reliable-lambda-${config.stageName}-sqs`,
+    config,
+  });
+  const object = new ObjectIngestionStack(app, 'Object', {
+    stackName: `reliable-lambda-${config.stageName}-object`,
+    config,
+  });
+  const stream = new StreamIngestionStack(app, 'Stream', {
+    stackName: `reliable-lambda-${config.stageName}-stream`,
+    config,
+  });
+  return { config, sqs, object, stream };
 }

@@ -1,0 +1,122 @@
+/**
+ * The object path's handler: S3 → SNS → Lambda, invoked asynchronously. Lambda retries a failed invocation
+ * (0–2 times) and then sends it to the on-failure destination, so this handler's contract is simple: return
+ * when every object version of the event is done (now or earlier), throw otherwise.
+ *
+ * Every object version is processed through Powertools idempotency keyed on the version
+ * (`OBJECT_IDEMPOTENCY_KEY_PATH` in `object.ts`), so a duplicate notification, a second SNS message about
+ * the same object, or Lambda's retry of a partly done invocation never repeats a side effect.
+ */
+import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { InvalidPayloadError } from '../shared/parsing';
+import type { IdempotencyDependencies } from '../shared/powertools';
+import {
+  classifyAndRecordObject,
+  type CreatedObject,
+  type ObjectAction,
+  type ObjectNotification,
+  type ObjectOutcome,
+  parseObjectNotification,
+  parseSnsEvent,
+  toCreatedObject,
+} from './object';
+
+export interface ObjectConsumerDependencies extends IdempotencyDependencies {
+  readonly logger: Logger;
+  /** The business action for one object version. @default classifyAndRecordObject */
+  readonly action?: ObjectAction;
+}
+
+/** The handler's event is validated, not trusted, so it is typed as unknown. */
+export type ObjectConsumerHandler = (event: unknown, context: Context) => Promise<void>;
+
+/**
+ * Builds the handler. Call once per execution environment (cold start): the idempotent wrapper and its
+ * persistence layer are reused by every invocation.
+ *
+ * The idempotency config must select `OBJECT_IDEMPOTENCY_KEY_PATH` (`index.ts` does).
+ */
+export function createObjectConsumerHandler(deps: ObjectConsumerDependencies): ObjectConsumerHandler {
+  const { logger, persistenceStore, idempotencyConfig } = deps;
+  const action = deps.action ?? classifyAndRecordObject;
+  const processObjectVersion = makeIdempotent(
+    (object: CreatedObject): Promise<ObjectOutcome> => action(object, logger),
+    { persistenceStore, config: idempotencyConfig },
+  );
+
+  return async (event, context) => {
+    logger.addContext(context);
+    // The in-progress record expires with this invocation, so a retry after a timeout is not blocked.
+    idempotencyConfig.registerLambdaContext(context);
+
+    let snsEvent;
+    try {
+      snsEvent = parseSnsEvent(event);
+    } catch (error) {
+      logInvalid(logger, 'invalid SNS event', error as Error);
+      throw error;
+    }
+
+    // Keep going past a failure: what succeeds now is recorded as done, so Lambda's retry of this invocation
+    // redoes only what failed. Throw at the end so the retry (and the on-failure destination) happen.
+    const failures: Error[] = [];
+    let processed = 0;
+    for (const record of snsEvent.Records) {
+      const snsMessageId = record.Sns.MessageId;
+      let notification: ObjectNotification;
+      try {
+        notification = parseObjectNotification(record.Sns.Message);
+      } catch (error) {
+        logInvalid(logger, 'invalid object notification', error as Error, { snsMessageId });
+        failures.push(error as Error);
+        continue;
+      }
+      if (notification.kind === 'test') {
+        logger.info('S3 test event ignored', { snsMessageId, bucket: notification.event.Bucket });
+        continue;
+      }
+      for (const s3Record of notification.records) {
+        let object: CreatedObject;
+        try {
+          object = toCreatedObject(s3Record);
+        } catch (error) {
+          logInvalid(logger, 'invalid object notification', error as Error, { snsMessageId });
+          failures.push(error as Error);
+          continue;
+        }
+        try {
+          await processObjectVersion(object);
+          processed += 1;
+        } catch (error) {
+          logger.error('object processing failed', {
+            snsMessageId,
+            objectVersionKey: object.objectVersionKey,
+            error: error as Error,
+          });
+          failures.push(error as Error);
+        }
+      }
+    }
+
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) {
+      throw new AggregateError(
+        failures,
+        `${failures.length} object records failed (${processed} done): ${failures
+          .map((failure) => `${failure.name}: ${failure.message}`)
+          .join(' | ')}`,
+      );
+    }
+  };
+}
+
+/** The one structured ERROR line for input that needs a person: what was wrong, and every schema issue. */
+function logInvalid(logger: Logger, message: string, error: Error, keys: Record<string, unknown> = {}): void {
+  logger.error(message, {
+    ...keys,
+    reason: error.message,
+    ...(error instanceof InvalidPayloadError && error.issues.length > 0 && { issues: error.issues }),
+  });
+}

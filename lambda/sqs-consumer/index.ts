@@ -1,0 +1,23 @@
+/**
+ * Entry point of the SQS consumer function (the `handler` export). Wiring only: dependencies are built from the
+ * environment once per execution environment (cold start) and reused by every invocation. The logic lives in
+ * `handler.ts`, the business in `order.ts`.
+ */
+import {
+  createIdempotencyDependencies,
+  createLogger,
+  readIdempotencyEnvironment,
+} from '../shared/powertools';
+import { createSqsConsumerHandler, ORDER_IDEMPOTENCY_KEY_JMESPATH } from './handler';
+import { createRecordOrderAction } from './order';
+
+const logger = createLogger();
+
+export const handler = createSqsConsumerHandler({
+  ...createIdempotencyDependencies({
+    ...readIdempotencyEnvironment(),
+    eventKeyJmesPath: ORDER_IDEMPOTENCY_KEY_JMESPATH,
+  }),
+  logger,
+  recordOrder: createRecordOrderAction(logger),
+});

@@ -1,0 +1,91 @@
+/**
+ * The stream path's domain: sensor readings. A producer writes one reading per Kinesis record, with the sensor
+ * id as the partition key, so all readings of one sensor land on one shard, in the order they were written.
+ *
+ * Everything here is a plain function of its arguments (no AWS, no I/O except the one side-effect log line),
+ * so it is unit-tested directly. Replace the schema and `recordReading` with your own domain when you fork.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { logSideEffect } from '../shared/side-effect';
+
+/** One reading, as the producer writes it (JSON, base64-encoded by Kinesis). Unknown fields are dropped. */
+export const SensorReadingSchema = z.object({
+  /**
+   * Unique id of this reading, chosen by the producer (e.g. a UUID). It is the idempotency key: it stays the
+   * same when Lambda re-delivers the record, when a producer retry writes it twice, and when an operator
+   * replays it into the stream.
+   */
+  eventId: z.string().min(1).max(128),
+  /** The sensor; producers use it as the partition key. */
+  sensorId: z.string().min(1).max(128),
+  /** When the sensor measured (ISO 8601 with a time zone). */
+  recordedAt: z.iso.datetime({ offset: true }),
+  metric: z.enum(['temperature', 'humidity', 'pressure']),
+  value: z.number().finite(),
+});
+
+export type SensorReading = z.output<typeof SensorReadingSchema>;
+export type Metric = SensorReading['metric'];
+
+/** Where a record sits in the stream, for logs and side-effect details. */
+export interface StreamPosition {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+}
+
+/** The range a reading must fall in to count as normal, per metric. */
+export type ReadingLimits = Readonly<Record<Metric, { readonly min: number; readonly max: number }>>;
+
+export const DEFAULT_LIMITS: ReadingLimits = {
+  temperature: { min: -40, max: 85 },
+  humidity: { min: 0, max: 100 },
+  pressure: { min: 300, max: 1100 },
+};
+
+export type ReadingStatus = 'normal' | 'out-of-range';
+
+/** Whether a reading lies within the limits of its metric. */
+export function classifyReading(reading: SensorReading, limits: ReadingLimits = DEFAULT_LIMITS): ReadingStatus {
+  const { min, max } = limits[reading.metric];
+  return reading.value >= min && reading.value <= max ? 'normal' : 'out-of-range';
+}
+
+/**
+ * Whether the producer keyed the record by its sensor, as this path expects. Per-partition-key order is
+ * what Kinesis and Lambda guarantee; it is per-sensor order only when the partition key is the sensor id.
+ */
+export function isKeyedBySensor(reading: SensorReading, partitionKey: string): boolean {
+  return reading.sensorId === partitionKey;
+}
+
+/** The details the side-effect log line carries. */
+export function sideEffectDetails(
+  reading: SensorReading,
+  position: StreamPosition,
+  limits: ReadingLimits = DEFAULT_LIMITS,
+): Record<string, unknown> {
+  return {
+    sensorId: reading.sensorId,
+    metric: reading.metric,
+    value: reading.value,
+    recordedAt: reading.recordedAt,
+    status: classifyReading(reading, limits),
+    shardId: position.shardId,
+    sequenceNumber: position.sequenceNumber,
+  };
+}
+
+/**
+ * The default business action: record the reading. In this template "recording" is the one structured
+ * 'side effect done' line (lambda/shared/side-effect.ts); in your fork, write to your store here and keep
+ * the line after it.
+ */
+export function recordReading(logger: Logger, reading: SensorReading, position: StreamPosition): void {
+  logSideEffect(logger, {
+    path: 'stream',
+    recordKey: reading.eventId,
+    details: sideEffectDetails(reading, position),
+  });
+}

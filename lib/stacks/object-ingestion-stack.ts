@@ -1,0 +1,75 @@
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { removalPolicyFor, StageConfig } from '../config';
+import { IdempotencyTable } from '../constructs/idempotency-table';
+import { ObjectConsumer, ObjectConsumerProps } from '../constructs/object-consumer';
+
+export interface ObjectIngestionStackProps extends StackProps {
+  /** The stage: removal policy of the table, buckets, key and queues; log retention. */
+  readonly config: StageConfig;
+  /**
+   * Overrides of the object consumer's settings (filters, retries, event age, destinations, timeouts...).
+   * The idempotency table is the stack's own; removal policy and log retention come from `config` unless
+   * given here.
+   * @default the ObjectConsumer defaults
+   */
+  readonly consumer?: Omit<ObjectConsumerProps, 'idempotencyTable'>;
+}
+
+/**
+ * The asynchronous path as a deployable unit: its own idempotency table and the {@link ObjectConsumer}
+ * (S3 bucket -> SNS topic -> Lambda, with retries, event age, on-failure destination and subscription DLQ).
+ * Composition only; environment-agnostic (no account or region is resolved).
+ */
+export class ObjectIngestionStack extends Stack {
+  readonly idempotencyTable: IdempotencyTable;
+  readonly objectConsumer: ObjectConsumer;
+
+  constructor(scope: Construct, id: string, props: ObjectIngestionStackProps) {
+    super(scope, id, {
+      description:
+        'Reliable event-driven Lambda: S3 -> SNS -> asynchronous Lambda (retries, event age, on-failure destination, idempotency per object version)',
+      ...props,
+    });
+    const removalPolicy = removalPolicyFor(props.config);
+
+    this.idempotencyTable = new IdempotencyTable(this, 'IdempotencyTable', { removalPolicy });
+    this.objectConsumer = new ObjectConsumer(this, 'ObjectConsumer', {
+      removalPolicy,
+      logRetention: props.config.logRetention,
+      ...props.consumer,
+      idempotencyTable: this.idempotencyTable,
+    });
+    const consumer = this.objectConsumer;
+
+    new CfnOutput(this, 'BucketName', {
+      description: 'Upload objects here; each new object version is processed once',
+      value: consumer.bucket.bucketName,
+    });
+    new CfnOutput(this, 'ObjectCreatedTopicArn', {
+      description: 'S3 publishes object-created notifications here',
+      value: consumer.objectCreatedTopic.topicArn,
+    });
+    if (consumer.onFailureQueue) {
+      new CfnOutput(this, 'OnFailureQueueUrl', {
+        description:
+          'Invocation records of events that exhausted retries or event age: aws sqs receive-message --queue-url <this>',
+        value: consumer.onFailureQueue.queueUrl,
+      });
+    }
+    new CfnOutput(this, 'SubscriptionDeadLetterQueueUrl', {
+      description:
+        'Notifications SNS could not deliver to the function (delivery failures, not function errors)',
+      value: consumer.subscriptionDeadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'ConsumerFunctionName', {
+      description: 'The consumer function (re-drive: aws lambda invoke --invocation-type Event)',
+      value: consumer.function.functionName,
+    });
+    new CfnOutput(this, 'ConsumerLogGroupName', {
+      description:
+        'Consumer logs: invalid notifications, failures with objectVersionKey, one "side effect done" per object version',
+      value: consumer.function.logGroup.logGroupName,
+    });
+  }
+}

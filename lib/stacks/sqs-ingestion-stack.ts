@@ -1,0 +1,68 @@
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { removalPolicyFor, StageConfig } from '../config';
+import { IdempotencyTable } from '../constructs/idempotency-table';
+import { SqsConsumer, SqsConsumerProps } from '../constructs/sqs-consumer';
+
+export interface SqsIngestionStackProps extends StackProps {
+  /** The stage: removal policy of the table and queues, log retention. */
+  readonly config: StageConfig;
+  /**
+   * Overrides of the SQS consumer's settings (batch size, concurrency, timeouts, entry...). The idempotency
+   * table is the stack's own; removal policy and log retention come from `config` unless given here.
+   * @default the SqsConsumer defaults
+   */
+  readonly consumer?: Omit<SqsConsumerProps, 'idempotencyTable'>;
+}
+
+/**
+ * The SQS path as a deployable unit: its own idempotency table and the {@link SqsConsumer}. Composition only;
+ * environment-agnostic (no account or region is resolved).
+ */
+export class SqsIngestionStack extends Stack {
+  readonly idempotencyTable: IdempotencyTable;
+  readonly sqsConsumer: SqsConsumer;
+
+  constructor(scope: Construct, id: string, props: SqsIngestionStackProps) {
+    super(scope, id, {
+      description:
+        'Reliable event-driven Lambda: SQS source queue -> Lambda (batch + idempotency), DLQ on the queue',
+      ...props,
+    });
+    const removalPolicy = removalPolicyFor(props.config);
+
+    this.idempotencyTable = new IdempotencyTable(this, 'IdempotencyTable', { removalPolicy });
+    this.sqsConsumer = new SqsConsumer(this, 'SqsConsumer', {
+      removalPolicy,
+      logRetention: props.config.logRetention,
+      ...props.consumer,
+      idempotencyTable: this.idempotencyTable,
+    });
+
+    new CfnOutput(this, 'QueueUrl', {
+      description: 'Send order messages here',
+      value: this.sqsConsumer.queue.queueUrl,
+    });
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      description: 'Messages that failed maxReceiveCount times',
+      value: this.sqsConsumer.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'DeadLetterQueueArn', {
+      description: 'Source ARN for a redrive: aws sqs start-message-move-task --source-arn <this>',
+      value: this.sqsConsumer.deadLetterQueue.queueArn,
+    });
+    new CfnOutput(this, 'ConsumerFunctionName', {
+      description: 'The consumer function',
+      value: this.sqsConsumer.function.functionName,
+    });
+    new CfnOutput(this, 'ConsumerLogGroupName', {
+      description:
+        'Consumer logs: invalid messages, failures with messageId, one "side effect done" per order',
+      value: this.sqsConsumer.function.logGroup.logGroupName,
+    });
+    new CfnOutput(this, 'DeadLetterQueueAlarmName', {
+      description: 'In ALARM while the dead-letter queue holds a message',
+      value: this.sqsConsumer.dlqAlarm.alarmName,
+    });
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Events as Lambda delivers them on the object path (an SNS event whose Message is an S3 event notification),
+ * a Lambda context, and a capture of the structured log lines a handler writes.
+ */
+import type { Context } from 'aws-lambda';
+
+export const BUCKET = 'reliable-lambda-sandbox-object-bucket';
+export const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:ObjectCreatedTopic';
+
+export interface S3ObjectFields {
+  readonly key: string;
+  readonly versionId?: string;
+  readonly sequencer?: string;
+  readonly size?: number;
+  readonly bucket?: string;
+  readonly eventName?: string;
+}
+
+/** One S3 event record as S3 writes it (the key URL-encoded). */
+export function s3Record(object: S3ObjectFields): Record<string, unknown> {
+  const bucket = object.bucket ?? BUCKET;
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: 'eu-west-1',
+    eventTime: '2026-01-15T10:00:00.000Z',
+    eventName: object.eventName ?? 'ObjectCreated:Put',
+    userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
+    requestParameters: { sourceIPAddress: '203.0.113.10' },
+    responseElements: {
+      'x-amz-request-id': 'C3D13FE58DE4C810',
+      'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
+    },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'object-created',
+      bucket: {
+        name: bucket,
+        ownerIdentity: { principalId: 'A3NL1KOZZKExample' },
+        arn: `arn:aws:s3:::${bucket}`,
+      },
+      object: {
+        key: object.key,
+        size: object.size ?? 1024,
+        eTag: 'd41d8cd98f00b204e9800998ecf8427e',
+        ...(object.versionId !== undefined && { versionId: object.versionId }),
+        ...(object.sequencer !== undefined && { sequencer: object.sequencer }),
+      },
+    },
+  };
+}
+
+/** An S3 event notification (what S3 publishes to the topic) for the given objects. */
+export function s3Notification(...objects: S3ObjectFields[]): string {
+  return JSON.stringify({ Records: objects.map(s3Record) });
+}
+
+/** The message S3 sends when a notification configuration is created. */
+export const S3_TEST_EVENT_MESSAGE = JSON.stringify({
+  Service: 'Amazon S3',
+  Event: 's3:TestEvent',
+  Time: '2026-01-15T09:59:00.000Z',
+  Bucket: BUCKET,
+  RequestId: '5582815E1AEA5ADF',
+  HostId: '8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE',
+});
+
+/** One SNS record of Lambda's SNS event. */
+export function snsRecord(message: string, messageId: string): Record<string, unknown> {
+  return {
+    EventSource: 'aws:sns',
+    EventVersion: '1.0',
+    EventSubscriptionArn: `${TOPIC_ARN}:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55`,
+    Sns: {
+      Type: 'Notification',
+      MessageId: messageId,
+      TopicArn: TOPIC_ARN,
+      Subject: 'Amazon S3 Notification',
+      Message: message,
+      Timestamp: '2026-01-15T10:00:00.100Z',
+      SignatureVersion: '1',
+      Signature:
+        'EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYDVrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=',
+      SigningCertUrl:
+        'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem',
+      UnsubscribeUrl: `https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${TOPIC_ARN}:2bcfbf39`,
+      MessageAttributes: {},
+    },
+  };
+}
+
+/** Lambda's SNS event: one record per message (SNS sends exactly one; the handler accepts several). */
+export function snsEvent(...records: { message: string; messageId: string }[]): Record<string, unknown> {
+  return { Records: records.map(({ message, messageId }) => snsRecord(message, messageId)) };
+}
+
+let requestCounter = 0;
+
+/** A Lambda context with the fields Powertools reads. */
+export function lambdaContext(remainingMs = 30_000): Context {
+  const requestId = `c6af9ac6-7b61-11e6-9a41-93e8120${String(++requestCounter).padStart(5, '0')}`;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'reliable-lambda-test-object-consumer',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:reliable-lambda-test-object-consumer',
+    memoryLimitInMB: '256',
+    awsRequestId: requestId,
+    logGroupName: '/aws/lambda/reliable-lambda-test-object-consumer',
+    logStreamName: '2026/01/15/[$LATEST]0123456789abcdef',
+    getRemainingTimeInMillis: () => remainingMs,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** The structured (JSON) lines written to stdout and stderr while capturing. */
+export interface LogCapture {
+  readonly lines: Record<string, unknown>[];
+  /** Lines whose `message` equals `message`. */
+  withMessage(message: string): Record<string, unknown>[];
+  /** Lines of a level (`INFO`, `ERROR`...). */
+  atLevel(level: string): Record<string, unknown>[];
+  restore(): void;
+}
+
+/** Captures what Powertools Logger prints (it writes JSON lines through its own Console to stdout/stderr). */
+export function captureLogs(): LogCapture {
+  const lines: Record<string, unknown>[] = [];
+  const spies = [process.stdout, process.stderr].map((stream) =>
+    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      for (const line of String(chunk).split('\n')) {
+        if (!line.trim().startsWith('{')) continue;
+        try {
+          lines.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          // not a log line
+        }
+      }
+      return true;
+    }),
+  );
+  return {
+    lines,
+    withMessage: (message) => lines.filter((line) => line.message === message),
+    atLevel: (level) => lines.filter((line) => line.level === level),
+    restore: () => spies.forEach((spy) => spy.mockRestore()),
+  };
+}

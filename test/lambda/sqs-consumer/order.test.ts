@@ -1,0 +1,117 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import fc from 'fast-check';
+import {
+  createRecordOrderAction,
+  ORDER_LIMITS,
+  OrderMessage,
+  OrderMessageSchema,
+  orderTotalCents,
+  summariseOrder,
+} from '../../../lambda/sqs-consumer/order';
+import { InvalidPayloadError, parseJsonPayload } from '../../../lambda/shared/parsing';
+import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
+import { order } from './events';
+
+const issuesOf = (value: unknown): string[] => {
+  try {
+    parseJsonPayload(JSON.stringify(value), OrderMessageSchema);
+  } catch (error) {
+    if (error instanceof InvalidPayloadError) return [...error.issues];
+    throw error;
+  }
+  return [];
+};
+
+describe('OrderMessageSchema', () => {
+  it('accepts a valid order and drops fields it does not know', () => {
+    const parsed = parseJsonPayload(JSON.stringify({ ...order('o-1'), note: 'gift' }), OrderMessageSchema);
+    expect(parsed).toEqual(order('o-1'));
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['a missing orderId', { ...order('x'), orderId: undefined }, /^orderId: /],
+    ['an empty orderId', order(''), /^orderId: /],
+    [
+      'a currency that is not ISO 4217',
+      order('o-1', { currency: 'eur' }),
+      /^currency: must be a three-letter/,
+    ],
+    ['no lines', order('o-1', { lines: [] }), /^lines: /],
+    [
+      'a zero quantity',
+      order('o-1', { lines: [{ sku: 's', quantity: 0, unitPriceCents: 1 }] }),
+      /^lines\.0\.quantity: /,
+    ],
+    [
+      'a fractional price',
+      order('o-1', { lines: [{ sku: 's', quantity: 1, unitPriceCents: 9.99 }] }),
+      /^lines\.0\.unitPriceCents: /,
+    ],
+    [
+      'a quantity above the limit',
+      order('o-1', { lines: [{ sku: 's', quantity: ORDER_LIMITS.maxQuantity + 1, unitPriceCents: 1 }] }),
+      /^lines\.0\.quantity: /,
+    ],
+    [
+      'the same sku on two lines',
+      order('o-1', {
+        lines: [
+          { sku: 's', quantity: 1, unitPriceCents: 1 },
+          { sku: 's', quantity: 2, unitPriceCents: 1 },
+        ],
+      }),
+      /^lines\.1\.sku: duplicate sku "s"/,
+    ],
+  ])('rejects %s', (_name, value, issue) => {
+    expect(issuesOf(value)).toEqual([expect.stringMatching(issue)]);
+  });
+});
+
+describe('orderTotalCents and summariseOrder', () => {
+  it('sums quantity × unit price and counts lines and items', () => {
+    expect(orderTotalCents(order('o-1'))).toBe(1750);
+    expect(summariseOrder(order('o-1'))).toEqual({
+      orderId: 'o-1',
+      customerId: 'customer-1',
+      currency: 'EUR',
+      lineCount: 2,
+      itemCount: 4,
+      totalCents: 1750,
+    });
+  });
+
+  it('is exact for every order the schema accepts, up to its limits', () => {
+    const line = fc.record({
+      quantity: fc.integer({ min: 1, max: ORDER_LIMITS.maxQuantity }),
+      unitPriceCents: fc.integer({ min: 0, max: ORDER_LIMITS.maxUnitPriceCents }),
+    });
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: ORDER_LIMITS.maxLines }), (lines) => {
+        const value: OrderMessage = order('o-1', { lines: lines.map((l, i) => ({ sku: `sku-${i}`, ...l })) });
+        const summary = summariseOrder(value);
+        const expected = lines.reduce((sum, l) => sum + BigInt(l.quantity) * BigInt(l.unitPriceCents), 0n);
+        expect(BigInt(summary.totalCents)).toBe(expected);
+        expect(Number.isSafeInteger(summary.totalCents)).toBe(true);
+        expect(summary.itemCount).toBe(lines.reduce((sum, l) => sum + l.quantity, 0));
+        expect(summary.lineCount).toBe(lines.length);
+      }),
+    );
+  });
+});
+
+describe('createRecordOrderAction', () => {
+  it('returns the summary and logs exactly one "side effect done" line for the order', async () => {
+    const logger = new Logger({ serviceName: 'sqs-consumer-test', logLevel: 'SILENT' });
+    const info = jest.spyOn(logger, 'info');
+    const summary = await createRecordOrderAction(logger)(order('o-7'));
+    expect(summary).toEqual(summariseOrder(order('o-7')));
+    expect(info).toHaveBeenCalledTimes(1);
+    expect(info).toHaveBeenCalledWith(SIDE_EFFECT_LOG_MESSAGE, {
+      path: 'sqs',
+      recordKey: 'o-7',
+      itemCount: 4,
+      totalCents: 1750,
+      currency: 'EUR',
+    });
+  });
+});

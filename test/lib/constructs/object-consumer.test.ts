@@ -1,0 +1,482 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { EventBridgeDestination, SnsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { IdempotencyTable } from '../../../lib/constructs/idempotency-table';
+import { ObjectConsumer, ObjectConsumerProps } from '../../../lib/constructs/object-consumer';
+import { ConfigurationError } from '../../../lib/validation';
+import { nagFindings } from '../../helpers/nag';
+import { templateOf, testStack } from '../../helpers/synth';
+
+const FOURTEEN_DAYS = 14 * 24 * 3600;
+
+function build(props: Partial<ObjectConsumerProps> = {}): { stack: Stack; consumer: ObjectConsumer } {
+  const stack = testStack();
+  const idempotencyTable = new IdempotencyTable(stack, 'Idempotency');
+  const consumer = new ObjectConsumer(stack, 'Objects', { idempotencyTable, ...props });
+  return { stack, consumer };
+}
+
+/** The logical id of the only resource of a type matching `props`. */
+function logicalId(template: Template, type: string, props: Record<string, unknown> = {}): string {
+  const ids = Object.keys(template.findResources(type, { Properties: props }));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+describe('ObjectConsumer with its defaults', () => {
+  let stack: Stack;
+  let consumer: ObjectConsumer;
+  let template: Template;
+  let bucketId: string;
+  let accessLogsBucketId: string;
+  let topicId: string;
+  let keyId: string;
+  let functionId: string;
+  let onFailureQueueId: string;
+  let subscriptionDlqId: string;
+
+  beforeAll(() => {
+    ({ stack, consumer } = build());
+    template = templateOf(stack);
+    bucketId = logicalId(template, 'AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } });
+    accessLogsBucketId = logicalId(template, 'AWS::S3::Bucket', { VersioningConfiguration: Match.absent() });
+    topicId = logicalId(template, 'AWS::SNS::Topic');
+    keyId = logicalId(template, 'AWS::KMS::Key');
+    functionId = logicalId(template, 'AWS::Lambda::Function', { Runtime: 'nodejs24.x' });
+    onFailureQueueId = stack.getLogicalId(consumer.onFailureQueue!.node.defaultChild as never);
+    subscriptionDlqId = stack.getLogicalId(consumer.subscriptionDeadLetterQueue.node.defaultChild as never);
+  });
+
+  it('hardens the bucket: versioned, private, S3-managed encryption, TLS only, access logs, kept on delete', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      Properties: {
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        LoggingConfiguration: { DestinationBucketName: { Ref: accessLogsBucketId } },
+        LifecycleConfiguration: {
+          Rules: [
+            Match.objectLike({
+              NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+            }),
+          ],
+        },
+      },
+      DeletionPolicy: 'Retain',
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+  });
+
+  it('creates a private, encrypted access-log bucket whose logs expire', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      Properties: {
+        PublicAccessBlockConfiguration: Match.objectLike({
+          BlockPublicAcls: true,
+          RestrictPublicBuckets: true,
+        }),
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 90 })] },
+        LoggingConfiguration: Match.absent(),
+      },
+      DeletionPolicy: 'Retain',
+    });
+    expect(stack.resolve(consumer.accessLogsBucket.bucketName)).toEqual({ Ref: accessLogsBucketId });
+  });
+
+  it('notifies the topic of every created object (no filter)', () => {
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: { Ref: bucketId },
+      NotificationConfiguration: {
+        TopicConfigurations: [
+          { Events: ['s3:ObjectCreated:*'], TopicArn: { Ref: topicId }, Filter: Match.absent() },
+        ],
+      },
+    });
+  });
+
+  it('encrypts the topic with a rotated customer-managed key that S3 may use, and lets only the bucket publish over TLS', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 's3.amazonaws.com' },
+            Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sns:Publish',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sns:Publish',
+            Principal: { Service: 's3.amazonaws.com' },
+            Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucketId, 'Arn'] } } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('subscribes the function to the topic with a dead-letter queue (RedrivePolicy) for failed deliveries', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: { Ref: topicId },
+      Endpoint: { 'Fn::GetAtt': [functionId, 'Arn'] },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [subscriptionDlqId, 'Arn'] } },
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'sns.amazonaws.com',
+      SourceArn: { Ref: topicId },
+      FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: subscriptionDlqId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'sns.amazonaws.com' },
+            Condition: { ArnEquals: { 'aws:SourceArn': { Ref: topicId } } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('configures asynchronous invocation: 2 retries, 6 hours of event age, failures to the on-failure queue', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::EventInvokeConfig', {}, 1);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: functionId },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 6 * 3600,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [onFailureQueueId, 'Arn'] } },
+        OnSuccess: Match.absent(),
+      },
+    });
+    // The on-failure destination replaces a function DLQ.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      DeadLetterConfig: Match.absent(),
+    });
+  });
+
+  it('keeps idempotency records longer than the maximum event age (7 hours by default)', () => {
+    expect(consumer.idempotencyExpiry.toSeconds()).toBe(7 * 3600);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ IDEMPOTENCY_EXPIRY_SECONDS: String(7 * 3600) }) },
+    });
+  });
+
+  it('encrypts both failure queues, enforces TLS on them, and keeps messages 14 days, retained on delete', () => {
+    for (const queueId of [onFailureQueueId, subscriptionDlqId]) {
+      expect(template.toJSON().Resources[queueId]).toMatchObject({
+        Type: 'AWS::SQS::Queue',
+        Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: FOURTEEN_DAYS },
+        DeletionPolicy: 'Retain',
+      });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('lets the function send to the on-failure queue (and nothing else on SQS)', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['sqs:SendMessage']),
+            Resource: { 'Fn::GetAtt': [onFailureQueueId, 'Arn'] },
+          }),
+        ]),
+      },
+    });
+    const sqsStatements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+      (
+        policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]
+      ).filter((statement) => [statement.Action].flat().some((action) => action.startsWith('sqs:'))),
+    );
+    expect(sqsStatements.map((statement) => statement.Resource)).toEqual([
+      { 'Fn::GetAtt': [onFailureQueueId, 'Arn'] },
+    ]);
+  });
+
+  it('alarms when either failure queue holds a message, and when Lambda cannot deliver to the destination', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    for (const queueId of [onFailureQueueId, subscriptionDlqId]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'DestinationDeliveryFailures',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(consumer.alarms.onFailureQueueNotEmpty).toBeDefined();
+  });
+
+  it('exposes what it built', () => {
+    expect(consumer.onFailureQueue).toBeDefined();
+    expect(consumer.retryAttempts).toBe(2);
+    expect(consumer.maxEventAge.toSeconds()).toBe(6 * 3600);
+    expect(stack.resolve(consumer.function.functionName)).toEqual({ Ref: functionId });
+  });
+
+  it('has no unacknowledged cdk-nag finding', () => {
+    expect(nagFindings(stack)).toEqual([]);
+  });
+});
+
+describe('ObjectConsumer with options', () => {
+  let stack: Stack;
+  let consumer: ObjectConsumer;
+  let template: Template;
+  let failureTopicId: string;
+  let busId: string;
+
+  beforeAll(() => {
+    stack = testStack();
+    const idempotencyTable = new IdempotencyTable(stack, 'Idempotency');
+    const failureTopic = new Topic(stack, 'FailureTopic', { enforceSSL: true });
+    const bus = new EventBus(stack, 'Bus');
+    const centralLogs = Bucket.fromBucketName(stack, 'CentralLogs', 'central-access-logs');
+    consumer = new ObjectConsumer(stack, 'Objects', {
+      idempotencyTable,
+      objectKeyPrefix: 'incoming/',
+      objectKeySuffix: '.csv',
+      retryAttempts: 0,
+      maxEventAge: Duration.hours(2),
+      onFailure: new SnsDestination(failureTopic),
+      onSuccess: new EventBridgeDestination(bus),
+      accessLogsBucket: centralLogs,
+      failedEventRetention: Duration.days(4),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    template = templateOf(stack);
+    failureTopicId = stack.getLogicalId(failureTopic.node.defaultChild as never);
+    busId = stack.getLogicalId(bus.node.defaultChild as never);
+  });
+
+  it('filters notifications by key prefix and suffix', () => {
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      NotificationConfiguration: {
+        TopicConfigurations: [
+          Match.objectLike({
+            Filter: {
+              Key: {
+                // CDK writes the suffix rule first.
+                FilterRules: [
+                  { Name: 'suffix', Value: '.csv' },
+                  { Name: 'prefix', Value: 'incoming/' },
+                ],
+              },
+            },
+          }),
+        ],
+      },
+    });
+  });
+
+  it('uses the given retries, event age and destinations (OnFailure and OnSuccess)', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 2 * 3600,
+      DestinationConfig: {
+        OnFailure: { Destination: { Ref: failureTopicId } },
+        OnSuccess: { Destination: { 'Fn::GetAtt': [busId, 'Arn'] } },
+      },
+    });
+  });
+
+  it('grants the function exactly the destination calls', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'sns:Publish', Resource: { Ref: failureTopicId } }),
+          Match.objectLike({ Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [busId, 'Arn'] } }),
+        ]),
+      },
+    });
+  });
+
+  it('creates no on-failure queue nor its alarm when a destination is given', () => {
+    expect(consumer.onFailureQueue).toBeUndefined();
+    expect(consumer.alarms.onFailureQueueNotEmpty).toBeUndefined();
+    template.resourceCountIs('AWS::SQS::Queue', 1); // the subscription dead-letter queue
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 4 * 24 * 3600 });
+  });
+
+  it('derives the idempotency expiry from the event age (2 hours + 1 hour)', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ IDEMPOTENCY_EXPIRY_SECONDS: String(3 * 3600) }) },
+    });
+  });
+
+  it('logs to the given bucket and creates no log bucket of its own', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: { DestinationBucketName: 'central-access-logs' },
+    });
+  });
+
+  it('empties and deletes the bucket, key and queue with RemovalPolicy.DESTROY (sandbox)', () => {
+    template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+    template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
+    template.hasResource('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
+  });
+
+  it('has no unacknowledged cdk-nag finding', () => {
+    expect(nagFindings(stack)).toEqual([]);
+  });
+});
+
+describe('ObjectConsumer validation', () => {
+  const failsWith = (props: Partial<ObjectConsumerProps>, message: RegExp) => {
+    let error: unknown;
+    try {
+      build(props);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toMatch(/^TestStack\/Objects: /);
+    expect((error as Error).message).toMatch(message);
+  };
+
+  it.each([3, -1, 1.5])('rejects retryAttempts %p (Lambda allows 0 to 2)', (retryAttempts) => {
+    failsWith(
+      { retryAttempts },
+      new RegExp(
+        `retryAttempts must be a whole number from 0 to 2, got ${retryAttempts} \\(Lambda retries a failed asynchronous invocation at most twice\\)`,
+      ),
+    );
+  });
+
+  it('rejects a maxEventAge under 60 seconds', () => {
+    failsWith(
+      { maxEventAge: Duration.seconds(59) },
+      /maxEventAge must be from 1 minute to 6 hours, got 59 seconds/,
+    );
+  });
+
+  it('rejects a maxEventAge over 6 hours', () => {
+    failsWith(
+      { maxEventAge: Duration.hours(7) },
+      /maxEventAge must be from 1 minute to 6 hours, got 7 hours/,
+    );
+  });
+
+  it('rejects an idempotencyExpiry shorter than maxEventAge, saying why', () => {
+    failsWith(
+      { idempotencyExpiry: Duration.hours(1) },
+      /idempotencyExpiry must be at least maxEventAge \(6 hours\), got 1 hour: a duplicate notification can wait in Lambda's queue until maxEventAge/,
+    );
+    failsWith(
+      { maxEventAge: Duration.hours(2), idempotencyExpiry: Duration.minutes(90) },
+      /idempotencyExpiry must be at least maxEventAge \(2 hours\), got 1 hour 30 minutes/,
+    );
+  });
+
+  it('accepts an idempotencyExpiry equal to maxEventAge, and the edges of every range', () => {
+    expect(() =>
+      build({ maxEventAge: Duration.hours(2), idempotencyExpiry: Duration.hours(2) }),
+    ).not.toThrow();
+    expect(() => build({ retryAttempts: 0, maxEventAge: Duration.seconds(60) })).not.toThrow();
+    expect(() => build({ retryAttempts: 2, maxEventAge: Duration.hours(6) })).not.toThrow();
+  });
+
+  it('rejects a failedEventRetention outside SQS limits', () => {
+    failsWith(
+      { failedEventRetention: Duration.days(15) },
+      /failedEventRetention must be from 1 minute to 14 days, got 15 days/,
+    );
+    failsWith(
+      { failedEventRetention: Duration.seconds(30) },
+      /failedEventRetention must be from 1 minute to 14 days, got 30 seconds/,
+    );
+  });
+
+  it('rejects a noncurrentVersionExpiration that is not a whole number of days', () => {
+    failsWith(
+      { noncurrentVersionExpiration: Duration.hours(36) },
+      /noncurrentVersionExpiration must be a whole number of days, got 1 day 12 hours/,
+    );
+    failsWith(
+      { noncurrentVersionExpiration: Duration.hours(12) },
+      /noncurrentVersionExpiration must be from 1 day to 36500 days, got 12 hours/,
+    );
+  });
+
+  it('rejects an empty key filter', () => {
+    failsWith({ objectKeyPrefix: '' }, /objectKeyPrefix must be 1 to 1024 characters .* got 0/);
+    failsWith(
+      { objectKeySuffix: 'x'.repeat(1025) },
+      /objectKeySuffix must be 1 to 1024 characters .* got 1025/,
+    );
+  });
+
+  it('still applies the function settings checks (timeout)', () => {
+    let error: unknown;
+    try {
+      build({ timeout: Duration.minutes(16) });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toMatch(/timeout must be from 1 second to 15 minutes/);
+  });
+});

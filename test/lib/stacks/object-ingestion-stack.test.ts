@@ -1,0 +1,126 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { buildApp } from '../../../lib/app';
+import { StageConfig } from '../../../lib/config';
+import { ObjectIngestionStack, ObjectIngestionStackProps } from '../../../lib/stacks/object-ingestion-stack';
+import { nagFindings } from '../../helpers/nag';
+import { testApp } from '../../helpers/synth';
+
+// The feature flags of cdk.json, so the template is the one `cdk synth` writes (e.g. S3 access logs through
+// the bucket policy, not ACLs).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { context: cdkJsonContext } = require('../../../cdk.json') as { context: Record<string, unknown> };
+
+const sandbox: StageConfig = {
+  stageName: 'sandbox',
+  retainData: false,
+  logRetention: RetentionDays.ONE_MONTH,
+};
+const prod: StageConfig = { stageName: 'prod', retainData: true, logRetention: RetentionDays.THREE_MONTHS };
+
+function stackFor(
+  config: StageConfig,
+  consumer?: ObjectIngestionStackProps['consumer'],
+): ObjectIngestionStack {
+  return new ObjectIngestionStack(testApp(cdkJsonContext), 'Object', {
+    stackName: `reliable-lambda-${config.stageName}-object`,
+    config,
+    consumer,
+  });
+}
+
+describe('ObjectIngestionStack (sandbox)', () => {
+  let stack: ObjectIngestionStack;
+  let template: Template;
+
+  beforeAll(() => {
+    stack = stackFor(sandbox);
+    template = Template.fromStack(stack);
+  });
+
+  it('matches the snapshot', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+
+  it('has no unacknowledged cdk-nag finding', () => {
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  it('throws stateful resources away with the stack, emptying the buckets first', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+    template.allResources('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+  });
+
+  it('gives the function the stage log retention and the stack table', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          IDEMPOTENCY_TABLE_NAME: {
+            Ref: stack.getLogicalId(stack.idempotencyTable.table.node.defaultChild as never),
+          },
+        }),
+      },
+    });
+  });
+
+  it('outputs the bucket name, the on-failure queue URL and what an operator needs', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual([
+      'BucketName',
+      'ConsumerFunctionName',
+      'ConsumerLogGroupName',
+      'ObjectCreatedTopicArn',
+      'OnFailureQueueUrl',
+      'SubscriptionDeadLetterQueueUrl',
+    ]);
+    expect(outputs.BucketName.Value).toEqual({
+      Ref: stack.getLogicalId(stack.objectConsumer.bucket.node.defaultChild as never),
+    });
+    expect(outputs.OnFailureQueueUrl.Value).toEqual({
+      Ref: stack.getLogicalId(stack.objectConsumer.onFailureQueue!.node.defaultChild as never),
+    });
+  });
+});
+
+describe('ObjectIngestionStack (a stage that keeps its data)', () => {
+  let stack: ObjectIngestionStack;
+  let template: Template;
+
+  beforeAll(() => {
+    stack = stackFor(prod, { retryAttempts: 1, maxEventAge: Duration.hours(1) });
+    template = Template.fromStack(stack);
+  });
+
+  it('retains the table, buckets, key and queues, and empties nothing', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+    template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+    template.allResources('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
+    template.allResources('AWS::SQS::Queue', { DeletionPolicy: 'Retain' });
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+  });
+
+  it('passes the consumer overrides through', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 1,
+      MaximumEventAgeInSeconds: 3600,
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  it('has no unacknowledged cdk-nag finding', () => {
+    expect(nagFindings(stack)).toEqual([]);
+  });
+});
+
+describe('buildApp', () => {
+  it('adds the object stack, named after the stage', () => {
+    const app = testApp({ ...cdkJsonContext, stage: 'dev' });
+    const { object } = buildApp(app, { nag: false });
+    expect(object).toBeInstanceOf(ObjectIngestionStack);
+    expect(object.stackName).toBe('reliable-lambda-dev-object');
+  });
+});

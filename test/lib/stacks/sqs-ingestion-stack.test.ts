@@ -1,0 +1,140 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Token } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { StageConfig } from '../../../lib/config';
+import { SqsIngestionStack } from '../../../lib/stacks/sqs-ingestion-stack';
+import { nagFindings } from '../../helpers/nag';
+import { testApp } from '../../helpers/synth';
+
+// The same serializer jest.config.js registers for snapshots, called directly to compare two templates.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const snapshotSerializer = require('../../helpers/cdk-snapshot-serializer') as {
+  serialize(
+    value: unknown,
+    config: unknown,
+    indentation: string,
+    depth: number,
+    refs: unknown,
+    printer: (value: unknown) => string,
+  ): string;
+};
+const masked = (template: unknown): string =>
+  snapshotSerializer.serialize(template, {}, '', 0, [], (value) => JSON.stringify(value));
+
+const sandbox: StageConfig = {
+  stageName: 'sandbox',
+  retainData: false,
+  logRetention: RetentionDays.ONE_WEEK,
+};
+const prod: StageConfig = { stageName: 'prod', retainData: true, logRetention: RetentionDays.THREE_MONTHS };
+
+describe('SqsIngestionStack', () => {
+  let stack: SqsIngestionStack;
+  let template: Template;
+
+  beforeAll(() => {
+    stack = new SqsIngestionStack(testApp(), 'Sqs', { config: sandbox });
+    template = Template.fromStack(stack);
+  });
+
+  it('matches the snapshot (asset hashes masked)', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+
+  it('has no unacknowledged cdk-nag finding (AwsSolutions and Serverless)', () => {
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  it('composes its own idempotency table and the SQS consumer only', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          IDEMPOTENCY_TABLE_NAME: {
+            Ref: stack.getLogicalId(stack.idempotencyTable.table.node.defaultChild as never),
+          },
+        }),
+      },
+    });
+  });
+
+  it('takes removal policy and log retention from the stage: a sandbox is destroyed cleanly', () => {
+    for (const type of ['AWS::DynamoDB::Table', 'AWS::SQS::Queue']) {
+      for (const resource of Object.values(template.findResources(type))) {
+        expect(resource.DeletionPolicy).toBe('Delete');
+      }
+    }
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+
+  it('keeps the table and both queues in a stage that retains data, and lets props override the consumer', () => {
+    const kept = new SqsIngestionStack(testApp(), 'Sqs', { config: prod, consumer: { batchSize: 5 } });
+    const keptTemplate = Template.fromStack(kept);
+    for (const type of ['AWS::DynamoDB::Table', 'AWS::SQS::Queue']) {
+      const resources = Object.values(keptTemplate.findResources(type));
+      expect(resources.length).toBeGreaterThan(0);
+      for (const resource of resources) expect(resource.DeletionPolicy).toBe('Retain');
+    }
+    keptTemplate.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    keptTemplate.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 5 });
+  });
+
+  it('outputs the queue URLs, the dead-letter queue ARN for redrives, and the alarm', () => {
+    for (const output of [
+      'QueueUrl',
+      'DeadLetterQueueUrl',
+      'DeadLetterQueueArn',
+      'ConsumerFunctionName',
+      'ConsumerLogGroupName',
+      'DeadLetterQueueAlarmName',
+    ]) {
+      template.hasOutput(output, { Value: Match.anyValue() });
+    }
+  });
+
+  it('is environment-agnostic', () => {
+    expect(Token.isUnresolved(stack.account)).toBe(true);
+    expect(Token.isUnresolved(stack.region)).toBe(true);
+  });
+});
+
+describe('SqsIngestionStack snapshot stability', () => {
+  let workDir: string;
+
+  beforeAll(() => {
+    // Inside the repository (git-ignored .tmp/) so esbuild resolves node_modules and the lock file as usual.
+    const tmpRoot = path.join(__dirname, '..', '..', '..', '.tmp');
+    fs.mkdirSync(tmpRoot, { recursive: true });
+    workDir = fs.mkdtempSync(path.join(tmpRoot, 'sqs-snapshot-'));
+  });
+
+  afterAll(() => {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  });
+
+  function synthWithHandler(name: string, code: string): Record<string, unknown> {
+    const entry = path.join(workDir, name, 'index.ts');
+    fs.mkdirSync(path.dirname(entry), { recursive: true });
+    fs.writeFileSync(entry, code);
+    // A real App: bundling on (local esbuild), output to its own temporary directory.
+    const stack = new SqsIngestionStack(new App(), 'Sqs', { config: sandbox, consumer: { entry } });
+    return Template.fromStack(stack).toJSON();
+  }
+
+  it('does not change when only the handler code changes', () => {
+    const first = synthWithHandler('a', 'export const handler = async () => ({ batchItemFailures: [] });\n');
+    const second = synthWithHandler(
+      'b',
+      'export const handler = async () => {\n  console.log("changed");\n  return { batchItemFailures: [] };\n};\n',
+    );
+    expect(JSON.stringify(first)).not.toEqual(JSON.stringify(second));
+    expect(masked(first)).toEqual(masked(second));
+    expect(masked(first)).toContain('[ASSET-HASH].zip');
+  });
+});

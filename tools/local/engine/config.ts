@@ -1,0 +1,183 @@
+/**
+ * The typed configuration of a simulation: the deployed resources that matter to the Lambda service, with AWS's
+ * property names in camelCase and AWS's defaults. The engine reads only this; `tools/local/cloudformation.ts`
+ * builds it from a synthesized cloud assembly, and tests write it by hand.
+ *
+ * Resources are referred to by ARN, as CloudFormation wires them.
+ */
+
+/** Which of the three invocation models a source uses (and the report's grouping). */
+export type IngestionPath = 'sqs' | 'object' | 'stream';
+
+export interface FunctionConfig {
+  /** Stable id in reports: the CloudFormation logical id, or any name in hand-written configs. */
+  readonly id: string;
+  readonly functionName: string;
+  readonly functionArn: string;
+  /** `Timeout` (default 3 s). */
+  readonly timeoutSeconds: number;
+  readonly memorySizeMb: number;
+  /** `Environment.Variables`, tokens already replaced by local values. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** `ReservedConcurrentExecutions`: the most concurrent invocations; more are throttled. */
+  readonly reservedConcurrency?: number;
+  /** `DeadLetterConfig.TargetArn`: receives failed asynchronous events (never event source mapping records). */
+  readonly deadLetterTargetArn?: string;
+  /** Where the deployed code is: the asset directory of `cdk.out` and the `Handler` (`index.handler`). */
+  readonly code?: { readonly directory: string; readonly handler: string };
+}
+
+export interface SqsQueueConfig {
+  readonly id: string;
+  readonly queueName: string;
+  readonly queueArn: string;
+  readonly queueUrl: string;
+  /** `VisibilityTimeout` (default 30 s). */
+  readonly visibilityTimeoutSeconds: number;
+  /** `MessageRetentionPeriod` (default 345,600 s = 4 days). */
+  readonly messageRetentionSeconds: number;
+  /** `RedrivePolicy`: where a message goes once received `maxReceiveCount` times without being deleted. */
+  readonly redrivePolicy?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
+  readonly fifo: boolean;
+}
+
+export interface SqsEventSourceMappingConfig {
+  readonly id: string;
+  readonly functionId: string;
+  readonly queueArn: string;
+  /** `BatchSize` (default 10; above 10 needs a batching window). */
+  readonly batchSize: number;
+  /** `MaximumBatchingWindowInSeconds` (default 0). */
+  readonly maximumBatchingWindowSeconds: number;
+  /** `FunctionResponseTypes` includes `ReportBatchItemFailures`. */
+  readonly reportBatchItemFailures: boolean;
+  /** `ScalingConfig.MaximumConcurrency` (2–1000); unset: the pollers scale up to the function's concurrency. */
+  readonly maximumConcurrency?: number;
+  readonly enabled: boolean;
+}
+
+export interface KinesisStreamConfig {
+  readonly id: string;
+  readonly streamName: string;
+  readonly streamArn: string;
+  /** `ShardCount`; an on-demand stream starts with 4 shards. */
+  readonly shardCount: number;
+  /** `RetentionPeriodHours` (default 24). */
+  readonly retentionHours: number;
+}
+
+export interface KinesisEventSourceMappingConfig {
+  readonly id: string;
+  readonly functionId: string;
+  readonly streamArn: string;
+  /** `BatchSize` (default 100). */
+  readonly batchSize: number;
+  /** `MaximumBatchingWindowInSeconds` (default 0). */
+  readonly maximumBatchingWindowSeconds: number;
+  /** `BisectBatchOnFunctionError` (default false). */
+  readonly bisectBatchOnFunctionError: boolean;
+  /** `MaximumRetryAttempts` (−1 = until the record expires, the default; 0–10,000). */
+  readonly maximumRetryAttempts: number;
+  /** `MaximumRecordAgeInSeconds` (−1 = no limit, the default; 60–604,800). */
+  readonly maximumRecordAgeSeconds: number;
+  /** `ParallelizationFactor` (1–10, default 1): concurrent batches per shard, in order per partition key. */
+  readonly parallelizationFactor: number;
+  readonly reportBatchItemFailures: boolean;
+  /** `DestinationConfig.OnFailure.Destination`: an SQS queue or SNS topic ARN. */
+  readonly onFailureDestinationArn?: string;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
+  readonly enabled: boolean;
+}
+
+export interface SnsTopicConfig {
+  readonly id: string;
+  readonly topicName: string;
+  readonly topicArn: string;
+}
+
+/** An SNS subscription with `Protocol: lambda`: SNS invokes the function asynchronously. */
+export interface SnsLambdaSubscriptionConfig {
+  readonly id: string;
+  readonly topicArn: string;
+  readonly functionId: string;
+  readonly subscriptionArn: string;
+  /** `RedrivePolicy.deadLetterTargetArn`: messages SNS could not deliver (delivery failures only). */
+  readonly deadLetterTargetArn?: string;
+}
+
+export interface S3BucketConfig {
+  readonly id: string;
+  readonly bucketName: string;
+  readonly bucketArn: string;
+  readonly versioned: boolean;
+  /** Event notifications to SNS topics (`TopicConfigurations`). */
+  readonly topicNotifications: readonly { readonly events: readonly string[]; readonly topicArn: string }[];
+}
+
+/** `AWS::Lambda::EventInvokeConfig`: asynchronous invocation settings of a function. */
+export interface EventInvokeConfig {
+  readonly functionId: string;
+  /** `MaximumRetryAttempts` (0–2, default 2). */
+  readonly maximumRetryAttempts: number;
+  /** `MaximumEventAgeInSeconds` (60–21,600, default 21,600). */
+  readonly maximumEventAgeSeconds: number;
+  readonly onSuccessDestinationArn?: string;
+  readonly onFailureDestinationArn?: string;
+}
+
+export interface SimulationConfig {
+  readonly region: string;
+  readonly accountId: string;
+  readonly functions: readonly FunctionConfig[];
+  readonly queues: readonly SqsQueueConfig[];
+  readonly sqsEventSourceMappings: readonly SqsEventSourceMappingConfig[];
+  readonly streams: readonly KinesisStreamConfig[];
+  readonly kinesisEventSourceMappings: readonly KinesisEventSourceMappingConfig[];
+  readonly topics: readonly SnsTopicConfig[];
+  readonly snsSubscriptions: readonly SnsLambdaSubscriptionConfig[];
+  readonly buckets: readonly S3BucketConfig[];
+  readonly eventInvokeConfigs: readonly EventInvokeConfig[];
+}
+
+export const DEFAULT_REGION = 'us-east-1';
+export const DEFAULT_ACCOUNT = '123456789012';
+
+/** AWS defaults, named once. */
+export const AWS_DEFAULTS = {
+  functionTimeoutSeconds: 3,
+  sqsVisibilityTimeoutSeconds: 30,
+  sqsRetentionSeconds: 345_600,
+  sqsBatchSize: 10,
+  kinesisBatchSize: 100,
+  kinesisRetentionHours: 24,
+  onDemandShardCount: 4,
+  asyncMaximumRetryAttempts: 2,
+  asyncMaximumEventAgeSeconds: 21_600,
+  /** Concurrent batches an SQS event source mapping starts with ("Lambda reads up to five batches at a time"). */
+  sqsInitialConcurrency: 5,
+  /** Unreserved account concurrency (the default quota). */
+  accountConcurrency: 1000,
+} as const;
+
+/** Helpers to build hand-written configs with ARNs that look like AWS's. */
+export function arnOf(
+  service: 'sqs' | 'sns' | 'lambda' | 'kinesis' | 's3',
+  name: string,
+  region = DEFAULT_REGION,
+  account = DEFAULT_ACCOUNT,
+): string {
+  switch (service) {
+    case 'lambda':
+      return `arn:aws:lambda:${region}:${account}:function:${name}`;
+    case 'kinesis':
+      return `arn:aws:kinesis:${region}:${account}:stream/${name}`;
+    case 's3':
+      return `arn:aws:s3:::${name}`;
+    default:
+      return `arn:aws:${service}:${region}:${account}:${name}`;
+  }
+}
+
+export function queueUrlOf(name: string, region = DEFAULT_REGION, account = DEFAULT_ACCOUNT): string {
+  return `https://sqs.${region}.amazonaws.com/${account}/${name}`;
+}
