@@ -20,6 +20,7 @@ import {
   type ObjectOutcome,
   parseObjectNotification,
   parseSnsEvent,
+  type SnsEvent,
   toCreatedObject,
 } from './object';
 
@@ -51,7 +52,7 @@ export function createObjectConsumerHandler(deps: ObjectConsumerDependencies): O
     // The in-progress record expires with this invocation, so a retry after a timeout is not blocked.
     idempotencyConfig.registerLambdaContext(context);
 
-    let snsEvent;
+    let snsEvent: SnsEvent;
     try {
       snsEvent = parseSnsEvent(event);
     } catch (error) {

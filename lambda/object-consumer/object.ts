@@ -6,8 +6,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 // Namespace import on purpose: esbuild then tree-shakes zod. Powertools' parser schemas
 // (`@aws-lambda-powertools/parser/schemas/sns|s3`) import `{ z }`, which pulls all of zod with every locale:
-// measured, the bundle went from ≈518 KB to ≈170 KB and module initialisation from ≈200 ms to ≈155 ms by
-// writing the two schemas here. They mirror Powertools' field for field (a test checks that every fixture
+// measured on the build machine, writing the two schemas here took the bundle from ≈518 KB to ≈165 KB and
+// its module load (cold-start init) from ≈200 ms to ≈140 ms. They mirror Powertools' field for field (a test checks that every fixture
 // Powertools accepts is accepted here too), with the deviations noted on each.
 import * as z from 'zod';
 import { InvalidPayloadError, parseJsonPayload, validatePayload } from '../shared/parsing';

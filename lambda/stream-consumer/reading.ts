@@ -47,7 +47,10 @@ export const DEFAULT_LIMITS: ReadingLimits = {
 export type ReadingStatus = 'normal' | 'out-of-range';
 
 /** Whether a reading lies within the limits of its metric. */
-export function classifyReading(reading: SensorReading, limits: ReadingLimits = DEFAULT_LIMITS): ReadingStatus {
+export function classifyReading(
+  reading: SensorReading,
+  limits: ReadingLimits = DEFAULT_LIMITS,
+): ReadingStatus {
   const { min, max } = limits[reading.metric];
   return reading.value >= min && reading.value <= max ? 'normal' : 'out-of-range';
 }

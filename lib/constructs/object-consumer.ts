@@ -333,7 +333,7 @@ export class ObjectConsumer extends Construct {
       removalPolicy,
     });
     // Written here rather than left to SnsDestination, which adds it only under the feature flag
-    // @aws-cdk/aws-s3-notifications:addS3TrustKeyPolicyForSnsSubscriptions. In a key policy, `*` is this key.
+    // @aws-cdk/s3-notifications:addS3TrustKeyPolicyForSnsSubscriptions. In a key policy, `*` is this key.
     this.topicKey.addToResourcePolicy(
       new PolicyStatement({
         sid: 'AllowS3ToPublishToTheEncryptedTopic',

@@ -280,8 +280,7 @@ export class StreamConsumer extends Construct {
     const maxRecordAge = props.maxRecordAge ?? STREAM_DEFAULTS.maxRecordAge;
     const retryAttempts = props.retryAttempts ?? STREAM_DEFAULTS.retryAttempts;
     const timeout = props.timeout ?? Duration.seconds(30);
-    const idempotencyExpiry =
-      props.idempotencyExpiry ?? minDuration(retentionPeriod, MAX_IDEMPOTENCY_EXPIRY);
+    const idempotencyExpiry = props.idempotencyExpiry ?? minDuration(retentionPeriod, MAX_IDEMPOTENCY_EXPIRY);
     const iteratorAgeAlarmThreshold =
       props.iteratorAgeAlarmThreshold ??
       minDuration(STREAM_DEFAULTS.iteratorAgeAlarmThreshold, halfOf(maxRecordAge));
@@ -540,7 +539,9 @@ export class StreamConsumer extends Construct {
             enforceSSL: true,
             blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
             removalPolicy,
-            lifecycleRules: [{ expiration: Duration.days(Math.max(1, Math.ceil(retention.toDays({ integral: false })))) }],
+            lifecycleRules: [
+              { expiration: Duration.days(Math.max(1, Math.ceil(retention.toDays({ integral: false })))) },
+            ],
           });
         return { kind: 'bucket', destinationArn: bucket.bucketArn, bucket };
       }
@@ -587,14 +588,12 @@ export class StreamConsumer extends Construct {
   }
 
   private acknowledgeNagFindings(props: StreamConsumerProps): void {
-    Validations.of(this.function).acknowledge(
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          'A function dead-letter queue only receives failed asynchronous invocations; the Kinesis event source ' +
-          "mapping invokes synchronously and sends failed batches to the mapping's on-failure destination instead.",
-      },
-    );
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'A function dead-letter queue only receives failed asynchronous invocations; the Kinesis event source ' +
+        "mapping invokes synchronously and sends failed batches to the mapping's on-failure destination instead.",
+    });
     const queue = this.onFailureDestination.queue;
     if (queue instanceof Queue) {
       Validations.of(queue).acknowledge(

@@ -1,3 +1,5 @@
+import { S3Schema } from '@aws-lambda-powertools/parser/schemas/s3';
+import { SnsSchema } from '@aws-lambda-powertools/parser/schemas/sns';
 import { InvalidPayloadError } from '../../../lambda/shared/parsing';
 import {
   classifyObject,
@@ -6,6 +8,8 @@ import {
   objectVersionKeyOf,
   parseObjectNotification,
   parseSnsEvent,
+  S3EventNotificationSchema,
+  SnsEventSchema,
   toCreatedObject,
 } from '../../../lambda/object-consumer/object';
 import { BUCKET, S3_TEST_EVENT_MESSAGE, s3Notification, s3Record, snsEvent } from './fixtures';
@@ -66,6 +70,41 @@ describe('objectVersionKeyOf', () => {
   });
 });
 
+describe('schemas, compared with Powertools’ parser schemas they mirror', () => {
+  const snsFixture = snsEvent({
+    message: s3Notification({ key: 'a.txt', versionId: 'v1' }),
+    messageId: 'm-1',
+  });
+  const s3Fixture = JSON.parse(
+    s3Notification({ key: 'a+b.txt', versionId: 'v1', sequencer: '01' }, { key: 'c.csv', sequencer: '02' }),
+  );
+
+  it('the fixtures are real events by Powertools’ standard, and ours accept them too', () => {
+    expect(SnsSchema.safeParse(snsFixture).success).toBe(true);
+    expect(SnsEventSchema.safeParse(snsFixture).success).toBe(true);
+    expect(S3Schema.safeParse(s3Fixture).success).toBe(true);
+    expect(S3EventNotificationSchema.safeParse(s3Fixture).success).toBe(true);
+  });
+
+  it('ours accept an IPv6 source address, which Powertools’ S3 schema rejects', () => {
+    const record = s3Record({ key: 'a.txt', versionId: 'v1' });
+    record.requestParameters = { sourceIPAddress: '2001:db8::1' };
+    expect(S3Schema.safeParse({ Records: [record] }).success).toBe(false);
+    expect(S3EventNotificationSchema.safeParse({ Records: [record] }).success).toBe(true);
+  });
+
+  it('ours reject what Powertools’ reject: an SNS record without MessageId, an S3 record without a bucket', () => {
+    const sns = structuredClone(snsFixture) as { Records: { Sns: Record<string, unknown> }[] };
+    delete sns.Records[0].Sns.MessageId;
+    expect(SnsSchema.safeParse(sns).success).toBe(false);
+    expect(SnsEventSchema.safeParse(sns).success).toBe(false);
+    const s3 = structuredClone(s3Fixture);
+    delete s3.Records[0].s3.bucket;
+    expect(S3Schema.safeParse(s3).success).toBe(false);
+    expect(S3EventNotificationSchema.safeParse(s3).success).toBe(false);
+  });
+});
+
 describe('parseSnsEvent', () => {
   it('accepts an SNS event as Lambda delivers it', () => {
     const event = snsEvent({ message: 'anything', messageId: 'm-1' });
@@ -95,12 +134,6 @@ describe('parseObjectNotification', () => {
       'a.txt',
       'b.txt',
     ]);
-  });
-
-  it('accepts an IPv6 source address (which Powertools’ own S3 schema rejects)', () => {
-    const record = s3Record({ key: 'a.txt', versionId: 'v1' });
-    record.requestParameters = { sourceIPAddress: '2001:db8::1' };
-    expect(parseObjectNotification(JSON.stringify({ Records: [record] })).kind).toBe('objects');
   });
 
   it('rejects a message that is not JSON', () => {

@@ -123,7 +123,10 @@ function order(warn: jest.SpyInstance, error: jest.SpyInstance, call: unknown[])
 }
 
 /** Records 1..count of one shard; `sensorOf(n)` chooses each record's sensor (= partition key). */
-function records(count: number, sensorOf: (n: number) => string = (n) => `sensor-${n}`): KinesisStreamRecord[] {
+function records(
+  count: number,
+  sensorOf: (n: number) => string = (n) => `sensor-${n}`,
+): KinesisStreamRecord[] {
   return Array.from({ length: count }, (_, i) => {
     const n = i + 1;
     return kinesisRecord({ n, payload: reading(n, { sensorId: sensorOf(n) }) });
@@ -217,7 +220,17 @@ describe('the seeds walk-through: a batch of 10, the third record poison, bisect
     for (const delivery of deliveries) failed.push(await h.failedSequenceNumbers(pick(all, ...delivery)));
 
     expect(failed).toEqual([[seq(3)], [seq(3)], [], [seq(3)], [seq(3)], [seq(3)], [seq(3)], [], []]);
-    expect(h.sideEffects()).toEqual(['evt-1', 'evt-2', 'evt-4', 'evt-5', 'evt-6', 'evt-7', 'evt-8', 'evt-9', 'evt-10']);
+    expect(h.sideEffects()).toEqual([
+      'evt-1',
+      'evt-2',
+      'evt-4',
+      'evt-5',
+      'evt-6',
+      'evt-7',
+      'evt-8',
+      'evt-9',
+      'evt-10',
+    ]);
     // Records 1 and 2 were delivered three times, but their action ran once: the other deliveries were
     // answered from the idempotency records.
     expect(h.attempts.filter((r) => r.eventId === 'evt-1')).toHaveLength(1);
@@ -232,7 +245,8 @@ describe('the seeds walk-through: a batch of 10, the third record poison, bisect
     const failed: string[][] = [];
     for (const delivery of deliveries) failed.push(await h.failedSequenceNumbers(pick(all, ...delivery)));
 
-    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => seq(from + i));
+    const range = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => seq(from + i));
     expect(failed).toEqual([
       range(3, 10), // 3 fails, 4..10 held back
       range(3, 5),
@@ -244,7 +258,17 @@ describe('the seeds walk-through: a batch of 10, the third record poison, bisect
       [],
       [],
     ]);
-    expect(h.sideEffects()).toEqual(['evt-1', 'evt-2', 'evt-4', 'evt-5', 'evt-6', 'evt-7', 'evt-8', 'evt-9', 'evt-10']);
+    expect(h.sideEffects()).toEqual([
+      'evt-1',
+      'evt-2',
+      'evt-4',
+      'evt-5',
+      'evt-6',
+      'evt-7',
+      'evt-8',
+      'evt-9',
+      'evt-10',
+    ]);
   });
 });
 
@@ -292,7 +316,9 @@ describe('idempotency key', () => {
     expect(keyByStreamPosition(reading(1), original)).toBe(`record:shardId-000000000000:${seq(1)}`);
   });
 
-  it('a concurrent duplicate (already in progress) fails instead of running twice', async () => {
+  it('a concurrent duplicate (already in progress) fails instead of running twice, and the first completes', async () => {
+    // Two invocations at once, through one handler: also proves the handler keeps no batch state between
+    // invocations of one execution environment.
     let release!: () => void;
     const blocked = new Promise<void>((resolve) => (release = resolve));
     const h = harness({ before: () => blocked });
@@ -338,7 +364,13 @@ describe('bad payloads', () => {
 
   it('a payload of the wrong shape names every schema issue', async () => {
     const h = harness();
-    const wrong = { eventId: '', sensorId: 'sensor-a', recordedAt: 'yesterday', metric: 'noise', value: 'hot' };
+    const wrong = {
+      eventId: '',
+      sensorId: 'sensor-a',
+      recordedAt: 'yesterday',
+      metric: 'noise',
+      value: 'hot',
+    };
     expect(await h.failedSequenceNumbers([kinesisRecord({ n: 1, payload: wrong })])).toEqual([seq(1)]);
     expect(h.problems()).toEqual([
       [

@@ -41,8 +41,7 @@ export interface RecordSpec {
 export function kinesisRecord(spec: RecordSpec): KinesisStreamRecord {
   const payload = spec.payload ?? reading(spec.n);
   const data = spec.data ?? Buffer.from(JSON.stringify(payload)).toString('base64');
-  const partitionKey =
-    spec.partitionKey ?? (payload as { sensorId?: string }).sensorId ?? 'sensor-a';
+  const partitionKey = spec.partitionKey ?? (payload as { sensorId?: string }).sensorId ?? 'sensor-a';
   const shardId = spec.shardId ?? SHARD_ID;
   const seq = sequenceNumber(spec.n);
   return {

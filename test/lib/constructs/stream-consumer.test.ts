@@ -17,9 +17,10 @@ import { templateOf, testStack } from '../../helpers/synth';
 
 type Overrides = Omit<StreamConsumerProps, 'idempotencyTable'>;
 
-function synthConsumer(
-  overrides: Overrides | ((stack: Stack) => Overrides) = {},
-): { stack: Stack; consumer: StreamConsumer } {
+function synthConsumer(overrides: Overrides | ((stack: Stack) => Overrides) = {}): {
+  stack: Stack;
+  consumer: StreamConsumer;
+} {
   const stack = testStack();
   const idempotencyTable = new IdempotencyTable(stack, 'Idempotency');
   const props = typeof overrides === 'function' ? overrides(stack) : overrides;
@@ -183,7 +184,11 @@ describe('StreamConsumer with its defaults', () => {
     );
     expect(statements).toContainEqual(
       expect.objectContaining({
-        Action: expect.arrayContaining(['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards']),
+        Action: expect.arrayContaining([
+          'kinesis:GetRecords',
+          'kinesis:GetShardIterator',
+          'kinesis:ListShards',
+        ]),
         Resource: { 'Fn::GetAtt': [streamId, 'Arn'] },
       }),
     );
@@ -264,7 +269,10 @@ describe('StreamConsumer with its settings changed', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ IDEMPOTENCY_EXPIRY_SECONDS: String(48 * 3600) }) },
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: 600_000 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'IteratorAge',
+      Threshold: 600_000,
+    });
   });
 });
 
@@ -278,7 +286,10 @@ describe('StreamConsumer defaults that depend on each other', () => {
   });
 
   it('caps the default idempotency expiry at 30 days for a year-long retention', () => {
-    const { consumer } = synthConsumer({ retentionPeriod: Duration.hours(8760), maxRecordAge: Duration.days(7) });
+    const { consumer } = synthConsumer({
+      retentionPeriod: Duration.hours(8760),
+      maxRecordAge: Duration.days(7),
+    });
     expect(consumer.settings.idempotencyExpiry.toDays()).toBe(30);
   });
 
@@ -507,7 +518,11 @@ describe('StreamConsumer refuses settings AWS would reject or that break the fai
     Stream.fromStreamArn(scope, 'Existing', 'arn:aws:kinesis:eu-west-1:123456789012:stream/readings');
 
   it.each<[string, Overrides | ((stack: Stack) => Overrides), RegExp]>([
-    ['infinite retries', { retryAttempts: -1 }, /retryAttempts must be finite \(0 to 10000\), got -1 \(infinite\)/],
+    [
+      'infinite retries',
+      { retryAttempts: -1 },
+      /retryAttempts must be finite \(0 to 10000\), got -1 \(infinite\)/,
+    ],
     ['too many retries', { retryAttempts: 10_001 }, /retryAttempts must be a whole number from 0 to 10000/],
     ['fractional retries', { retryAttempts: 1.5 }, /retryAttempts must be a whole number/],
     ['record age below 60 s', { maxRecordAge: Duration.seconds(59) }, /maxRecordAge must be from 1 minute/],
@@ -520,12 +535,24 @@ describe('StreamConsumer refuses settings AWS would reject or that break the fai
     ['batch size 0', { batchSize: 0 }, /batchSize must be a whole number from 1 to 10000/],
     ['batch size 10001', { batchSize: 10_001 }, /batchSize must be a whole number from 1 to 10000/],
     ['batching window 301 s', { maxBatchingWindow: Duration.seconds(301) }, /maxBatchingWindow must be from/],
-    ['parallelization 0', { parallelizationFactor: 0 }, /parallelizationFactor must be a whole number from 1 to 10/],
-    ['parallelization 11', { parallelizationFactor: 11 }, /parallelizationFactor must be a whole number from 1 to 10/],
+    [
+      'parallelization 0',
+      { parallelizationFactor: 0 },
+      /parallelizationFactor must be a whole number from 1 to 10/,
+    ],
+    [
+      'parallelization 11',
+      { parallelizationFactor: 11 },
+      /parallelizationFactor must be a whole number from 1 to 10/,
+    ],
     ['retention 23 h', { retentionPeriod: Duration.hours(23) }, /retentionPeriod must be from 1 day/],
     ['retention 8761 h', { retentionPeriod: Duration.hours(8761) }, /retentionPeriod must be from/],
     ['shard count 0', { shardCount: 0 }, /shardCount must be a whole number from 1/],
-    ['shard count on an existing stream', (s) => ({ stream: existing(s), shardCount: 2 }), /shardCount only applies/],
+    [
+      'shard count on an existing stream',
+      (s) => ({ stream: existing(s), shardCount: 2 }),
+      /shardCount only applies/,
+    ],
     [
       'a key for an existing stream',
       (s) => ({ stream: existing(s), encryptionKey: new Key(s, 'K') }),

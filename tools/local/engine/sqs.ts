@@ -49,8 +49,9 @@ export class SqsQueue {
   private visible: SqsMessage[] = [];
   private head = 0;
   private readonly listeners: (() => void)[] = [];
-  /** Messages not deleted yet (visible or in flight), by id. */
-  readonly messages = new Map<string, SqsMessage>();
+  private readonly path = 'sqs' as const;
+  /** Every message ever sent (deleted ones flagged). */
+  readonly messages: SqsMessage[] = [];
 
   constructor(
     readonly config: SqsQueueConfig,
@@ -58,11 +59,10 @@ export class SqsQueue {
     private readonly random: Random,
     private readonly trace: Trace,
     private readonly sinks: Sinks,
-    /** Resolves the dead-letter queue's name for the report (by ARN). */
-    private readonly path: 'sqs' = 'sqs',
+    private readonly epochMs: number,
   ) {}
 
-  /** SendMessage. A duplicate delivery of the same message reuses its id (`messageId`). */
+  /** SendMessage. */
   send(body: string, recordId: string, messageId = this.random.uuid()): SqsMessage {
     const message: SqsMessage = {
       messageId,
@@ -73,7 +73,7 @@ export class SqsQueue {
       receiveCount: 0,
       deleted: false,
     };
-    this.messages.set(`${messageId}#${this.messages.size}`, message);
+    this.messages.push(message);
     this.makeVisible(message);
     return message;
   }
@@ -127,7 +127,7 @@ export class SqsQueue {
             body: message.body,
             attributes: {
               ApproximateReceiveCount: String(message.receiveCount),
-              SentTimestamp: String(message.sentAt),
+              SentTimestamp: String(this.epochMs + message.sentAt),
               DeadLetterQueueSourceArn: this.config.queueArn,
             },
           },
@@ -182,16 +182,21 @@ interface Batch {
 }
 
 /** The event record Lambda builds for one SQS message. */
-export function sqsEventRecord(message: SqsMessage, queue: SqsQueueConfig, region: string): Record<string, unknown> {
+export function sqsEventRecord(
+  message: SqsMessage,
+  queue: SqsQueueConfig,
+  region: string,
+  epochMs: number,
+): Record<string, unknown> {
   return {
     messageId: message.messageId,
     receiptHandle: message.receiptHandle,
     body: message.body,
     attributes: {
       ApproximateReceiveCount: String(message.receiveCount),
-      SentTimestamp: String(message.sentAt),
+      SentTimestamp: String(epochMs + message.sentAt),
       SenderId: 'AIDAIENQZJOLO23YVJ4VO',
-      ApproximateFirstReceiveTimestamp: String(message.firstReceiveAt ?? message.sentAt),
+      ApproximateFirstReceiveTimestamp: String(epochMs + (message.firstReceiveAt ?? message.sentAt)),
     },
     messageAttributes: {},
     md5OfBody: message.md5OfBody,
@@ -285,7 +290,7 @@ export class SqsEventSourcePoller {
   }
 
   private async invoke(batch: Batch, reason: InvocationReason): Promise<void> {
-    const records = batch.messages.map((m) => sqsEventRecord(m, this.queue.config, this.region));
+    const records = batch.messages.map((m) => sqsEventRecord(m, this.queue.config, this.region, this.epochMs));
     const result = await this.lambda.invoke({
       functionId: this.mapping.functionId,
       path: 'sqs',
@@ -321,7 +326,7 @@ export class SqsEventSourcePoller {
 
   private complete(batch: Batch, record: InvocationRecord, outcome: TimedOutcome): void {
     this.active -= 1;
-    let succeeded: SqsMessage[] = [];
+    let succeeded: readonly SqsMessage[] = [];
     if (outcome.kind === 'returned') {
       if (!this.mapping.reportBatchItemFailures) {
         succeeded = batch.messages;
@@ -340,8 +345,9 @@ export class SqsEventSourcePoller {
         }
       }
     }
+    const done = new Set(succeeded);
     batch.messages.forEach((message, index) => {
-      if (!succeeded.includes(message)) return;
+      if (!done.has(message)) return;
       if (!this.queue.delete(message, batch.handles[index])) {
         this.trace.event({
           at: this.scheduler.now,

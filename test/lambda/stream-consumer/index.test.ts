@@ -1,0 +1,27 @@
+describe('lambda/stream-consumer/index.ts', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+    jest.resetModules();
+  });
+
+  it('builds the handler from the environment ConsumerFunction sets', () => {
+    process.env.IDEMPOTENCY_TABLE_NAME = 'idempotency';
+    process.env.IDEMPOTENCY_EXPIRY_SECONDS = '86400';
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { handler } = require('../../../lambda/stream-consumer/index');
+      expect(typeof handler).toBe('function');
+    });
+  });
+
+  it('fails at cold start, clearly, without its table', () => {
+    delete process.env.IDEMPOTENCY_TABLE_NAME;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      expect(() => require('../../../lambda/stream-consumer/index')).toThrow(
+        /IDEMPOTENCY_TABLE_NAME is not set/,
+      );
+    });
+  });
+});

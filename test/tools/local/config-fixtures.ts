@@ -1,0 +1,189 @@
+/**
+ * Hand-written simulation configurations for engine tests: one function behind each kind of source, with
+ * AWS's defaults unless a test overrides a field.
+ */
+import {
+  arnOf,
+  AWS_DEFAULTS,
+  DEFAULT_ACCOUNT,
+  DEFAULT_REGION,
+  queueUrlOf,
+  type EventInvokeConfig,
+  type FunctionConfig,
+  type KinesisEventSourceMappingConfig,
+  type SimulationConfig,
+  type SqsEventSourceMappingConfig,
+  type SqsQueueConfig,
+} from '../../../tools/local/engine/config';
+
+export function functionConfig(id: string, overrides: Partial<FunctionConfig> = {}): FunctionConfig {
+  return {
+    id,
+    functionName: id,
+    functionArn: arnOf('lambda', id),
+    timeoutSeconds: 30,
+    memorySizeMb: 256,
+    environment: {},
+    ...overrides,
+  };
+}
+
+function emptyConfig(): SimulationConfig {
+  return {
+    region: DEFAULT_REGION,
+    accountId: DEFAULT_ACCOUNT,
+    functions: [],
+    queues: [],
+    sqsEventSourceMappings: [],
+    streams: [],
+    kinesisEventSourceMappings: [],
+    topics: [],
+    snsSubscriptions: [],
+    buckets: [],
+    eventInvokeConfigs: [],
+  };
+}
+
+export const STREAM_ARN = arnOf('kinesis', 'readings');
+export const STREAM_DESTINATION_ARN = arnOf('sns', 'stream-on-failure');
+
+export function kinesisConfig(
+  mapping: Partial<KinesisEventSourceMappingConfig> = {},
+  stream: { shardCount?: number; retentionHours?: number } = {},
+  fn: Partial<FunctionConfig> = {},
+): SimulationConfig {
+  return {
+    ...emptyConfig(),
+    functions: [functionConfig('stream-consumer', fn)],
+    streams: [
+      {
+        id: 'Stream',
+        streamName: 'readings',
+        streamArn: STREAM_ARN,
+        shardCount: stream.shardCount ?? 1,
+        retentionHours: stream.retentionHours ?? AWS_DEFAULTS.kinesisRetentionHours,
+      },
+    ],
+    topics: [{ id: 'OnFailure', topicName: 'stream-on-failure', topicArn: STREAM_DESTINATION_ARN }],
+    kinesisEventSourceMappings: [
+      {
+        id: 'StreamMapping',
+        functionId: 'stream-consumer',
+        streamArn: STREAM_ARN,
+        batchSize: AWS_DEFAULTS.kinesisBatchSize,
+        maximumBatchingWindowSeconds: 0,
+        bisectBatchOnFunctionError: false,
+        maximumRetryAttempts: -1,
+        maximumRecordAgeSeconds: -1,
+        parallelizationFactor: 1,
+        reportBatchItemFailures: false,
+        onFailureDestinationArn: STREAM_DESTINATION_ARN,
+        startingPosition: 'TRIM_HORIZON',
+        enabled: true,
+        ...mapping,
+      },
+    ],
+  };
+}
+
+export const QUEUE_ARN = arnOf('sqs', 'orders');
+export const DLQ_ARN = arnOf('sqs', 'orders-dlq');
+
+export function sqsConfig(
+  mapping: Partial<SqsEventSourceMappingConfig> = {},
+  queue: Partial<SqsQueueConfig> = {},
+  fn: Partial<FunctionConfig> = {},
+): SimulationConfig {
+  return {
+    ...emptyConfig(),
+    functions: [functionConfig('sqs-consumer', fn)],
+    queues: [
+      {
+        id: 'Queue',
+        queueName: 'orders',
+        queueArn: QUEUE_ARN,
+        queueUrl: queueUrlOf('orders'),
+        visibilityTimeoutSeconds: 180,
+        messageRetentionSeconds: AWS_DEFAULTS.sqsRetentionSeconds,
+        redrivePolicy: { deadLetterTargetArn: DLQ_ARN, maxReceiveCount: 5 },
+        fifo: false,
+        ...queue,
+      },
+      {
+        id: 'DeadLetterQueue',
+        queueName: 'orders-dlq',
+        queueArn: DLQ_ARN,
+        queueUrl: queueUrlOf('orders-dlq'),
+        visibilityTimeoutSeconds: 30,
+        messageRetentionSeconds: 1_209_600,
+        fifo: false,
+      },
+    ],
+    sqsEventSourceMappings: [
+      {
+        id: 'QueueMapping',
+        functionId: 'sqs-consumer',
+        queueArn: QUEUE_ARN,
+        batchSize: 10,
+        maximumBatchingWindowSeconds: 0,
+        reportBatchItemFailures: true,
+        maximumConcurrency: 5,
+        enabled: true,
+        ...mapping,
+      },
+    ],
+  };
+}
+
+export const TOPIC_ARN = arnOf('sns', 'object-created');
+export const SUBSCRIPTION_DLQ_ARN = arnOf('sqs', 'subscription-dlq');
+export const ASYNC_ON_FAILURE_ARN = arnOf('sqs', 'object-on-failure');
+export const BUCKET = 'uploads-bucket';
+
+export function asyncConfig(
+  invoke: Partial<EventInvokeConfig> = {},
+  fn: Partial<FunctionConfig> = {},
+  options: { subscriptionDlq?: boolean } = {},
+): SimulationConfig {
+  return {
+    ...emptyConfig(),
+    functions: [functionConfig('object-consumer', fn)],
+    queues: [SUBSCRIPTION_DLQ_ARN, ASYNC_ON_FAILURE_ARN].map((arn) => ({
+      id: arn.split(':').pop()!,
+      queueName: arn.split(':').pop()!,
+      queueArn: arn,
+      queueUrl: queueUrlOf(arn.split(':').pop()!),
+      visibilityTimeoutSeconds: 30,
+      messageRetentionSeconds: 1_209_600,
+      fifo: false,
+    })),
+    topics: [{ id: 'Topic', topicName: 'object-created', topicArn: TOPIC_ARN }],
+    snsSubscriptions: [
+      {
+        id: 'Subscription',
+        topicArn: TOPIC_ARN,
+        functionId: 'object-consumer',
+        subscriptionArn: `${TOPIC_ARN}:0d1f0a6c-0000-4000-8000-000000000000`,
+        ...((options.subscriptionDlq ?? true) && { deadLetterTargetArn: SUBSCRIPTION_DLQ_ARN }),
+      },
+    ],
+    buckets: [
+      {
+        id: 'Bucket',
+        bucketName: BUCKET,
+        bucketArn: arnOf('s3', BUCKET),
+        versioned: true,
+        topicNotifications: [{ events: ['s3:ObjectCreated:*'], topicArn: TOPIC_ARN }],
+      },
+    ],
+    eventInvokeConfigs: [
+      {
+        functionId: 'object-consumer',
+        maximumRetryAttempts: 2,
+        maximumEventAgeSeconds: 21_600,
+        onFailureDestinationArn: ASYNC_ON_FAILURE_ARN,
+        ...invoke,
+      },
+    ],
+  };
+}

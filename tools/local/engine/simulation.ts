@@ -1,0 +1,254 @@
+/**
+ * One simulated deployment: the resources of a {@link SimulationConfig}, the Lambda service between them, a
+ * virtual clock, a seeded random generator and the trace. Producers (`sendMessage`, `putObject`, `publish`,
+ * `putRecord`) schedule work at virtual times; `run()` plays it out.
+ */
+import { S3Bucket, SnsLambdaSubscription, SnsTopic, AsyncInvocationQueue, type DeliveryFaults } from './async';
+import {
+  AWS_DEFAULTS,
+  type EventInvokeConfig,
+  type FunctionConfig,
+  type IngestionPath,
+  type SimulationConfig,
+} from './config';
+import { KinesisEventSourcePoller, KinesisStream, type KinesisRecord } from './kinesis';
+import {
+  LambdaService,
+  NO_SERVICE_FAULTS,
+  type DurationModel,
+  type FunctionCode,
+  type ServiceFaults,
+} from './lambda';
+import { Random } from './random';
+import { Scheduler, type RunLimits, type StopReason } from './scheduler';
+import { Sinks } from './sinks';
+import { SqsEventSourcePoller, SqsQueue, type SqsMessage } from './sqs';
+import { Trace } from './trace';
+
+export type SimulationFaults = ServiceFaults & DeliveryFaults;
+
+export interface SimulationOptions {
+  readonly seed: number | string;
+  /** The virtual wall clock at time 0 (epoch ms). Default 2025-01-01T00:00:00Z. */
+  readonly epochMs?: number;
+  readonly duration?: DurationModel;
+  readonly faults?: SimulationFaults;
+}
+
+export const DEFAULT_EPOCH_MS = Date.UTC(2025, 0, 1);
+
+/** Where records enter each path, found from the configuration. */
+export interface EntryPoints {
+  readonly sqs?: { readonly queueArn: string; readonly functionId: string; readonly mappingId: string };
+  readonly object?: { readonly bucketName: string; readonly topicArn: string; readonly functionId: string };
+  readonly stream?: { readonly streamArn: string; readonly functionId: string; readonly mappingId: string };
+}
+
+export class Simulation {
+  readonly scheduler = new Scheduler();
+  readonly trace = new Trace();
+  readonly random: Random;
+  readonly lambda: LambdaService;
+  readonly epochMs: number;
+  readonly queues = new Map<string, SqsQueue>();
+  readonly sqsPollers: SqsEventSourcePoller[] = [];
+  readonly topics = new Map<string, SnsTopic>();
+  readonly buckets = new Map<string, S3Bucket>();
+  readonly streams = new Map<string, KinesisStream>();
+  readonly kinesisPollers: KinesisEventSourcePoller[] = [];
+  private readonly sinks: Sinks;
+
+  constructor(
+    readonly config: SimulationConfig,
+    options: SimulationOptions,
+  ) {
+    this.random = new Random(options.seed);
+    this.epochMs = options.epochMs ?? DEFAULT_EPOCH_MS;
+    const faults = options.faults ?? { ...NO_SERVICE_FAULTS, snsDeliveryFailure: () => undefined };
+    const functions = new Map<string, FunctionConfig>(config.functions.map((f) => [f.id, f]));
+    this.sinks = new Sinks(this.scheduler, this.trace);
+    this.lambda = new LambdaService(this.scheduler, this.random.fork('lambda'), this.trace, functions, faults, {
+      region: config.region,
+      accountId: config.accountId,
+      epochMs: this.epochMs,
+      ...(options.duration && { duration: options.duration }),
+    });
+
+    const ids = this.random.fork('ids');
+    for (const queue of config.queues) {
+      this.queues.set(queue.queueArn, new SqsQueue(queue, this.scheduler, ids, this.trace, this.sinks, this.epochMs));
+    }
+    for (const mapping of config.sqsEventSourceMappings) {
+      const queue = this.requireQueue(mapping.queueArn);
+      this.sqsPollers.push(
+        new SqsEventSourcePoller(mapping, queue, this.scheduler, this.lambda, this.trace, config.region, this.epochMs),
+      );
+    }
+
+    for (const topic of config.topics) {
+      this.topics.set(topic.topicArn, new SnsTopic(topic, this.scheduler, ids, this.epochMs));
+    }
+    for (const subscription of config.snsSubscriptions) {
+      const topic = this.topics.get(subscription.topicArn);
+      if (!topic) throw new Error(`Subscription ${subscription.id}: no topic ${subscription.topicArn} in the configuration.`);
+      const queue = new AsyncInvocationQueue(
+        subscription.functionId,
+        this.eventInvokeConfig(subscription.functionId),
+        subscription.id,
+        this.scheduler,
+        ids,
+        this.lambda,
+        this.trace,
+        this.sinks,
+        this.epochMs,
+      );
+      topic.subscribe(
+        new SnsLambdaSubscription(subscription, topic.config, queue, this.scheduler, this.trace, this.sinks, faults, config.region),
+      );
+    }
+    for (const bucket of config.buckets) {
+      this.buckets.set(
+        bucket.bucketName,
+        new S3Bucket(bucket, this.topics, this.scheduler, ids, config.region, this.epochMs),
+      );
+    }
+
+    for (const stream of config.streams) {
+      this.streams.set(stream.streamArn, new KinesisStream(stream, this.scheduler));
+    }
+    for (const mapping of config.kinesisEventSourceMappings) {
+      const stream = this.streams.get(mapping.streamArn);
+      if (!stream) throw new Error(`Event source mapping ${mapping.id}: no stream ${mapping.streamArn} in the configuration.`);
+      this.kinesisPollers.push(
+        new KinesisEventSourcePoller(
+          mapping,
+          stream,
+          this.scheduler,
+          ids,
+          this.lambda,
+          this.trace,
+          this.sinks,
+          config.region,
+          config.accountId,
+          this.epochMs,
+        ),
+      );
+    }
+  }
+
+  setFunctionCode(functionId: string, code: FunctionCode): void {
+    this.lambda.setCode(functionId, code);
+  }
+
+  /** The first source of each path that the configuration wires to a function. */
+  entryPoints(): EntryPoints {
+    const sqsMapping = this.config.sqsEventSourceMappings[0];
+    const streamMapping = this.config.kinesisEventSourceMappings[0];
+    const subscription = this.config.snsSubscriptions[0];
+    const bucket =
+      subscription &&
+      this.config.buckets.find((b) => b.topicNotifications.some((n) => n.topicArn === subscription.topicArn));
+    return {
+      ...(sqsMapping && {
+        sqs: { queueArn: sqsMapping.queueArn, functionId: sqsMapping.functionId, mappingId: sqsMapping.id },
+      }),
+      ...(subscription &&
+        bucket && {
+          object: { bucketName: bucket.bucketName, topicArn: subscription.topicArn, functionId: subscription.functionId },
+        }),
+      ...(streamMapping && {
+        stream: { streamArn: streamMapping.streamArn, functionId: streamMapping.functionId, mappingId: streamMapping.id },
+      }),
+    };
+  }
+
+  /** SendMessage at virtual time `at` (default: now). */
+  sendMessage(queueArn: string, body: string, recordId: string, at = this.scheduler.now, then?: (m: SqsMessage) => void): void {
+    const queue = this.requireQueue(queueArn);
+    this.scheduler.at(at, () => {
+      const message = queue.send(body, recordId);
+      then?.(message);
+    });
+  }
+
+  /** PutObject at `at`; `duplicateAfterMs` makes S3 send its notification a second time that much later. */
+  putObject(
+    bucketName: string,
+    key: string,
+    options: { readonly recordId: string; readonly size: number; readonly duplicateAfterMs?: number },
+    at = this.scheduler.now,
+  ): void {
+    const bucket = this.buckets.get(bucketName);
+    if (!bucket) throw new Error(`No bucket "${bucketName}" in the configuration.`);
+    this.scheduler.at(at, () => {
+      const created = bucket.putObject(key, options);
+      if (options.duplicateAfterMs !== undefined) {
+        this.scheduler.after(options.duplicateAfterMs, () => bucket.notify(created.notification, options.recordId));
+      }
+    });
+  }
+
+  /** Publish to a topic at `at` (a message from another publisher than S3). */
+  publish(topicArn: string, message: string, recordId: string, at = this.scheduler.now): void {
+    const topic = this.topics.get(topicArn);
+    if (!topic) throw new Error(`No topic ${topicArn} in the configuration.`);
+    this.scheduler.at(at, () => {
+      topic.publish(message, recordId);
+    });
+  }
+
+  /** PutRecord at `at`. */
+  putRecord(
+    streamArn: string,
+    partitionKey: string,
+    data: string,
+    recordId: string,
+    at = this.scheduler.now,
+    then?: (record: KinesisRecord) => void,
+  ): void {
+    const stream = this.streams.get(streamArn);
+    if (!stream) throw new Error(`No stream ${streamArn} in the configuration.`);
+    this.scheduler.at(at, () => {
+      const record = stream.putRecord(partitionKey, data, recordId);
+      then?.(record);
+    });
+  }
+
+  run(limits?: RunLimits): Promise<StopReason> {
+    return this.scheduler.run(limits);
+  }
+
+  /** Which path a source (event source mapping or subscription id) belongs to. */
+  pathOfSource(sourceId: string): IngestionPath | undefined {
+    if (this.config.sqsEventSourceMappings.some((m) => m.id === sourceId)) return 'sqs';
+    if (this.config.kinesisEventSourceMappings.some((m) => m.id === sourceId)) return 'stream';
+    if (this.config.snsSubscriptions.some((s) => s.id === sourceId)) return 'object';
+    return undefined;
+  }
+
+  /** A short name for an ARN in reports: the queue, topic or function name. */
+  nameOf(arn: string): string {
+    return (
+      this.config.queues.find((q) => q.queueArn === arn)?.queueName ??
+      this.config.topics.find((t) => t.topicArn === arn)?.topicName ??
+      this.config.functions.find((f) => f.functionArn === arn)?.functionName ??
+      arn
+    );
+  }
+
+  private requireQueue(arn: string): SqsQueue {
+    const queue = this.queues.get(arn);
+    if (!queue) throw new Error(`No queue ${arn} in the configuration.`);
+    return queue;
+  }
+
+  private eventInvokeConfig(functionId: string): EventInvokeConfig {
+    return (
+      this.config.eventInvokeConfigs.find((c) => c.functionId === functionId) ?? {
+        functionId,
+        maximumRetryAttempts: AWS_DEFAULTS.asyncMaximumRetryAttempts,
+        maximumEventAgeSeconds: AWS_DEFAULTS.asyncMaximumEventAgeSeconds,
+      }
+    );
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Scenario files: which paths to drive, how many records, which faults, which seed. Parsed and validated with
+ * messages that name the field and what it allows. The format is documented in docs/local-simulator.md.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { IngestionPath } from './engine/config';
+
+export const PATHS: readonly IngestionPath[] = ['sqs', 'object', 'stream'];
+
+/** A duration: seconds as a number, or a string such as "500ms", "90s", "2m", "1h". */
+const DurationSchema = z.union([
+  z.number().nonnegative('must be zero or more seconds'),
+  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'must be seconds, or a string like "500ms", "90s", "2m" or "1h"'),
+]);
+
+const WindowSchema = z.strictObject({ from: DurationSchema, to: DurationSchema });
+
+/** How many records a fault hits: a count, a share of the records, or explicit record numbers (1-based). */
+const SelectionShape = {
+  count: z.number().int().min(0).optional(),
+  rate: z.number().min(0).max(1, 'must be a share of the records, from 0 to 1').optional(),
+  records: z.array(z.number().int().min(1)).optional(),
+};
+const SelectionSchema = z.union([
+  z.number().int().min(0, 'must be a whole number of records, 0 or more'),
+  z.strictObject(SelectionShape),
+]);
+
+const FaultsSchema = z.strictObject({
+  /** Records whose payload the handler rejects (they can never succeed). */
+  poison: SelectionSchema.optional(),
+  /** Records that fail their first `failures` invocations (the idempotency store refuses them), then succeed. */
+  transient: z
+    .strictObject({ ...SelectionShape, failures: z.number().int().min(1).max(1000).default(1) })
+    .optional(),
+  /** Records that make every invocation carrying them time out, `times` times ("always" = every time). */
+  timeouts: z
+    .strictObject({ ...SelectionShape, times: z.union([z.number().int().min(1), z.literal('always')]).default(1) })
+    .optional(),
+  /** Records delivered twice (SQS/Kinesis: a producer retry; object: S3 notifying twice). */
+  duplicates: z.strictObject({ ...SelectionShape, after: DurationSchema.default(5) }).optional(),
+  /** Windows in which the function has only `concurrency` executions (0: every invoke is throttled). */
+  throttle: z
+    .array(z.strictObject({ from: DurationSchema, to: DurationSchema, concurrency: z.number().int().min(0).default(0) }))
+    .optional(),
+  /** Object path only: windows in which SNS cannot deliver to the function. */
+  deliveryFailures: z
+    .array(
+      z.strictObject({
+        from: DurationSchema,
+        to: DurationSchema,
+        kind: z.enum(['client-error', 'server-error']).default('server-error'),
+      }),
+    )
+    .optional(),
+  /** DynamoDB unavailable for this path's function only (see also the top-level dynamodbOutages). */
+  dynamodbOutages: z.array(WindowSchema).optional(),
+});
+
+const PathSchema = z.strictObject({
+  records: z.number().int().min(0).max(1_000_000, 'at most 1,000,000 records per path'),
+  /** Records produced per second (exponential gaps). */
+  ratePerSecond: z.number().positive('must be above 0').max(100_000).default(20),
+  /** When production starts. */
+  start: DurationSchema.default(0),
+  /** Stream path: distinct partition keys (sensors). */
+  partitionKeys: z.number().int().min(1).max(100_000).default(16),
+  faults: FaultsSchema.default({}),
+});
+
+const ScenarioFields = {
+  name: z.string().optional(),
+  description: z.string().optional(),
+  seed: z.union([z.number(), z.string()]).default(1),
+  /** The virtual wall clock at time 0 (ISO 8601). */
+  startTime: z.iso.datetime({ message: 'must be an ISO 8601 date-time such as "2025-01-01T00:00:00Z"' }).optional(),
+  /** Stop the run at this virtual time even if work is left (e.g. a shard blocked by infinite retries). */
+  maxDuration: DurationSchema.default('24h'),
+  /** `bundles`: the real handler code from cdk.out; `model`: the in-engine model (fast, see docs). */
+  functions: z.enum(['bundles', 'model']).default('bundles'),
+  /** Virtual duration of an invocation that does not time out. */
+  invocationDuration: z
+    .strictObject({
+      baseMs: z.number().min(0).default(40),
+      perRecordMs: z.number().min(0).default(4),
+      jitter: z.number().min(0).max(1).default(0.25),
+    })
+    .optional(),
+  /** DynamoDB unavailable for every function during these windows. */
+  dynamodbOutages: z.array(WindowSchema).default([]),
+};
+
+const FullScenarioSchema = z.strictObject({
+  ...ScenarioFields,
+  paths: z.strictObject({ sqs: PathSchema.optional(), object: PathSchema.optional(), stream: PathSchema.optional() }),
+});
+
+/** The short form: one path. */
+const ShortScenarioSchema = z.strictObject({
+  ...ScenarioFields,
+  path: z.enum(['sqs', 'object', 'stream'], { message: 'must be "sqs", "object" or "stream"' }),
+  ...PathSchema.shape,
+});
+
+export type PathScenario = z.output<typeof PathSchema>;
+export type FaultsScenario = z.output<typeof FaultsSchema>;
+export type Selection = z.output<typeof SelectionSchema>;
+export type Scenario = z.output<typeof FullScenarioSchema>;
+export type DurationValue = z.input<typeof DurationSchema>;
+
+export class ScenarioError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScenarioError';
+  }
+}
+
+/** Validates a parsed scenario; throws a {@link ScenarioError} listing every problem as `field: what is allowed`. */
+export function parseScenario(input: unknown, source = 'scenario'): Scenario {
+  const isShort = typeof input === 'object' && input !== null && 'path' in input;
+  const result = (isShort ? ShortScenarioSchema : FullScenarioSchema).safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+      return `  ${field}: ${issue.message}`;
+    });
+    const hint = isShort
+      ? ''
+      : '\n(A scenario has "paths": {"sqs"|"object"|"stream": {...}}, or the short form {"path": "sqs", "records": 100, ...}.)';
+    throw new ScenarioError(`${source} is not a valid scenario:\n${lines.join('\n')}${hint}`);
+  }
+  const scenario = isShort ? toFull(result.data as z.output<typeof ShortScenarioSchema>) : (result.data as Scenario);
+  checkWindows(scenario, source);
+  if (!PATHS.some((p) => scenario.paths[p])) {
+    throw new ScenarioError(`${source} is not a valid scenario:\n  paths: name at least one of sqs, object, stream`);
+  }
+  return scenario;
+}
+
+export function readScenarioFile(file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ScenarioError(`Cannot read scenario file ${file}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioError(`${file} is not JSON: ${(error as Error).message}`);
+  }
+  return parseScenario(json, file);
+}
+
+function toFull(short: z.output<typeof ShortScenarioSchema>): Scenario {
+  const { path, records, ratePerSecond, start, partitionKeys, faults, ...rest } = short;
+  return { ...rest, paths: { [path]: { records, ratePerSecond, start, partitionKeys, faults } } };
+}
+
+function checkWindows(scenario: Scenario, source: string): void {
+  const problems: string[] = [];
+  const check = (field: string, window: { from: DurationValue; to: DurationValue }) => {
+    if (durationMs(window.to) <= durationMs(window.from)) problems.push(`  ${field}: "to" must be after "from"`);
+  };
+  scenario.dynamodbOutages.forEach((w, i) => check(`dynamodbOutages.${i}`, w));
+  for (const path of PATHS) {
+    const faults = scenario.paths[path]?.faults;
+    if (!faults) continue;
+    faults.throttle?.forEach((w, i) => check(`paths.${path}.faults.throttle.${i}`, w));
+    faults.deliveryFailures?.forEach((w, i) => check(`paths.${path}.faults.deliveryFailures.${i}`, w));
+    faults.dynamodbOutages?.forEach((w, i) => check(`paths.${path}.faults.dynamodbOutages.${i}`, w));
+    if (faults.deliveryFailures && path !== 'object') {
+      problems.push(`  paths.${path}.faults.deliveryFailures: only the object path has an SNS subscription`);
+    }
+    const records = scenario.paths[path]!.records;
+    for (const [name, selection] of Object.entries(faults)) {
+      if (typeof selection !== 'object' || selection === null || Array.isArray(selection)) continue;
+      const numbers = (selection as { records?: number[] }).records ?? [];
+      const outside = numbers.filter((n) => n > records);
+      if (outside.length > 0) {
+        problems.push(`  paths.${path}.faults.${name}.records: record numbers go from 1 to ${records}, got ${outside.join(', ')}`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new ScenarioError(`${source} is not a valid scenario:\n${problems.join('\n')}`);
+}
+
+/** Milliseconds of a scenario duration. */
+export function durationMs(value: DurationValue): number {
+  if (typeof value === 'number') return value * 1000;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value)!;
+  const amount = Number(match[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return amount * unit;
+}
