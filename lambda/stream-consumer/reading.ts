@@ -6,7 +6,8 @@
  * so it is unit-tested directly. Replace the schema and `recordReading` with your own domain when you fork.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+// `import * as z` (not `import { z }`) lets esbuild drop zod's unused error-message locales: ~100 KB instead of ~450 KB.
+import * as z from 'zod';
 import { logSideEffect } from '../shared/side-effect';
 
 /** One reading, as the producer writes it (JSON, base64-encoded by Kinesis). Unknown fields are dropped. */

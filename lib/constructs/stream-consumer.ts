@@ -279,7 +279,7 @@ export class StreamConsumer extends Construct {
     const retentionPeriod = props.retentionPeriod ?? STREAM_DEFAULTS.retentionPeriod;
     const maxRecordAge = props.maxRecordAge ?? STREAM_DEFAULTS.maxRecordAge;
     const retryAttempts = props.retryAttempts ?? STREAM_DEFAULTS.retryAttempts;
-    const timeout = props.timeout ?? Duration.seconds(30);
+    const timeout = props.timeout ?? Duration.seconds(30); // ConsumerFunction's default
     const idempotencyExpiry = props.idempotencyExpiry ?? minDuration(retentionPeriod, MAX_IDEMPOTENCY_EXPIRY);
     const iteratorAgeAlarmThreshold =
       props.iteratorAgeAlarmThreshold ??

@@ -25,7 +25,17 @@ interface EventRecord {
   readonly kinesis?: { readonly sequenceNumber: string; readonly partitionKey: string };
 }
 
-export function modelFunction(faults: FaultPlan): FunctionCode {
+export interface ModelOptions {
+  /**
+   * `partial` (default): report failed records in `batchItemFailures`, as the handlers do.
+   * `throw`: process records in order and throw at the first failure, like the function of the seeds' walk-through
+   * (for mappings without `ReportBatchItemFailures`).
+   */
+  readonly failureMode?: 'partial' | 'throw';
+}
+
+export function modelFunction(faults: FaultPlan, options: ModelOptions = {}): FunctionCode {
+  const throwAtFirstFailure = options.failureMode === 'throw';
   /** Idempotency records: key (the logical record) → expiry (epoch ms). */
   const completed = new Map<string, number>();
 
@@ -53,8 +63,16 @@ export function modelFunction(faults: FaultPlan): FunctionCode {
         return undefined;
       };
 
-      records.forEach((record, index) => {
+      for (const [index, record] of records.entries()) {
         const recordId = invocation.recordIds[index];
+        if (throwAtFirstFailure) {
+          const error = processOne(recordId);
+          if (error) {
+            const [errorType, ...message] = error.split(': ');
+            return { outcome: { kind: 'threw', errorType, errorMessage: message.join(': ') }, sideEffects };
+          }
+          continue;
+        }
         if (invocation.path === 'stream') {
           const key = record.kinesis!.partitionKey;
           const error = failedKeys.has(key) ? 'EarlierRecordFailedError' : processOne(recordId);
@@ -66,7 +84,7 @@ export function modelFunction(faults: FaultPlan): FunctionCode {
           const error = processOne(recordId);
           if (error) failures.push(invocation.path === 'object' ? error : (record.messageId ?? recordId));
         }
-      });
+      }
 
       if (invocation.path === 'object') {
         return failures.length > 0

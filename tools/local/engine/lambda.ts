@@ -115,6 +115,12 @@ export interface LambdaServiceOptions {
   readonly accountId: string;
   readonly epochMs: number;
   readonly duration?: DurationModel;
+  /**
+   * Whether the function of a path works on a batch's records concurrently. A hanging record then lets every
+   * other record finish; in a function that works through the records one after the other (the stream path),
+   * the records after the hanging one never start. Default: concurrent except for the stream path.
+   */
+  readonly processesRecordsConcurrently?: (path: IngestionPath) => boolean;
 }
 
 export class LambdaService {
@@ -196,11 +202,13 @@ export class LambdaService {
       sideEffects: [],
     });
 
-    // A record that hangs makes the invocation time out. The other records of the batch run (their work is
-    // done, and recorded as done); the hanging one never completes, which is what the runtime reports as
-    // "Task timed out" once the timeout is reached.
+    // A record that hangs makes the invocation time out: the runtime reports "Task timed out" once the timeout
+    // is reached. The hanging record never completes; the others of the batch complete (concurrent
+    // processing) or only those before it do (in-order processing), and their work stays done.
     const hanging = this.faults.timeoutsFor({ seq, recordIds: request.recordIds });
-    const keep = request.event.Records.map((_, index) => !hanging.has(index));
+    const concurrent = (this.options.processesRecordsConcurrently ?? ((path) => path !== 'stream'))(request.path);
+    const firstHanging = Math.min(...hanging);
+    const keep = request.event.Records.map((_, index) => (concurrent ? !hanging.has(index) : index < firstHanging));
     const runnable = keep.some(Boolean);
     const event = hanging.size === 0 ? request.event : { ...request.event, Records: request.event.Records.filter((_, i) => keep[i]) };
     const recordIds = hanging.size === 0 ? request.recordIds : request.recordIds.filter((_, i) => keep[i]);

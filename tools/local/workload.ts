@@ -1,0 +1,269 @@
+/**
+ * Turns a scenario into records, producers and faults: which records exist, what their payloads are (valid for
+ * the real handlers' schemas, or deliberately not, for poison records), when they arrive, and which of them meet
+ * which fault. Everything is drawn from the scenario's seed.
+ *
+ * Every record has an id (`sqs-000042`, `object-000007`, `stream-000123`) that its payload carries in the field
+ * the handler uses as its business key, so a `side effect done` line (`recordKey`) names its record.
+ */
+import type { IngestionPath } from './engine/config';
+import { Random } from './engine/random';
+import type { EntryPoints, Simulation } from './engine/simulation';
+import { FaultPlan } from './faults';
+import { durationMs, PATHS, type PathScenario, type Scenario, type Selection } from './scenario';
+
+export interface CatalogRecord {
+  readonly id: string;
+  readonly path: IngestionPath;
+  /** 1-based number within its path. */
+  readonly number: number;
+  readonly poison: boolean;
+  /** When the producer sends it (virtual ms). */
+  readonly producedAt: number;
+  /** The business key the handler's side effect line names (order id, event id; object keys carry the id). */
+  readonly businessKey: string;
+  /** Stream: the partition key. */
+  readonly partitionKey?: string;
+  /** What the producer sends: the SQS body, the object key, the Kinesis data, or a foreign SNS message. */
+  readonly payload: string;
+  /** Also delivered a second time, this much later (ms). */
+  readonly duplicateAfterMs?: number;
+}
+
+const ID_PATTERN = /\b(sqs|object|stream)-\d{6}\b/;
+
+/** The produced records, and how to find a record from what a handler logs. */
+export class RecordCatalog {
+  readonly records = new Map<string, CatalogRecord>();
+  private readonly byBusinessKey = new Map<string, string>();
+
+  add(record: CatalogRecord): void {
+    this.records.set(record.id, record);
+    this.byBusinessKey.set(record.businessKey, record.id);
+  }
+
+  /** The record a side effect's `recordKey` belongs to: by business key, or by the record id inside it. */
+  resolve(recordKey: string): string | undefined {
+    const exact = this.byBusinessKey.get(recordKey);
+    if (exact) return exact;
+    const match = ID_PATTERN.exec(recordKey) ?? ID_PATTERN.exec(safeDecode(recordKey));
+    return match && this.records.has(match[0]) ? match[0] : undefined;
+  }
+
+  ofPath(path: IngestionPath): CatalogRecord[] {
+    return [...this.records.values()].filter((r) => r.path === path);
+  }
+}
+
+export function recordId(path: IngestionPath, number: number): string {
+  return `${path}-${String(number).padStart(6, '0')}`;
+}
+
+export interface Workload {
+  readonly catalog: RecordCatalog;
+  readonly faults: FaultPlan;
+}
+
+/** Builds the fault plan and catalog for a scenario, against the entry points of a configuration. */
+export function planWorkload(scenario: Scenario, entryPoints: EntryPoints, subscriptionIds: readonly string[]): Workload {
+  const catalog = new RecordCatalog();
+  const faults = new FaultPlan();
+  const root = new Random(scenario.seed);
+  for (const window of scenario.dynamodbOutages) {
+    faults.addDynamoDbOutage({ fromMs: durationMs(window.from), toMs: durationMs(window.to) });
+  }
+  for (const path of PATHS) {
+    const spec = scenario.paths[path];
+    if (!spec) continue;
+    const entry = entryPoints[path];
+    if (!entry) {
+      throw new Error(
+        `The scenario drives the ${path} path, but the deployment has no ${describeEntry(path)}. Synthesize the stack of that path, or remove it from the scenario.`,
+      );
+    }
+    planPath(path, spec, root.fork(path), catalog, faults, entry.functionId, subscriptionIds);
+  }
+  return { catalog, faults };
+}
+
+function describeEntry(path: IngestionPath): string {
+  return {
+    sqs: 'SQS queue with an event source mapping',
+    object: 'bucket notifying an SNS topic with a Lambda subscription',
+    stream: 'Kinesis stream with an event source mapping',
+  }[path];
+}
+
+function planPath(
+  path: IngestionPath,
+  spec: PathScenario,
+  random: Random,
+  catalog: RecordCatalog,
+  faults: FaultPlan,
+  functionId: string,
+  subscriptionIds: readonly string[],
+): void {
+  const n = spec.records;
+  const f = spec.faults;
+  const poison = select(f.poison, n, random.fork('poison'), new Set());
+  const transient = select(f.transient, n, random.fork('transient'), poison);
+  const hangs = select(f.timeouts, n, random.fork('timeouts'), poison);
+  const duplicates = select(f.duplicates, n, random.fork('duplicates'), new Set());
+  const arrivals = random.fork('arrivals');
+  const payloads = random.fork('payloads');
+  const duplicateAfter = f.duplicates ? durationMs(f.duplicates.after) : 0;
+
+  let t = durationMs(spec.start);
+  for (let number = 1; number <= n; number += 1) {
+    const id = recordId(path, number);
+    const isPoison = poison.has(number);
+    const partitionKey = path === 'stream' ? `sensor-${String(payloads.int(1, spec.partitionKeys)).padStart(3, '0')}` : undefined;
+    catalog.add({
+      id,
+      path,
+      number,
+      poison: isPoison,
+      producedAt: Math.round(t),
+      ...payloadOf(path, id, number, isPoison, partitionKey, t, payloads),
+      ...(partitionKey !== undefined && { partitionKey }),
+      ...(duplicates.has(number) && { duplicateAfterMs: duplicateAfter }),
+    });
+    if (isPoison) faults.addPoison(id);
+    if (transient.has(number)) faults.addTransient(id, f.transient!.failures);
+    if (hangs.has(number)) faults.addHang(id, f.timeouts!.times === 'always' ? Infinity : f.timeouts!.times);
+    // Exponential gaps: a Poisson arrival process at `ratePerSecond`.
+    t += (-Math.log(1 - arrivals.next()) / spec.ratePerSecond) * 1000;
+  }
+  for (const window of f.throttle ?? []) {
+    faults.addThrottle({ functionId, fromMs: durationMs(window.from), toMs: durationMs(window.to), concurrency: window.concurrency });
+  }
+  for (const window of f.dynamodbOutages ?? []) {
+    faults.addDynamoDbOutage({ fromMs: durationMs(window.from), toMs: durationMs(window.to) });
+  }
+  for (const window of f.deliveryFailures ?? []) {
+    for (const subscriptionId of subscriptionIds) {
+      faults.addDeliveryFailure({ subscriptionId, fromMs: durationMs(window.from), toMs: durationMs(window.to), kind: window.kind });
+    }
+  }
+}
+
+/** Record numbers (1-based) a fault selects, drawn from those not `excluded`. */
+function select(selection: Selection | undefined, n: number, random: Random, excluded: ReadonlySet<number>): Set<number> {
+  if (selection === undefined) return new Set();
+  if (typeof selection === 'object' && selection.records) return new Set(selection.records.filter((r) => r <= n));
+  const count =
+    typeof selection === 'number'
+      ? selection
+      : selection.count ?? Math.round((selection.rate ?? 0) * n);
+  const candidates = Array.from({ length: n }, (_, i) => i + 1).filter((i) => !excluded.has(i));
+  return new Set(random.sample(candidates.length, count).map((i) => candidates[i]));
+}
+
+const CURRENCIES = ['EUR', 'USD', 'GBP', 'JPY'];
+const METRICS = ['temperature', 'humidity', 'pressure'] as const;
+
+function payloadOf(
+  path: IngestionPath,
+  id: string,
+  number: number,
+  poison: boolean,
+  partitionKey: string | undefined,
+  t: number,
+  random: Random,
+): { businessKey: string; payload: string } {
+  switch (path) {
+    case 'sqs': {
+      const orderId = `order-${id}`;
+      const lines = Array.from({ length: random.int(1, 3) }, (_, i) => ({
+        sku: `SKU-${number}-${i + 1}`,
+        quantity: random.int(1, 5),
+        unitPriceCents: random.int(100, 20_000),
+      }));
+      const order = { orderId, customerId: `customer-${random.int(1, 500)}`, currency: random.pick(CURRENCIES), lines };
+      if (!poison) return { businessKey: orderId, payload: JSON.stringify(order) };
+      // Poison: what a buggy producer sends; the schema rejects it every time.
+      const variants = [
+        () => `orderId=${orderId}; this producer forgot to send JSON`,
+        () => JSON.stringify({ ...order, currency: 'euros' }),
+        () => JSON.stringify({ ...order, lines: [] }),
+        () => JSON.stringify({ ...order, lines: [lines[0], lines[0]] }),
+      ];
+      return { businessKey: orderId, payload: random.pick(variants)() };
+    }
+    case 'object': {
+      const key = random.chance(0.2) ? `uploads/daily report ${id}.pdf` : `uploads/2025/${id}.${random.pick(['csv', 'json', 'png'])}`;
+      if (!poison) return { businessKey: key, payload: key };
+      // Poison: a message on the topic that is not an S3 object-created notification (another publisher).
+      return {
+        businessKey: key,
+        payload: JSON.stringify({ source: 'billing-service', note: 'published to the wrong topic', ref: id }),
+      };
+    }
+    case 'stream': {
+      const metric = random.pick(METRICS);
+      const reading = {
+        eventId: id,
+        sensorId: partitionKey,
+        recordedAt: new Date(Date.UTC(2025, 0, 1) + Math.round(t)).toISOString(),
+        metric,
+        value: Math.round(random.next() * 1000) / 10,
+      };
+      if (!poison) return { businessKey: id, payload: JSON.stringify(reading) };
+      const variants = [
+        () => JSON.stringify({ ...reading, value: 'very hot' }),
+        () => JSON.stringify({ ...reading, metric: 'wind-speed' }),
+        () => `${id},${partitionKey},not-json`,
+      ];
+      return { businessKey: id, payload: random.pick(variants)() };
+    }
+  }
+}
+
+/** Schedules every record of the catalog on the simulation. */
+export function produce(sim: Simulation, catalog: RecordCatalog): void {
+  const entry = sim.entryPoints();
+  for (const record of catalog.records.values()) {
+    const at = record.producedAt;
+    switch (record.path) {
+      case 'sqs':
+        sim.sendMessage(entry.sqs!.queueArn, record.payload, record.id, at);
+        if (record.duplicateAfterMs !== undefined) {
+          sim.sendMessage(entry.sqs!.queueArn, record.payload, record.id, at + record.duplicateAfterMs);
+        }
+        break;
+      case 'object':
+        if (record.poison) {
+          sim.publish(entry.object!.topicArn, record.payload, record.id, at);
+          if (record.duplicateAfterMs !== undefined) {
+            sim.publish(entry.object!.topicArn, record.payload, record.id, at + record.duplicateAfterMs);
+          }
+        } else {
+          sim.putObject(
+            entry.object!.bucketName,
+            record.payload,
+            {
+              recordId: record.id,
+              size: 1024 + record.number,
+              ...(record.duplicateAfterMs !== undefined && { duplicateAfterMs: record.duplicateAfterMs }),
+            },
+            at,
+          );
+        }
+        break;
+      case 'stream':
+        sim.putRecord(entry.stream!.streamArn, record.partitionKey!, record.payload, record.id, at);
+        if (record.duplicateAfterMs !== undefined) {
+          sim.putRecord(entry.stream!.streamArn, record.partitionKey!, record.payload, record.id, at + record.duplicateAfterMs);
+        }
+        break;
+    }
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
