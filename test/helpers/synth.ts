@@ -2,13 +2,16 @@
  * Synthesizing for template tests. Bundling is skipped (`aws:cdk:bundling-stacks: []`): these tests read the
  * template, not the code, and esbuild per function per test would dominate the suite's time. Tests that
  * need a real bundle synthesize without this.
+ *
+ * Every test app gets cdk.json's context (its feature flags), so a test sees the template `cdk synth` writes.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { context as cdkJsonContext } from '../../cdk.json';
 
-/** An App whose stacks skip bundling; extra context merged in. */
+/** An App with cdk.json's context whose stacks skip bundling; extra context merged in. */
 export function testApp(context: Record<string, unknown> = {}): App {
-  return new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  return new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [], ...context } });
 }
 
 /** A bare stack in a test app, for construct tests. */

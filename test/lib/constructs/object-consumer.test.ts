@@ -124,7 +124,7 @@ describe('ObjectConsumer with its defaults', () => {
           Match.objectLike({
             Effect: 'Allow',
             Principal: { Service: 's3.amazonaws.com' },
-            Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           }),
         ]),
       },

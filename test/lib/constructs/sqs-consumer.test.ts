@@ -115,7 +115,7 @@ describe('SqsConsumer with its defaults', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: Match.arrayWith(['sqs:ReceiveMessage', 'sqs:DeleteMessage']),
+            Action: Match.arrayWith(['sqs:DeleteMessage', 'sqs:ReceiveMessage']),
             Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
           }),
         ]),

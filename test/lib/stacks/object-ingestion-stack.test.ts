@@ -7,11 +7,6 @@ import { ObjectIngestionStack, ObjectIngestionStackProps } from '../../../lib/st
 import { nagFindings } from '../../helpers/nag';
 import { testApp } from '../../helpers/synth';
 
-// The feature flags of cdk.json, so the template is the one `cdk synth` writes (e.g. S3 access logs through
-// the bucket policy, not ACLs).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { context: cdkJsonContext } = require('../../../cdk.json') as { context: Record<string, unknown> };
-
 const sandbox: StageConfig = {
   stageName: 'sandbox',
   retainData: false,
@@ -23,7 +18,7 @@ function stackFor(
   config: StageConfig,
   consumer?: ObjectIngestionStackProps['consumer'],
 ): ObjectIngestionStack {
-  return new ObjectIngestionStack(testApp(cdkJsonContext), 'Object', {
+  return new ObjectIngestionStack(testApp(), 'Object', {
     stackName: `reliable-lambda-${config.stageName}-object`,
     config,
     consumer,
@@ -118,7 +113,7 @@ describe('ObjectIngestionStack (a stage that keeps its data)', () => {
 
 describe('buildApp', () => {
   it('adds the object stack, named after the stage', () => {
-    const app = testApp({ ...cdkJsonContext, stage: 'dev' });
+    const app = testApp({ stage: 'dev' });
     const { object } = buildApp(app, { nag: false });
     expect(object).toBeInstanceOf(ObjectIngestionStack);
     expect(object.stackName).toBe('reliable-lambda-dev-object');

@@ -259,7 +259,8 @@ export class LambdaService {
   }
 }
 
-function createContext(
+/** The Lambda context object of one invocation. */
+export function createContext(
   config: FunctionConfig,
   requestId: string,
   startEpochMs: number,

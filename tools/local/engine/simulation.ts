@@ -226,14 +226,18 @@ export class Simulation {
     return undefined;
   }
 
-  /** A short name for an ARN in reports: the queue, topic or function name. */
+  /**
+   * A short name for an ARN in reports: the queue, topic or function name, or its logical id when the
+   * configuration came from a template (ids are `<stack>/<logical id>` there, and names are long).
+   */
   nameOf(arn: string): string {
-    return (
-      this.config.queues.find((q) => q.queueArn === arn)?.queueName ??
-      this.config.topics.find((t) => t.topicArn === arn)?.topicName ??
-      this.config.functions.find((f) => f.functionArn === arn)?.functionName ??
-      arn
-    );
+    const found =
+      this.config.queues.find((q) => q.queueArn === arn) ??
+      this.config.topics.find((t) => t.topicArn === arn) ??
+      this.config.functions.find((f) => f.functionArn === arn);
+    if (!found) return arn;
+    if (found.id.includes('/')) return found.id.slice(found.id.indexOf('/') + 1);
+    return 'queueName' in found ? found.queueName : 'topicName' in found ? found.topicName : found.functionName;
   }
 
   private requireQueue(arn: string): SqsQueue {

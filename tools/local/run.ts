@@ -1,0 +1,143 @@
+/**
+ * Runs a scenario against a configuration: plans the workload and faults, binds each path's function to its
+ * code (the real bundles against dynalite, or the model), plays the simulation out and builds the report.
+ */
+import { performance } from 'node:perf_hooks';
+import { keyByEventId } from '../../lambda/stream-consumer/handler';
+import type { IngestionPath, SimulationConfig } from './engine/config';
+import type { FunctionCode } from './engine/lambda';
+import type { StopReason } from './engine/scheduler';
+import { Simulation } from './engine/simulation';
+import type { FaultPlan } from './faults';
+import { modelFunction } from './model-function';
+import { buildReport, toJsonReport, type Report } from './report';
+import { BundleFunction } from './runtime/bundle-function';
+import { FaultLayer } from './runtime/fault-layer';
+import type { KeyHint } from './runtime/idempotency-keys';
+import { startLocalDynamoDb, type LocalDynamoDb } from './runtime/local-dynamodb';
+import { durationMs, PATHS, type Scenario } from './scenario';
+import { planWorkload, produce, type RecordCatalog } from './workload';
+
+/**
+ * Keys a handler derives in a way no value of the record shows, so the fault layer can tell which record a
+ * claim is for. The stream handler keys a reading by `event:<eventId>` (lambda/stream-consumer/handler.ts).
+ */
+export const KEY_HINTS: Partial<Record<IngestionPath, KeyHint>> = {
+  stream: (record) => {
+    const data = (record as { kinesis?: { data?: string } }).kinesis?.data ?? '';
+    const reading = JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
+    return [keyByEventId(reading, record as never)];
+  },
+};
+
+export interface RunResult {
+  readonly sim: Simulation;
+  readonly catalog: RecordCatalog;
+  readonly faults: FaultPlan;
+  readonly report: Report;
+  readonly stoppedBy: StopReason;
+  readonly realMs: number;
+  /** DynamoDB requests per operation and those the fault layer failed (bundles only). */
+  readonly dynamoDb?: LocalDynamoDb['stats'];
+  readonly unattributedClaims: number;
+  json(): unknown;
+}
+
+export interface RunOptions {
+  readonly scenario: Scenario;
+  readonly config: SimulationConfig;
+  /** Overrides the scenario's `functions`. */
+  readonly functions?: 'bundles' | 'model';
+  /** Progress on long runs (virtual time, events, invocations). */
+  readonly onProgress?: (line: string) => void;
+  /** Extra environment for the bundles (e.g. AWS_MAX_ATTEMPTS). */
+  readonly bundleEnvironment?: Readonly<Record<string, string>>;
+  readonly onLog?: (line: string, invocationSeq: number) => void;
+}
+
+export async function runScenario(options: RunOptions): Promise<RunResult> {
+  const { scenario, config } = options;
+  const functions = options.functions ?? scenario.functions;
+  const probe = new Simulation(config, { seed: scenario.seed });
+  const entry = probe.entryPoints();
+  const subscriptionIds = config.snsSubscriptions.filter((s) => s.topicArn === entry.object?.topicArn).map((s) => s.id);
+  const { catalog, faults } = planWorkload(scenario, entry, subscriptionIds);
+  const sim = new Simulation(config, {
+    seed: scenario.seed,
+    faults,
+    ...(scenario.startTime && { epochMs: Date.parse(scenario.startTime) }),
+    ...(scenario.invocationDuration && { duration: scenario.invocationDuration }),
+  });
+
+  let dynamoDb: LocalDynamoDb | undefined;
+  let faultLayer: FaultLayer | undefined;
+  const paths = PATHS.filter((p) => scenario.paths[p]);
+  try {
+    if (functions === 'bundles') {
+      dynamoDb = await startLocalDynamoDb();
+      faultLayer = new FaultLayer(faults);
+      dynamoDb.setFaultDecider(faultLayer.decide);
+    }
+    for (const path of paths) {
+      const functionId = entry[path]!.functionId;
+      sim.setFunctionCode(functionId, await codeFor(path, functionId));
+    }
+    produce(sim, catalog);
+    const started = performance.now();
+    const stoppedBy = await sim.run({
+      untilMs: durationMs(scenario.maxDuration),
+      maxEvents: 50_000_000,
+      progressEvery: functions === 'bundles' ? 500 : 20_000,
+      ...(options.onProgress && {
+        onProgress: ({ now, events }) =>
+          options.onProgress!(
+            `  … virtual ${formatClock(now)}, ${sim.trace.invocations.length} invocations, ${events} events, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+          ),
+      }),
+    });
+    const realMs = performance.now() - started;
+    const report = buildReport(sim, catalog, faults, stoppedBy, {
+      name: scenario.name ?? 'unnamed',
+      seed: scenario.seed,
+      functions,
+    });
+    return {
+      sim,
+      catalog,
+      faults,
+      report,
+      stoppedBy,
+      realMs,
+      ...(dynamoDb && { dynamoDb: dynamoDb.stats }),
+      unattributedClaims: faultLayer?.unattributedClaims ?? 0,
+      json: () => ({ ...(toJsonReport(report, sim) as object), realMs: Math.round(realMs) }),
+    };
+  } finally {
+    await dynamoDb?.stop();
+  }
+
+  async function codeFor(path: IngestionPath, functionId: string): Promise<FunctionCode> {
+    if (functions === 'model') return modelFunction(faults);
+    const fn = config.functions.find((f) => f.id === functionId)!;
+    if (!fn.code) throw new Error(`The ${path} function ${fn.functionName} has no bundle in the cloud assembly.`);
+    const table = fn.environment.IDEMPOTENCY_TABLE_NAME;
+    if (table) await dynamoDb!.createIdempotencyTable(table);
+    return new BundleFunction({
+      config: fn,
+      dynamoDbEndpoint: dynamoDb!.endpoint,
+      region: config.region,
+      resolveRecordKey: (key) => catalog.resolve(key),
+      faultLayer: faultLayer!,
+      ...(KEY_HINTS[path] && { keyHint: KEY_HINTS[path] }),
+      ...(options.bundleEnvironment && { extraEnvironment: options.bundleEnvironment }),
+      ...(options.onLog && { onLog: options.onLog }),
+    });
+  }
+}
+
+export function formatClock(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}

@@ -1,0 +1,245 @@
+/**
+ * Runs a deployed handler bundle (`cdk.out/asset.<hash>/index.js`, the file Lambda would run) as function code
+ * for the simulator, the way the Node.js runtime does: the function's environment is in place when the module is
+ * loaded (cold start) and while it runs, the handler gets the event and a Lambda context, and what it writes to
+ * stdout/stderr is its log. The `side effect done` lines (lambda/shared/side-effect.ts) tell which records had
+ * their side effect.
+ *
+ * Each `BundleFunction` loads its own copy of the module (a fresh execution environment); the AWS SDK stays
+ * shared, as it is provided by the runtime.
+ */
+import { readFileSync } from 'node:fs';
+import Module from 'node:module';
+import { dirname, join, sep } from 'node:path';
+import type { FunctionConfig } from '../engine/config';
+import type { FunctionCode, FunctionInvocation, FunctionResult } from '../engine/lambda';
+import type { FaultLayer } from './fault-layer';
+import type { KeyHint } from './idempotency-keys';
+
+export const SIDE_EFFECT_MESSAGE = 'side effect done';
+
+export type Handler = (event: unknown, context: unknown) => unknown;
+
+export interface BundleFunctionOptions {
+  readonly config: FunctionConfig;
+  /** The proxy (fault layer) address of the local DynamoDB. */
+  readonly dynamoDbEndpoint: string;
+  readonly region: string;
+  /** Resolves a side effect's `recordKey` to a record id. */
+  readonly resolveRecordKey: (recordKey: string) => string | undefined;
+  readonly faultLayer?: FaultLayer;
+  readonly keyHint?: KeyHint;
+  /** Environment variables added for local runs (after the function's own). */
+  readonly extraEnvironment?: Readonly<Record<string, string>>;
+  /** Called with every log line (JSON or not) the function writes. */
+  readonly onLog?: (line: string, invocationSeq: number) => void;
+}
+
+export interface CapturedLine {
+  readonly text: string;
+  readonly json?: Record<string, unknown>;
+}
+
+/** The environment Lambda gives a Node.js function, plus the function's own variables. */
+export function lambdaEnvironment(options: BundleFunctionOptions): Record<string, string> {
+  const { config } = options;
+  const { NODE_OPTIONS: _nodeOptions, ...own } = config.environment;
+  return {
+    AWS_REGION: options.region,
+    AWS_DEFAULT_REGION: options.region,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_SESSION_TOKEN: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: options.dynamoDbEndpoint,
+    AWS_LAMBDA_FUNCTION_NAME: config.functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memorySizeMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${config.functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${config.id}`,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+    LAMBDA_TASK_ROOT: config.code?.directory ?? '',
+    _HANDLER: config.code?.handler ?? 'index.handler',
+    ...own,
+    ...options.extraEnvironment,
+  };
+}
+
+/** Sets variables for the duration of `run`, then puts the previous values back. */
+export async function withEnvironment<T>(vars: Readonly<Record<string, string>>, run: () => Promise<T>): Promise<T> {
+  const previous = new Map(Object.keys(vars).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, vars);
+  try {
+    return await run();
+  } finally {
+    for (const [key, value] of previous) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+/**
+ * Captures what is written to stdout and stderr while `run` runs. JSON lines (the function's structured logs)
+ * are kept and not printed; anything else passes through (e.g. a test runner's own output).
+ */
+export async function captureOutput<T>(run: () => Promise<T>): Promise<{ result: T; lines: CapturedLine[] }> {
+  const lines: CapturedLine[] = [];
+  const streams = [process.stdout, process.stderr];
+  const originals = streams.map((stream) => stream.write);
+  streams.forEach((stream, index) => {
+    const original = originals[index];
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      const passThrough: string[] = [];
+      for (const line of text.split('\n')) {
+        if (line.trim() === '') continue;
+        if (line.trimStart().startsWith('{')) {
+          let json: Record<string, unknown> | undefined;
+          try {
+            json = JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            json = undefined;
+          }
+          lines.push({ text: line, ...(json && { json }) });
+        } else {
+          lines.push({ text: line });
+          passThrough.push(line);
+        }
+      }
+      const callback = rest.find((r): r is () => void => typeof r === 'function');
+      if (passThrough.length > 0) {
+        return (original as (chunk: string, cb?: () => void) => boolean).call(stream, `${passThrough.join('\n')}\n`, callback);
+      }
+      callback?.();
+      return true;
+    }) as typeof stream.write;
+  });
+  try {
+    const result = await run();
+    return { result, lines };
+  } finally {
+    streams.forEach((stream, index) => {
+      stream.write = originals[index];
+    });
+  }
+}
+
+/**
+ * Where the runtime's AWS SDK comes from: the Node.js runtime provides `@aws-sdk/*` (the bundles leave it
+ * external); locally it is this project's copy, whatever directory the bundle sits in.
+ */
+function runtimeNodeModules(): string {
+  const entry = Module.createRequire(__filename).resolve('@aws-sdk/client-dynamodb');
+  const marker = `${sep}node_modules${sep}`;
+  return entry.slice(0, entry.lastIndexOf(marker) + marker.length - 1);
+}
+
+interface InternalModule {
+  filename: string;
+  paths: string[];
+  exports: unknown;
+  _compile(content: string, filename: string): void;
+}
+
+/** Loads a fresh copy of a CommonJS bundle (its own module state: a new execution environment). */
+export function loadHandler(directory: string, handlerSetting: string): Handler {
+  const [file, exportName] = splitHandler(handlerSetting);
+  const filename = join(directory, `${file}.js`);
+  const ModuleClass = Module as unknown as {
+    new (id: string, parent?: unknown): InternalModule;
+    _nodeModulePaths(from: string): string[];
+  };
+  const module = new ModuleClass(filename);
+  module.filename = filename;
+  module.paths = [...ModuleClass._nodeModulePaths(dirname(filename)), runtimeNodeModules()];
+  module._compile(readFileSync(filename, 'utf8'), filename);
+  const handler = (module.exports as Record<string, unknown>)[exportName];
+  if (typeof handler !== 'function') {
+    throw new Error(`${filename} has no "${exportName}" function export (Handler "${handlerSetting}").`);
+  }
+  return handler as Handler;
+}
+
+function splitHandler(setting: string): [string, string] {
+  const dot = setting.lastIndexOf('.');
+  if (dot <= 0) throw new Error(`Handler "${setting}" is not "<file>.<export>".`);
+  return [setting.slice(0, dot), setting.slice(dot + 1)];
+}
+
+/** Runs a handler with Lambda's conventions: a promise, or a callback for old-style handlers. */
+export async function callHandler(handler: Handler, event: unknown, context: unknown): Promise<unknown> {
+  if (handler.length >= 3) {
+    return new Promise((resolve, reject) => {
+      (handler as (e: unknown, c: unknown, cb: (error: unknown, result?: unknown) => void) => void)(
+        event,
+        context,
+        (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result)),
+      );
+    });
+  }
+  return await handler(event, context);
+}
+
+export class BundleFunction implements FunctionCode {
+  private handler?: Handler;
+  private readonly environment: Record<string, string>;
+  /** Log lines of the last invocation (for `npm run invoke`). */
+  lastLog: CapturedLine[] = [];
+
+  constructor(private readonly options: BundleFunctionOptions) {
+    if (!options.config.code) throw new Error(`Function ${options.config.id} has no code directory.`);
+    this.environment = lambdaEnvironment(options);
+  }
+
+  async invoke(invocation: FunctionInvocation): Promise<FunctionResult> {
+    const { faultLayer } = this.options;
+    faultLayer?.enter({
+      seq: invocation.seq,
+      at: invocation.startedAt,
+      recordIds: invocation.recordIds,
+      eventRecords: (invocation.event as { Records?: unknown[] }).Records ?? [],
+      ...(this.options.keyHint && { hint: this.options.keyHint }),
+    });
+    try {
+      const { result, lines } = await withEnvironment(this.environment, () =>
+        captureOutput(async () => {
+          this.handler ??= loadHandler(this.options.config.code!.directory, this.options.config.code!.handler);
+          try {
+            return { ok: true as const, value: await callHandler(this.handler, invocation.event, invocation.context) };
+          } catch (error) {
+            return { ok: false as const, error: error as Error };
+          }
+        }),
+      );
+      this.lastLog = lines;
+      const sideEffects: string[] = [];
+      const unattributed: string[] = [];
+      for (const line of lines) {
+        this.options.onLog?.(line.text, invocation.seq);
+        if (line.json?.message !== SIDE_EFFECT_MESSAGE) continue;
+        const recordKey = String(line.json.recordKey ?? '');
+        const recordId = this.options.resolveRecordKey(recordKey) ?? soleRecord(invocation.recordIds);
+        if (recordId) sideEffects.push(recordId);
+        else unattributed.push(recordKey);
+      }
+      return {
+        outcome: result.ok
+          ? { kind: 'returned', payload: result.value }
+          : {
+              kind: 'threw',
+              errorType: result.error?.name ?? 'Error',
+              errorMessage: result.error?.message ?? String(result.error),
+            },
+        sideEffects,
+        unattributedSideEffects: unattributed,
+      };
+    } finally {
+      faultLayer?.leave();
+    }
+  }
+}
+
+function soleRecord(recordIds: readonly string[]): string | undefined {
+  const distinct = new Set(recordIds);
+  return distinct.size === 1 ? recordIds[0] : undefined;
+}

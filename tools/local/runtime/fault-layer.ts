@@ -1,0 +1,65 @@
+/**
+ * The fault layer between the handlers and dynalite: while an invocation runs, it knows which records the
+ * invocation carries and when (virtual time) it runs, and fails DynamoDB requests as the fault plan says:
+ * every request during a DynamoDB outage, and the idempotency claim (`PutItem`) of a record while its
+ * transient failures last. Powertools turns either into a failed record (`IdempotencyPersistenceLayerError`).
+ */
+import type { FaultPlan } from '../faults';
+import { candidateHashes, hashOfKey, type KeyHint } from './idempotency-keys';
+import type { DynamoDbFault } from './local-dynamodb';
+
+interface RunningInvocation {
+  readonly seq: number;
+  readonly at: number;
+  readonly recordIds: readonly string[];
+  readonly eventRecords: readonly unknown[];
+  readonly hint?: KeyHint;
+  hashes?: Set<string>[];
+}
+
+export class FaultLayer {
+  private current?: RunningInvocation;
+  private readonly recordOfKey = new Map<string, string>();
+  /** Claims the layer could not tie to a record (per-record transient faults cannot apply to them). */
+  unattributedClaims = 0;
+
+  constructor(private readonly faults: FaultPlan) {}
+
+  enter(invocation: Omit<RunningInvocation, 'hashes'>): void {
+    this.current = { ...invocation };
+  }
+
+  leave(): void {
+    this.current = undefined;
+  }
+
+  decide = (operation: string, body: Record<string, unknown>): DynamoDbFault | undefined => {
+    const current = this.current;
+    if (!current) return undefined;
+    if (this.faults.dynamoDbUnavailable(current.at)) {
+      return { status: 500, code: 'InternalServerError', message: 'Internal server error (simulated DynamoDB outage)' };
+    }
+    if (operation !== 'PutItem') return undefined;
+    const key = ((body.Item as Record<string, { S?: string }> | undefined)?.id?.S ?? '') as string;
+    const recordId = this.recordOf(current, hashOfKey(key));
+    if (recordId === undefined) {
+      this.unattributedClaims += 1;
+      return undefined;
+    }
+    if (this.faults.failsTransiently(recordId, current.seq)) {
+      return { status: 500, code: 'InternalServerError', message: `Internal server error (simulated transient failure for ${recordId})` };
+    }
+    return undefined;
+  };
+
+  private recordOf(current: RunningInvocation, hash: string): string | undefined {
+    const known = this.recordOfKey.get(hash);
+    if (known) return known;
+    current.hashes ??= current.eventRecords.map((record) => candidateHashes(record, current.hint));
+    const index = current.hashes.findIndex((hashes) => hashes.has(hash));
+    let recordId: string | undefined = index >= 0 ? current.recordIds[index] : undefined;
+    if (recordId === undefined && new Set(current.recordIds).size === 1) recordId = current.recordIds[0];
+    if (recordId !== undefined) this.recordOfKey.set(hash, recordId);
+    return recordId;
+  }
+}
