@@ -29,7 +29,10 @@ interface CfnResource {
 
 interface CfnTemplate {
   readonly Resources?: Record<string, CfnResource>;
-  readonly Outputs?: Record<string, { readonly Value: unknown; readonly Export?: { readonly Name: unknown } }>;
+  readonly Outputs?: Record<
+    string,
+    { readonly Value: unknown; readonly Export?: { readonly Name: unknown } }
+  >;
 }
 
 interface StackArtifact {
@@ -55,18 +58,26 @@ export class AssemblyError extends Error {
 }
 
 /** Reads `cdk.out` (or another assembly directory) into a simulation configuration. */
-export function loadCloudAssembly(directory: string, options: { region?: string; accountId?: string } = {}): LoadedAssembly {
+export function loadCloudAssembly(
+  directory: string,
+  options: { region?: string; accountId?: string } = {},
+): LoadedAssembly {
   const manifestFile = join(directory, 'manifest.json');
   if (!existsSync(manifestFile)) {
     throw new AssemblyError(`${directory} has no manifest.json: synthesize first (npx cdk synth --quiet).`);
   }
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
-    artifacts?: Record<string, { type: string; properties?: { templateFile?: string; stackName?: string }; dependencies?: string[] }>;
+    artifacts?: Record<
+      string,
+      { type: string; properties?: { templateFile?: string; stackName?: string }; dependencies?: string[] }
+    >;
   };
   const stacks: StackArtifact[] = [];
   for (const [artifactId, artifact] of Object.entries(manifest.artifacts ?? {})) {
     if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
-    const template = JSON.parse(readFileSync(join(directory, artifact.properties.templateFile), 'utf8')) as CfnTemplate;
+    const template = JSON.parse(
+      readFileSync(join(directory, artifact.properties.templateFile), 'utf8'),
+    ) as CfnTemplate;
     stacks.push({
       artifactId,
       stackName: artifact.properties.stackName ?? artifactId,
@@ -75,7 +86,11 @@ export function loadCloudAssembly(directory: string, options: { region?: string;
     });
   }
   if (stacks.length === 0) throw new AssemblyError(`${directory} holds no CloudFormation stack.`);
-  return new AssemblyReader(stacks, options.region ?? DEFAULT_REGION, options.accountId ?? DEFAULT_ACCOUNT).read();
+  return new AssemblyReader(
+    stacks,
+    options.region ?? DEFAULT_REGION,
+    options.accountId ?? DEFAULT_ACCOUNT,
+  ).read();
 }
 
 function readAssetDirectories(directory: string, artifactId: string): Map<string, string> {
@@ -86,7 +101,8 @@ function readAssetDirectories(directory: string, artifactId: string): Map<string
     files?: Record<string, { source?: { path?: string; packaging?: string } }>;
   };
   for (const [hash, asset] of Object.entries(assets.files ?? {})) {
-    if (asset.source?.path && asset.source.packaging === 'zip') result.set(hash, join(directory, asset.source.path));
+    if (asset.source?.path && asset.source.packaging === 'zip')
+      result.set(hash, join(directory, asset.source.path));
   }
   return result;
 }
@@ -135,7 +151,9 @@ class AssemblyReader {
       config: {
         ...config,
         sqsEventSourceMappings: mappings.filter((m): m is SqsEventSourceMappingConfig => !('streamArn' in m)),
-        kinesisEventSourceMappings: mappings.filter((m): m is KinesisEventSourceMappingConfig => 'streamArn' in m),
+        kinesisEventSourceMappings: mappings.filter(
+          (m): m is KinesisEventSourceMappingConfig => 'streamArn' in m,
+        ),
       },
       stacks: this.stacks.map((s) => s.stackName),
       warnings: this.warnings,
@@ -242,7 +260,8 @@ class AssemblyReader {
           const ref = this.lookup(stack, logicalId);
           if (!ref) return `local-${logicalId}.${attribute}`;
           if (attribute === 'Arn') return this.arnOf(ref);
-          if (attribute === 'QueueName' || attribute === 'TopicName' || attribute === 'Name') return this.nameOf(ref);
+          if (attribute === 'QueueName' || attribute === 'TopicName' || attribute === 'Name')
+            return this.nameOf(ref);
           if (attribute === 'QueueUrl') return this.refValue(ref);
           return `local-${logicalId}.${attribute}`;
         }
@@ -250,7 +269,9 @@ class AssemblyReader {
           const name = this.resolve(stack, arg);
           const exported = typeof name === 'string' ? this.exports.get(name) : undefined;
           if (!exported) {
-            this.warnings.push(`${stack.stackName}: import "${String(name)}" is not exported by any synthesized stack.`);
+            this.warnings.push(
+              `${stack.stackName}: import "${String(name)}" is not exported by any synthesized stack.`,
+            );
             return `local-import-${String(name)}`;
           }
           return this.resolve(exported.stack, exported.value);
@@ -260,7 +281,9 @@ class AssemblyReader {
           return (this.resolve(stack, parts) as unknown[]).map(String).join(separator);
         }
         case 'Fn::Sub': {
-          const [text, variables = {}] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [String(arg)];
+          const [text, variables = {}] = Array.isArray(arg)
+            ? (arg as [string, Record<string, unknown>])
+            : [String(arg)];
           return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
             if (name in variables) return String(this.resolve(stack, variables[name]));
             if (name.includes('.')) {
@@ -312,7 +335,9 @@ class AssemblyReader {
       const v = value as Record<string, unknown>;
       if (typeof v.Ref === 'string') return this.lookup(stack, v.Ref);
       if (v['Fn::GetAtt']) {
-        const [logicalId] = Array.isArray(v['Fn::GetAtt']) ? (v['Fn::GetAtt'] as string[]) : String(v['Fn::GetAtt']).split('.');
+        const [logicalId] = Array.isArray(v['Fn::GetAtt'])
+          ? (v['Fn::GetAtt'] as string[])
+          : String(v['Fn::GetAtt']).split('.');
         return this.lookup(stack, logicalId);
       }
       if (v['Fn::ImportValue'] !== undefined) {
@@ -342,7 +367,8 @@ class AssemblyReader {
     const s3Key = (raw.Code as { S3Key?: unknown } | undefined)?.S3Key;
     const hash = typeof s3Key === 'string' ? s3Key.replace(/\.zip$/, '') : undefined;
     const directory = hash ? ref.stack.assetDirectories.get(hash) : undefined;
-    const variables = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+    const variables = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+      {}) as Record<string, unknown>;
     const environment = Object.fromEntries(
       Object.entries(variables)
         .filter(([, v]) => v !== undefined)
@@ -356,7 +382,9 @@ class AssemblyReader {
       timeoutSeconds: Number(p.Timeout ?? AWS_DEFAULTS.functionTimeoutSeconds),
       memorySizeMb: Number(p.MemorySize ?? 128),
       environment,
-      ...(p.ReservedConcurrentExecutions !== undefined && { reservedConcurrency: Number(p.ReservedConcurrentExecutions) }),
+      ...(p.ReservedConcurrentExecutions !== undefined && {
+        reservedConcurrency: Number(p.ReservedConcurrentExecutions),
+      }),
       ...(deadLetterTargetArn && { deadLetterTargetArn }),
       ...(directory && { code: { directory, handler: String(p.Handler ?? 'index.handler') } }),
     };
@@ -364,9 +392,11 @@ class AssemblyReader {
 
   private queueOf(ref: ResourceRef): SqsQueueConfig {
     const p = this.props(ref);
-    const redrive = parseMaybeJson(p.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number } | undefined;
+    const redrive = parseMaybeJson(p.RedrivePolicy) as
+      { deadLetterTargetArn?: string; maxReceiveCount?: number } | undefined;
     const fifo = p.FifoQueue === true || p.FifoQueue === 'true';
-    if (fifo) this.warnings.push(`${this.idOf(ref)}: FIFO queue simulated as a standard queue (no message groups).`);
+    if (fifo)
+      this.warnings.push(`${this.idOf(ref)}: FIFO queue simulated as a standard queue (no message groups).`);
     return {
       id: this.idOf(ref),
       queueName: this.nameOf(ref),
@@ -375,7 +405,10 @@ class AssemblyReader {
       visibilityTimeoutSeconds: Number(p.VisibilityTimeout ?? AWS_DEFAULTS.sqsVisibilityTimeoutSeconds),
       messageRetentionSeconds: Number(p.MessageRetentionPeriod ?? AWS_DEFAULTS.sqsRetentionSeconds),
       ...(redrive?.deadLetterTargetArn && {
-        redrivePolicy: { deadLetterTargetArn: redrive.deadLetterTargetArn, maxReceiveCount: Number(redrive.maxReceiveCount ?? 10) },
+        redrivePolicy: {
+          deadLetterTargetArn: redrive.deadLetterTargetArn,
+          maxReceiveCount: Number(redrive.maxReceiveCount ?? 10),
+        },
       }),
       fifo,
     };
@@ -406,7 +439,8 @@ class AssemblyReader {
       this.warnings.push(`${this.idOf(ref)}: its endpoint is not a function of the assembly; not simulated.`);
       return undefined;
     }
-    if (p.FilterPolicy) this.warnings.push(`${this.idOf(ref)}: FilterPolicy is not simulated (every message is delivered).`);
+    if (p.FilterPolicy)
+      this.warnings.push(`${this.idOf(ref)}: FilterPolicy is not simulated (every message is delivered).`);
     const redrive = parseMaybeJson(p.RedrivePolicy) as { deadLetterTargetArn?: string } | undefined;
     return {
       id: this.idOf(ref),
@@ -420,7 +454,8 @@ class AssemblyReader {
   private bucketOf(ref: ResourceRef): S3BucketConfig {
     const p = this.props(ref);
     const name = this.nameOf(ref);
-    const native = ((p.NotificationConfiguration as { TopicConfigurations?: unknown[] } | undefined)?.TopicConfigurations ?? []) as {
+    const native = ((p.NotificationConfiguration as { TopicConfigurations?: unknown[] } | undefined)
+      ?.TopicConfigurations ?? []) as {
       Event?: string;
       Topic?: string;
     }[];
@@ -431,7 +466,8 @@ class AssemblyReader {
     for (const custom of this.each('Custom::S3BucketNotifications', (r) => r)) {
       const cp = this.props(custom);
       if (cp.BucketName !== name) continue;
-      const configs = ((cp.NotificationConfiguration as { TopicConfigurations?: unknown[] } | undefined)?.TopicConfigurations ?? []) as {
+      const configs = ((cp.NotificationConfiguration as { TopicConfigurations?: unknown[] } | undefined)
+        ?.TopicConfigurations ?? []) as {
         Events?: string[];
         TopicArn?: string;
         Filter?: unknown;
@@ -456,13 +492,20 @@ class AssemblyReader {
     const p = this.props(ref);
     const fn = this.target(ref.stack, raw.FunctionName);
     if (!fn) return undefined;
-    const destinations = (p.DestinationConfig ?? {}) as { OnSuccess?: { Destination?: string }; OnFailure?: { Destination?: string } };
+    const destinations = (p.DestinationConfig ?? {}) as {
+      OnSuccess?: { Destination?: string };
+      OnFailure?: { Destination?: string };
+    };
     return {
       functionId: this.idOf(fn),
       maximumRetryAttempts: Number(p.MaximumRetryAttempts ?? AWS_DEFAULTS.asyncMaximumRetryAttempts),
       maximumEventAgeSeconds: Number(p.MaximumEventAgeInSeconds ?? AWS_DEFAULTS.asyncMaximumEventAgeSeconds),
-      ...(destinations.OnSuccess?.Destination && { onSuccessDestinationArn: destinations.OnSuccess.Destination }),
-      ...(destinations.OnFailure?.Destination && { onFailureDestinationArn: destinations.OnFailure.Destination }),
+      ...(destinations.OnSuccess?.Destination && {
+        onSuccessDestinationArn: destinations.OnSuccess.Destination,
+      }),
+      ...(destinations.OnFailure?.Destination && {
+        onFailureDestinationArn: destinations.OnFailure.Destination,
+      }),
     };
   }
 
@@ -475,13 +518,16 @@ class AssemblyReader {
     const fn = this.target(ref.stack, raw.FunctionName);
     const source = this.target(ref.stack, raw.EventSourceArn);
     if (!fn || !source) {
-      this.warnings.push(`${this.idOf(ref)}: its function or event source is not in the assembly; not simulated.`);
+      this.warnings.push(
+        `${this.idOf(ref)}: its function or event source is not in the assembly; not simulated.`,
+      );
       return undefined;
     }
     const responseTypes = (p.FunctionResponseTypes as string[] | undefined) ?? [];
     const reportBatchItemFailures = responseTypes.includes('ReportBatchItemFailures');
     const enabled = p.Enabled !== false && p.Enabled !== 'false';
-    if (p.FilterCriteria) this.warnings.push(`${this.idOf(ref)}: FilterCriteria are not simulated (every record is delivered).`);
+    if (p.FilterCriteria)
+      this.warnings.push(`${this.idOf(ref)}: FilterCriteria are not simulated (every record is delivered).`);
     if (source.resource.Type === 'AWS::SQS::Queue') {
       const queue = config.queues.find((q) => q.id === this.idOf(source))!;
       const scaling = p.ScalingConfig as { MaximumConcurrency?: number } | undefined;
@@ -492,26 +538,32 @@ class AssemblyReader {
         batchSize: Number(p.BatchSize ?? AWS_DEFAULTS.sqsBatchSize),
         maximumBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
         reportBatchItemFailures,
-        ...(scaling?.MaximumConcurrency !== undefined && { maximumConcurrency: Number(scaling.MaximumConcurrency) }),
+        ...(scaling?.MaximumConcurrency !== undefined && {
+          maximumConcurrency: Number(scaling.MaximumConcurrency),
+        }),
         enabled,
       };
     }
     if (source.resource.Type === 'AWS::Kinesis::Stream') {
-      if (p.TumblingWindowInSeconds) this.warnings.push(`${this.idOf(ref)}: tumbling windows are not simulated.`);
-      const destination = (p.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
+      if (p.TumblingWindowInSeconds)
+        this.warnings.push(`${this.idOf(ref)}: tumbling windows are not simulated.`);
+      const destination = (p.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)
+        ?.OnFailure?.Destination;
       return {
         id: this.idOf(ref),
         functionId: this.idOf(fn),
         streamArn: this.arnOf(source),
         batchSize: Number(p.BatchSize ?? AWS_DEFAULTS.kinesisBatchSize),
         maximumBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
-        bisectBatchOnFunctionError: p.BisectBatchOnFunctionError === true || p.BisectBatchOnFunctionError === 'true',
+        bisectBatchOnFunctionError:
+          p.BisectBatchOnFunctionError === true || p.BisectBatchOnFunctionError === 'true',
         maximumRetryAttempts: Number(p.MaximumRetryAttempts ?? -1),
         maximumRecordAgeSeconds: Number(p.MaximumRecordAgeInSeconds ?? -1),
         parallelizationFactor: Number(p.ParallelizationFactor ?? 1),
         reportBatchItemFailures,
         ...(destination && { onFailureDestinationArn: destination }),
-        startingPosition: (p.StartingPosition as KinesisEventSourceMappingConfig['startingPosition']) ?? 'LATEST',
+        startingPosition:
+          (p.StartingPosition as KinesisEventSourceMappingConfig['startingPosition']) ?? 'LATEST',
         enabled,
       };
     }

@@ -32,6 +32,8 @@ export class FaultPlan implements SimulationFaults {
   private readonly transient = new Map<string, number>();
   /** Remaining hanging invocations per record (Infinity: always). */
   private readonly hangs = new Map<string, number>();
+  /** Records given a hang (kept after their budget is used up). */
+  private readonly hangRecords = new Set<string>();
   private readonly throttles: ThrottleWindow[] = [];
   private readonly outages: TimeWindow[] = [];
   private readonly deliveryFailures: DeliveryFailureWindow[] = [];
@@ -53,6 +55,7 @@ export class FaultPlan implements SimulationFaults {
   /** Invocations carrying the record time out, `times` times (Infinity: always). */
   addHang(recordId: string, times: number): this {
     this.hangs.set(recordId, times);
+    this.hangRecords.add(recordId);
     return this;
   }
 
@@ -83,6 +86,10 @@ export class FaultPlan implements SimulationFaults {
     return this.transient.has(recordId);
   }
 
+  hasHang(recordId: string): boolean {
+    return this.hangRecords.has(recordId);
+  }
+
   /** Whether the record fails (transiently) in invocation `seq`. Counts once per invocation. */
   failsTransiently(recordId: string, seq: number): boolean {
     const key = `${seq}:${recordId}`;
@@ -99,7 +106,10 @@ export class FaultPlan implements SimulationFaults {
     return this.outages.some((w) => atMs >= w.fromMs && atMs < w.toMs);
   }
 
-  timeoutsFor(invocation: { readonly seq: number; readonly recordIds: readonly string[] }): ReadonlySet<number> {
+  timeoutsFor(invocation: {
+    readonly seq: number;
+    readonly recordIds: readonly string[];
+  }): ReadonlySet<number> {
     const decided = this.hangDecisions.get(invocation.seq);
     if (decided) return decided;
     const hanging = new Set<number>();
@@ -120,7 +130,8 @@ export class FaultPlan implements SimulationFaults {
   }
 
   snsDeliveryFailure(subscriptionId: string, at: number): DeliveryFailure | undefined {
-    return this.deliveryFailures.find((w) => w.subscriptionId === subscriptionId && at >= w.fromMs && at < w.toMs)
-      ?.kind;
+    return this.deliveryFailures.find(
+      (w) => w.subscriptionId === subscriptionId && at >= w.fromMs && at < w.toMs,
+    )?.kind;
   }
 }

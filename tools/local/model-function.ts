@@ -41,7 +41,9 @@ export function modelFunction(faults: FaultPlan, options: ModelOptions = {}): Fu
 
   return {
     async invoke(invocation: FunctionInvocation): Promise<FunctionResult> {
-      const expirySeconds = Number(invocation.function.environment.IDEMPOTENCY_EXPIRY_SECONDS ?? DEFAULT_EXPIRY_SECONDS);
+      const expirySeconds = Number(
+        invocation.function.environment.IDEMPOTENCY_EXPIRY_SECONDS ?? DEFAULT_EXPIRY_SECONDS,
+      );
       const now = invocation.startEpochMs;
       const records = (invocation.event as { Records: EventRecord[] }).Records;
       const sideEffects: string[] = [];
@@ -88,7 +90,10 @@ export function modelFunction(faults: FaultPlan, options: ModelOptions = {}): Fu
 
       if (invocation.path === 'object') {
         return failures.length > 0
-          ? { outcome: { kind: 'threw', errorType: 'Error', errorMessage: failures.join(' | ') }, sideEffects }
+          ? {
+              outcome: { kind: 'threw', errorType: 'Error', errorMessage: failures.join(' | ') },
+              sideEffects,
+            }
           : { outcome: { kind: 'returned', payload: undefined }, sideEffects };
       }
       if (failures.length > 0 && failures.length === records.length) {
@@ -102,7 +107,10 @@ export function modelFunction(faults: FaultPlan, options: ModelOptions = {}): Fu
         };
       }
       return {
-        outcome: { kind: 'returned', payload: { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) } },
+        outcome: {
+          kind: 'returned',
+          payload: { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) },
+        },
         sideEffects,
       };
     },

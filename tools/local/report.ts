@@ -32,7 +32,11 @@ export interface RecordReport {
   /** How many times the function was handed the record. */
   readonly handed: number;
   readonly sideEffects: number;
-  readonly sinks: readonly { readonly kind: SinkKind; readonly target: string; readonly condition?: string }[];
+  readonly sinks: readonly {
+    readonly kind: SinkKind;
+    readonly target: string;
+    readonly condition?: string;
+  }[];
   readonly fate: RecordFate;
 }
 
@@ -72,7 +76,11 @@ export interface PathReport {
     readonly conditions: Readonly<Record<string, number>>;
   }[];
   readonly fates: Readonly<Record<RecordFate, number>>;
-  readonly sideEffects: { readonly total: number; readonly duplicated: number; readonly unattributed: number };
+  readonly sideEffects: {
+    readonly total: number;
+    readonly duplicated: number;
+    readonly unattributed: number;
+  };
   readonly notes: readonly string[];
   readonly invariants: readonly InvariantResult[];
 }
@@ -94,23 +102,37 @@ export function buildReport(
 ): Report {
   const records = recordReports(sim, catalog, faults, stoppedBy);
   const paths = PATHS.filter((p) => catalog.ofPath(p).length > 0).map((path) =>
-    pathReport(sim, path, records.filter((r) => r.path === path)),
+    pathReport(
+      sim,
+      path,
+      records.filter((r) => r.path === path),
+    ),
   );
   return { scenario, stoppedBy, virtualDurationMs: sim.scheduler.now, paths, records };
 }
 
-function recordReports(sim: Simulation, catalog: RecordCatalog, faults: FaultPlan, stoppedBy: StopReason): RecordReport[] {
+function recordReports(
+  sim: Simulation,
+  catalog: RecordCatalog,
+  faults: FaultPlan,
+  stoppedBy: StopReason,
+): RecordReport[] {
   const handed = new Map<string, number>();
   for (const invocation of sim.trace.invocations) {
     for (const id of invocation.recordIds) handed.set(id, (handed.get(id) ?? 0) + 1);
   }
   const effects = new Map<string, number>();
-  for (const effect of sim.trace.sideEffects) effects.set(effect.recordId, (effects.get(effect.recordId) ?? 0) + 1);
+  for (const effect of sim.trace.sideEffects)
+    effects.set(effect.recordId, (effects.get(effect.recordId) ?? 0) + 1);
   const sinks = new Map<string, RecordReport['sinks'][number][]>();
   for (const sink of sim.trace.sinks) {
     for (const id of new Set(sink.recordIds)) {
       const list = sinks.get(id) ?? [];
-      list.push({ kind: sink.kind, target: sim.nameOf(sink.targetArn), ...(sink.condition && { condition: sink.condition }) });
+      list.push({
+        kind: sink.kind,
+        target: sim.nameOf(sink.targetArn),
+        ...(sink.condition && { condition: sink.condition }),
+      });
       sinks.set(id, list);
     }
   }
@@ -130,6 +152,7 @@ function recordReports(sim: Simulation, catalog: RecordCatalog, faults: FaultPla
     const recordFaults = [
       record.poison && 'poison',
       faults.hasTransient(record.id) && 'transient',
+      faults.hasHang(record.id) && 'timeout',
       record.duplicateAfterMs !== undefined && 'duplicate',
     ].filter((f): f is string => typeof f === 'string');
     return {
@@ -148,7 +171,13 @@ function recordReports(sim: Simulation, catalog: RecordCatalog, faults: FaultPla
 function pathReport(sim: Simulation, path: IngestionPath, records: readonly RecordReport[]): PathReport {
   const invocations = sim.trace.invocations.filter((i) => i.path === path);
   const sizes = invocations.map((i) => i.recordIds.length);
-  const outcomes = { success: 0, 'partial-failure': 0, 'invalid-response': 0, 'function-error': 0, timeout: 0 };
+  const outcomes = {
+    success: 0,
+    'partial-failure': 0,
+    'invalid-response': 0,
+    'function-error': 0,
+    timeout: 0,
+  };
   for (const invocation of invocations) outcomes[invocation.outcome] += 1;
   const events = sim.trace.events.filter((e) => e.path === path);
   const sinkRecords = sim.trace.sinks.filter((s) => s.path === path);
@@ -170,7 +199,8 @@ function pathReport(sim: Simulation, path: IngestionPath, records: readonly Reco
     sink.recordIds.forEach((id) => group.ids.add(id));
     group.records = group.ids.size;
     if (sink.condition) {
-      (group.conditions as Record<string, number>)[sink.condition] = (group.conditions[sink.condition] ?? 0) + 1;
+      (group.conditions as Record<string, number>)[sink.condition] =
+        (group.conditions[sink.condition] ?? 0) + 1;
     }
     sinkGroups.set(key, group);
   }
@@ -188,7 +218,7 @@ function pathReport(sim: Simulation, path: IngestionPath, records: readonly Reco
       produced: records.length,
       poison: records.filter((r) => r.poison).length,
       transient: records.filter((r) => r.faults.includes('transient')).length,
-      timeouts: 0,
+      timeouts: records.filter((r) => r.faults.includes('timeout')).length,
       duplicates: records.filter((r) => r.faults.includes('duplicate')).length,
     },
     invocations: {
@@ -265,7 +295,8 @@ function notesOf(sim: Simulation, path: IngestionPath): string[] {
     expired: 'records expired (queue retention or stream retention) before they were processed',
     discarded: 'records discarded with nowhere to go (no destination or dead-letter queue)',
     'delivery-failed': 'SNS delivery failures (retried by SNS or sent to the subscription DLQ)',
-    'stale-receipt-handle': 'deletes ignored: the message had become visible again (visibility timeout too short)',
+    'stale-receipt-handle':
+      'deletes ignored: the message had become visible again (visibility timeout too short)',
   };
   return [...counts].map(([kind, n]) => `${n} ${labels[kind]}`);
 }
@@ -281,7 +312,10 @@ export function checkInvariants(
   results.push({
     name: 'no side effect twice',
     holds: twice.length === 0,
-    detail: twice.length === 0 ? 'every record had its side effect at most once' : `${twice.length} records had their side effect more than once`,
+    detail:
+      twice.length === 0
+        ? 'every record had its side effect at most once'
+        : `${twice.length} records had their side effect more than once`,
     examples: twice.slice(0, 10).map((r) => `${r.id} (${r.sideEffects}×)`),
   });
   const unaccounted = records.filter((r) => r.fate === 'lost');
@@ -298,7 +332,10 @@ export function checkInvariants(
   results.push({
     name: 'poison records never succeed',
     holds: poisonDone.length === 0,
-    detail: poisonDone.length === 0 ? 'no poison record had a side effect' : `${poisonDone.length} poison records had a side effect`,
+    detail:
+      poisonDone.length === 0
+        ? 'no poison record had a side effect'
+        : `${poisonDone.length} poison records had a side effect`,
     examples: poisonDone.slice(0, 10).map((r) => r.id),
   });
   if (path === 'stream') {
@@ -319,6 +356,11 @@ export function checkInvariants(
  */
 export function streamOrderInvariant(sim: Simulation): InvariantResult {
   const bySeq = new Map(sim.trace.invocations.map((i) => [i.seq, i]));
+  const keyOf = new Map<string, string>();
+  for (const stream of sim.streams.values()) {
+    for (const shard of stream.shards)
+      for (const r of shard.records) keyOf.set(`${shard.shardId}|${r.sequenceNumber}`, r.partitionKey);
+  }
   const lastByKey = new Map<string, { recordId: string; seq: bigint }>();
   const broken: string[] = [];
   for (const effect of sim.trace.sideEffects) {
@@ -326,9 +368,10 @@ export function streamOrderInvariant(sim: Simulation): InvariantResult {
     if (!invocation || invocation.path !== 'stream') continue;
     const index = invocation.recordIds.indexOf(effect.recordId);
     const sequenceNumber = BigInt(invocation.itemIds[index]);
-    const key = `${invocation.shardId}|${partitionKeyOf(sim, invocation.shardId!, sequenceNumber)}`;
+    const key = `${invocation.shardId}|${keyOf.get(`${invocation.shardId}|${invocation.itemIds[index]}`) ?? '?'}`;
     const last = lastByKey.get(key);
-    if (last && sequenceNumber < last.seq) broken.push(`${effect.recordId} after ${last.recordId} (${key.split('|')[1]})`);
+    if (last && sequenceNumber < last.seq)
+      broken.push(`${effect.recordId} after ${last.recordId} (${key.split('|')[1]})`);
     lastByKey.set(key, { recordId: effect.recordId, seq: sequenceNumber });
   }
   return {
@@ -342,17 +385,12 @@ export function streamOrderInvariant(sim: Simulation): InvariantResult {
   };
 }
 
-function partitionKeyOf(sim: Simulation, shardId: string, sequenceNumber: bigint): string {
-  for (const stream of sim.streams.values()) {
-    const shard = stream.shards.find((s) => s.shardId === shardId);
-    const record = shard?.records.find((r) => r.seq === sequenceNumber);
-    if (record) return record.partitionKey;
-  }
-  return '?';
-}
-
 /** A poison record that reaches the destination does so alone, after at most ⌈log2(batch size)⌉ splits. */
-export function bisectBoundInvariant(sim: Simulation, records: readonly RecordReport[], batchSize: number): InvariantResult {
+export function bisectBoundInvariant(
+  sim: Simulation,
+  records: readonly RecordReport[],
+  batchSize: number,
+): InvariantResult {
   const bound = Math.ceil(Math.log2(Math.max(2, batchSize)));
   const splitsOf = new Map<string, number>();
   for (const event of sim.trace.events) {
@@ -365,11 +403,17 @@ export function bisectBoundInvariant(sim: Simulation, records: readonly RecordRe
   const broken = records
     .filter((r) => r.poison && r.fate !== 'pending')
     .filter((r) => !aloneInDestination.has(r.id) || (splitsOf.get(r.id) ?? 0) > bound)
-    .map((r) => `${r.id} (${splitsOf.get(r.id) ?? 0} splits${aloneInDestination.has(r.id) ? '' : ', not alone in the destination'})`);
+    .map(
+      (r) =>
+        `${r.id} (${splitsOf.get(r.id) ?? 0} splits${aloneInDestination.has(r.id) ? '' : ', not alone in the destination'})`,
+    );
   return {
     name: `poison records isolated by bisection within ⌈log2(${batchSize})⌉ = ${bound} splits`,
     holds: broken.length === 0,
-    detail: broken.length === 0 ? 'every poison record reached the destination on its own' : `${broken.length} poison records not isolated within the bound`,
+    detail:
+      broken.length === 0
+        ? 'every poison record reached the destination on its own'
+        : `${broken.length} poison records not isolated within the bound`,
     examples: broken.slice(0, 10),
   };
 }
@@ -385,18 +429,30 @@ const KIND_LABEL: Record<SinkKind, string> = {
 /** The report as text for a terminal. */
 export function renderReport(report: Report, realMs?: number): string {
   const out: string[] = [];
-  const minutes = (ms: number) => (ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`);
+  const minutes = (ms: number) =>
+    ms >= 3_600_000
+      ? `${(ms / 3_600_000).toFixed(1)} h`
+      : ms >= 60_000
+        ? `${(ms / 60_000).toFixed(1)} min`
+        : `${(ms / 1000).toFixed(1)} s`;
   out.push(
     `Scenario ${report.scenario.name} (seed ${report.scenario.seed}, functions: ${report.scenario.functions}): ` +
       `${minutes(report.virtualDurationMs)} of virtual time${realMs !== undefined ? ` in ${(realMs / 1000).toFixed(1)} s` : ''}` +
-      (report.stoppedBy === 'idle' ? ', ran until no work was left.' : `, stopped at the ${report.stoppedBy} with work left.`),
+      (report.stoppedBy === 'idle'
+        ? ', ran until no work was left.'
+        : `, stopped at the ${report.stoppedBy} with work left.`),
   );
   for (const p of report.paths) {
     out.push('', `━━ ${p.path.toUpperCase()} path: ${p.functionName}`, `   ${p.source}`);
     const r = p.records;
     out.push(
       `   records       ${r.produced} produced` +
-        [r.poison && `${r.poison} poison`, r.transient && `${r.transient} transient`, r.duplicates && `${r.duplicates} sent twice`]
+        [
+          r.poison && `${r.poison} poison`,
+          r.transient && `${r.transient} transient`,
+          r.timeouts && `${r.timeouts} hanging (time-outs)`,
+          r.duplicates && `${r.duplicates} sent twice`,
+        ]
           .filter(Boolean)
           .map((s) => `, ${s}`)
           .join(''),
@@ -406,12 +462,20 @@ export function renderReport(report: Report, realMs?: number): string {
       .filter(([, n]) => n > 0)
       .map(([k, n]) => `${n} ${k}`)
       .join(', ');
-    out.push(`   invocations   ${i.count} (${outcomes || 'none'}); batch size min ${i.batchSizes.min} / mean ${i.batchSizes.mean} / max ${i.batchSizes.max}`);
-    out.push(`   retries       ${i.retries} retries, ${i.splits} splits, ${i.redeliveries} redeliveries, ${i.throttles} throttled invokes`);
+    out.push(
+      `   invocations   ${i.count} (${outcomes || 'none'}); batch size min ${i.batchSizes.min} / mean ${i.batchSizes.mean} / max ${i.batchSizes.max}`,
+    );
+    out.push(
+      `   retries       ${i.retries} retries, ${i.splits} splits, ${i.redeliveries} redeliveries, ${i.throttles} throttled invokes`,
+    );
     if (p.sinks.length === 0) out.push('   failed work   nothing reached a dead-letter queue or destination');
     for (const s of p.sinks) {
-      const conditions = Object.entries(s.conditions).map(([k, n]) => `${k} ${n}`).join(', ');
-      out.push(`   → ${KIND_LABEL[s.kind]} ${s.target}: ${s.messages} messages, ${s.records} records${conditions ? ` (${conditions})` : ''}`);
+      const conditions = Object.entries(s.conditions)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ');
+      out.push(
+        `   → ${KIND_LABEL[s.kind]} ${s.target}: ${s.messages} messages, ${s.records} records${conditions ? ` (${conditions})` : ''}`,
+      );
     }
     const f = p.fates;
     out.push(
@@ -421,16 +485,23 @@ export function renderReport(report: Report, realMs?: number): string {
     );
     for (const note of p.notes) out.push(`   note          ${note}`);
     for (const inv of p.invariants) {
-      out.push(`   ${inv.holds ? '✔' : '✘'} ${inv.name}: ${inv.detail}${inv.examples.length && !inv.holds ? ` (${inv.examples.join('; ')})` : ''}`);
+      out.push(
+        `   ${inv.holds ? '✔' : '✘'} ${inv.name}: ${inv.detail}${inv.examples.length && !inv.holds ? ` (${inv.examples.join('; ')})` : ''}`,
+      );
     }
     const sinkRecords = report.records.filter((x) => x.path === p.path && x.fate !== 'done').slice(0, 12);
     if (sinkRecords.length > 0) {
       out.push('   records not simply done:');
       for (const x of sinkRecords) {
-        const where = x.sinks.map((s) => `${KIND_LABEL[s.kind]}${s.condition ? ` (${s.condition})` : ''}`).join(', ');
-        out.push(`     ${x.id}  ${x.fate.padEnd(16)} handed ${x.handed}×, side effects ${x.sideEffects}${x.faults.length ? `, faults: ${x.faults.join('+')}` : ''}${where ? ` → ${where}` : ''}`);
+        const where = x.sinks
+          .map((s) => `${KIND_LABEL[s.kind]}${s.condition ? ` (${s.condition})` : ''}`)
+          .join(', ');
+        out.push(
+          `     ${x.id}  ${x.fate.padEnd(16)} handed ${x.handed}×, side effects ${x.sideEffects}${x.faults.length ? `, faults: ${x.faults.join('+')}` : ''}${where ? ` → ${where}` : ''}`,
+        );
       }
-      const more = report.records.filter((x) => x.path === p.path && x.fate !== 'done').length - sinkRecords.length;
+      const more =
+        report.records.filter((x) => x.path === p.path && x.fate !== 'done').length - sinkRecords.length;
       if (more > 0) out.push(`     … and ${more} more (see --json)`);
     }
   }

@@ -53,6 +53,8 @@ export interface RunOptions {
   /** Extra environment for the bundles (e.g. AWS_MAX_ATTEMPTS). */
   readonly bundleEnvironment?: Readonly<Record<string, string>>;
   readonly onLog?: (line: string, invocationSeq: number) => void;
+  /** Model functions only: how they fail (see model-function.ts). */
+  readonly failureMode?: 'partial' | 'throw';
 }
 
 export async function runScenario(options: RunOptions): Promise<RunResult> {
@@ -60,7 +62,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const functions = options.functions ?? scenario.functions;
   const probe = new Simulation(config, { seed: scenario.seed });
   const entry = probe.entryPoints();
-  const subscriptionIds = config.snsSubscriptions.filter((s) => s.topicArn === entry.object?.topicArn).map((s) => s.id);
+  const subscriptionIds = config.snsSubscriptions
+    .filter((s) => s.topicArn === entry.object?.topicArn)
+    .map((s) => s.id);
   const { catalog, faults } = planWorkload(scenario, entry, subscriptionIds);
   const sim = new Simulation(config, {
     seed: scenario.seed,
@@ -117,9 +121,11 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   }
 
   async function codeFor(path: IngestionPath, functionId: string): Promise<FunctionCode> {
-    if (functions === 'model') return modelFunction(faults);
+    if (functions === 'model')
+      return modelFunction(faults, { failureMode: options.failureMode ?? 'partial' });
     const fn = config.functions.find((f) => f.id === functionId)!;
-    if (!fn.code) throw new Error(`The ${path} function ${fn.functionName} has no bundle in the cloud assembly.`);
+    if (!fn.code)
+      throw new Error(`The ${path} function ${fn.functionName} has no bundle in the cloud assembly.`);
     const table = fn.environment.IDEMPOTENCY_TABLE_NAME;
     if (table) await dynamoDb!.createIdempotencyTable(table);
     return new BundleFunction({

@@ -8,10 +8,13 @@ import type { IngestionPath } from './engine/config';
 
 export const PATHS: readonly IngestionPath[] = ['sqs', 'object', 'stream'];
 
-/** A duration: seconds as a number, or a string such as "500ms", "90s", "2m", "1h". */
+const DURATION_PATTERN = /^(\d+(\.\d+)?(ms|h|m|s))+$/;
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+
+/** A duration: seconds as a number, or a string such as "500ms", "90s", "2m", "2m30s", "1h". */
 const DurationSchema = z.union([
   z.number().nonnegative('must be zero or more seconds'),
-  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'must be seconds, or a string like "500ms", "90s", "2m" or "1h"'),
+  z.string().regex(DURATION_PATTERN, 'must be seconds, or a string like "500ms", "90s", "2m30s" or "1h"'),
 ]);
 
 const WindowSchema = z.strictObject({ from: DurationSchema, to: DurationSchema });
@@ -36,13 +39,22 @@ const FaultsSchema = z.strictObject({
     .optional(),
   /** Records that make every invocation carrying them time out, `times` times ("always" = every time). */
   timeouts: z
-    .strictObject({ ...SelectionShape, times: z.union([z.number().int().min(1), z.literal('always')]).default(1) })
+    .strictObject({
+      ...SelectionShape,
+      times: z.union([z.number().int().min(1), z.literal('always')]).default(1),
+    })
     .optional(),
   /** Records delivered twice (SQS/Kinesis: a producer retry; object: S3 notifying twice). */
   duplicates: z.strictObject({ ...SelectionShape, after: DurationSchema.default(5) }).optional(),
   /** Windows in which the function has only `concurrency` executions (0: every invoke is throttled). */
   throttle: z
-    .array(z.strictObject({ from: DurationSchema, to: DurationSchema, concurrency: z.number().int().min(0).default(0) }))
+    .array(
+      z.strictObject({
+        from: DurationSchema,
+        to: DurationSchema,
+        concurrency: z.number().int().min(0).default(0),
+      }),
+    )
     .optional(),
   /** Object path only: windows in which SNS cannot deliver to the function. */
   deliveryFailures: z
@@ -74,7 +86,9 @@ const ScenarioFields = {
   description: z.string().optional(),
   seed: z.union([z.number(), z.string()]).default(1),
   /** The virtual wall clock at time 0 (ISO 8601). */
-  startTime: z.iso.datetime({ message: 'must be an ISO 8601 date-time such as "2025-01-01T00:00:00Z"' }).optional(),
+  startTime: z.iso
+    .datetime({ message: 'must be an ISO 8601 date-time such as "2025-01-01T00:00:00Z"' })
+    .optional(),
   /** Stop the run at this virtual time even if work is left (e.g. a shard blocked by infinite retries). */
   maxDuration: DurationSchema.default('24h'),
   /** `bundles`: the real handler code from cdk.out; `model`: the in-engine model (fast, see docs). */
@@ -93,7 +107,11 @@ const ScenarioFields = {
 
 const FullScenarioSchema = z.strictObject({
   ...ScenarioFields,
-  paths: z.strictObject({ sqs: PathSchema.optional(), object: PathSchema.optional(), stream: PathSchema.optional() }),
+  paths: z.strictObject({
+    sqs: PathSchema.optional(),
+    object: PathSchema.optional(),
+    stream: PathSchema.optional(),
+  }),
 });
 
 /** The short form: one path. */
@@ -130,10 +148,14 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
       : '\n(A scenario has "paths": {"sqs"|"object"|"stream": {...}}, or the short form {"path": "sqs", "records": 100, ...}.)';
     throw new ScenarioError(`${source} is not a valid scenario:\n${lines.join('\n')}${hint}`);
   }
-  const scenario = isShort ? toFull(result.data as z.output<typeof ShortScenarioSchema>) : (result.data as Scenario);
+  const scenario = isShort
+    ? toFull(result.data as z.output<typeof ShortScenarioSchema>)
+    : (result.data as Scenario);
   checkWindows(scenario, source);
   if (!PATHS.some((p) => scenario.paths[p])) {
-    throw new ScenarioError(`${source} is not a valid scenario:\n  paths: name at least one of sqs, object, stream`);
+    throw new ScenarioError(
+      `${source} is not a valid scenario:\n  paths: name at least one of sqs, object, stream`,
+    );
   }
   return scenario;
 }
@@ -162,7 +184,8 @@ function toFull(short: z.output<typeof ShortScenarioSchema>): Scenario {
 function checkWindows(scenario: Scenario, source: string): void {
   const problems: string[] = [];
   const check = (field: string, window: { from: DurationValue; to: DurationValue }) => {
-    if (durationMs(window.to) <= durationMs(window.from)) problems.push(`  ${field}: "to" must be after "from"`);
+    if (durationMs(window.to) <= durationMs(window.from))
+      problems.push(`  ${field}: "to" must be after "from"`);
   };
   scenario.dynamodbOutages.forEach((w, i) => check(`dynamodbOutages.${i}`, w));
   for (const path of PATHS) {
@@ -180,18 +203,22 @@ function checkWindows(scenario: Scenario, source: string): void {
       const numbers = (selection as { records?: number[] }).records ?? [];
       const outside = numbers.filter((n) => n > records);
       if (outside.length > 0) {
-        problems.push(`  paths.${path}.faults.${name}.records: record numbers go from 1 to ${records}, got ${outside.join(', ')}`);
+        problems.push(
+          `  paths.${path}.faults.${name}.records: record numbers go from 1 to ${records}, got ${outside.join(', ')}`,
+        );
       }
     }
   }
-  if (problems.length > 0) throw new ScenarioError(`${source} is not a valid scenario:\n${problems.join('\n')}`);
+  if (problems.length > 0)
+    throw new ScenarioError(`${source} is not a valid scenario:\n${problems.join('\n')}`);
 }
 
 /** Milliseconds of a scenario duration. */
 export function durationMs(value: DurationValue): number {
   if (typeof value === 'number') return value * 1000;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value)!;
-  const amount = Number(match[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
-  return amount * unit;
+  let total = 0;
+  for (const [, amount, unit] of value.matchAll(DURATION_PART)) {
+    total += Number(amount) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
+  }
+  return total;
 }

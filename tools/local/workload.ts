@@ -65,7 +65,11 @@ export interface Workload {
 }
 
 /** Builds the fault plan and catalog for a scenario, against the entry points of a configuration. */
-export function planWorkload(scenario: Scenario, entryPoints: EntryPoints, subscriptionIds: readonly string[]): Workload {
+export function planWorkload(
+  scenario: Scenario,
+  entryPoints: EntryPoints,
+  subscriptionIds: readonly string[],
+): Workload {
   const catalog = new RecordCatalog();
   const faults = new FaultPlan();
   const root = new Random(scenario.seed);
@@ -117,7 +121,10 @@ function planPath(
   for (let number = 1; number <= n; number += 1) {
     const id = recordId(path, number);
     const isPoison = poison.has(number);
-    const partitionKey = path === 'stream' ? `sensor-${String(payloads.int(1, spec.partitionKeys)).padStart(3, '0')}` : undefined;
+    const partitionKey =
+      path === 'stream'
+        ? `sensor-${String(payloads.int(1, spec.partitionKeys)).padStart(3, '0')}`
+        : undefined;
     catalog.add({
       id,
       path,
@@ -135,26 +142,40 @@ function planPath(
     t += (-Math.log(1 - arrivals.next()) / spec.ratePerSecond) * 1000;
   }
   for (const window of f.throttle ?? []) {
-    faults.addThrottle({ functionId, fromMs: durationMs(window.from), toMs: durationMs(window.to), concurrency: window.concurrency });
+    faults.addThrottle({
+      functionId,
+      fromMs: durationMs(window.from),
+      toMs: durationMs(window.to),
+      concurrency: window.concurrency,
+    });
   }
   for (const window of f.dynamodbOutages ?? []) {
     faults.addDynamoDbOutage({ fromMs: durationMs(window.from), toMs: durationMs(window.to) });
   }
   for (const window of f.deliveryFailures ?? []) {
     for (const subscriptionId of subscriptionIds) {
-      faults.addDeliveryFailure({ subscriptionId, fromMs: durationMs(window.from), toMs: durationMs(window.to), kind: window.kind });
+      faults.addDeliveryFailure({
+        subscriptionId,
+        fromMs: durationMs(window.from),
+        toMs: durationMs(window.to),
+        kind: window.kind,
+      });
     }
   }
 }
 
 /** Record numbers (1-based) a fault selects, drawn from those not `excluded`. */
-function select(selection: Selection | undefined, n: number, random: Random, excluded: ReadonlySet<number>): Set<number> {
+function select(
+  selection: Selection | undefined,
+  n: number,
+  random: Random,
+  excluded: ReadonlySet<number>,
+): Set<number> {
   if (selection === undefined) return new Set();
-  if (typeof selection === 'object' && selection.records) return new Set(selection.records.filter((r) => r <= n));
+  if (typeof selection === 'object' && selection.records)
+    return new Set(selection.records.filter((r) => r <= n));
   const count =
-    typeof selection === 'number'
-      ? selection
-      : selection.count ?? Math.round((selection.rate ?? 0) * n);
+    typeof selection === 'number' ? selection : (selection.count ?? Math.round((selection.rate ?? 0) * n));
   const candidates = Array.from({ length: n }, (_, i) => i + 1).filter((i) => !excluded.has(i));
   return new Set(random.sample(candidates.length, count).map((i) => candidates[i]));
 }
@@ -179,7 +200,12 @@ function payloadOf(
         quantity: random.int(1, 5),
         unitPriceCents: random.int(100, 20_000),
       }));
-      const order = { orderId, customerId: `customer-${random.int(1, 500)}`, currency: random.pick(CURRENCIES), lines };
+      const order = {
+        orderId,
+        customerId: `customer-${random.int(1, 500)}`,
+        currency: random.pick(CURRENCIES),
+        lines,
+      };
       if (!poison) return { businessKey: orderId, payload: JSON.stringify(order) };
       // Poison: what a buggy producer sends; the schema rejects it every time.
       const variants = [
@@ -191,7 +217,9 @@ function payloadOf(
       return { businessKey: orderId, payload: random.pick(variants)() };
     }
     case 'object': {
-      const key = random.chance(0.2) ? `uploads/daily report ${id}.pdf` : `uploads/2025/${id}.${random.pick(['csv', 'json', 'png'])}`;
+      const key = random.chance(0.2)
+        ? `uploads/daily report ${id}.pdf`
+        : `uploads/2025/${id}.${random.pick(['csv', 'json', 'png'])}`;
       if (!poison) return { businessKey: key, payload: key };
       // Poison: a message on the topic that is not an S3 object-created notification (another publisher).
       return {
@@ -253,7 +281,13 @@ export function produce(sim: Simulation, catalog: RecordCatalog): void {
       case 'stream':
         sim.putRecord(entry.stream!.streamArn, record.partitionKey!, record.payload, record.id, at);
         if (record.duplicateAfterMs !== undefined) {
-          sim.putRecord(entry.stream!.streamArn, record.partitionKey!, record.payload, record.id, at + record.duplicateAfterMs);
+          sim.putRecord(
+            entry.stream!.streamArn,
+            record.partitionKey!,
+            record.payload,
+            record.id,
+            at + record.duplicateAfterMs,
+          );
         }
         break;
     }

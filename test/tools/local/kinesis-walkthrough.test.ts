@@ -20,7 +20,8 @@ async function runWalkthrough() {
       : { returns: undefined, sideEffects: invocation.recordIds },
   );
   sim.setFunctionCode('stream-consumer', fn);
-  for (let i = 1; i <= 10; i += 1) sim.putRecord(STREAM_ARN, 'sensor-1', JSON.stringify({ n: i }), `r${i}`, 0);
+  for (let i = 1; i <= 10; i += 1)
+    sim.putRecord(STREAM_ARN, 'sensor-1', JSON.stringify({ n: i }), `r${i}`, 0);
   await sim.run();
   return { sim, fn };
 }
@@ -28,7 +29,10 @@ async function runWalkthrough() {
 describe("the seeds' bisect walk-through", () => {
   it('sends the batches 10 → 5 → 2 (ok) → 3 → 1 (fails 1 + 2 times) → 2 → 5, always in record order', async () => {
     const { sim } = await runWalkthrough();
-    const batches = sim.trace.invocations.map((i) => ({ records: i.recordIds.join(','), outcome: i.outcome }));
+    const batches = sim.trace.invocations.map((i) => ({
+      records: i.recordIds.join(','),
+      outcome: i.outcome,
+    }));
     expect(batches).toEqual([
       // "the third record in this batch of 10 returns a function error"
       { records: 'r1,r2,r3,r4,r5,r6,r7,r8,r9,r10', outcome: 'function-error' },

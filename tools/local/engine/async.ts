@@ -16,7 +16,12 @@
  *   (3 immediate, 2 one second apart, 10 backing off from 1 to 20 s, then every 20 s) before they do.
  */
 import { createHash } from 'node:crypto';
-import type { EventInvokeConfig, S3BucketConfig, SnsLambdaSubscriptionConfig, SnsTopicConfig } from './config';
+import type {
+  EventInvokeConfig,
+  S3BucketConfig,
+  SnsLambdaSubscriptionConfig,
+  SnsTopicConfig,
+} from './config';
 import type { LambdaService, TimedOutcome } from './lambda';
 import type { Random } from './random';
 import type { Scheduler } from './scheduler';
@@ -102,7 +107,12 @@ export class AsyncInvocationQueue {
       recordIds: [event.recordId],
       itemIds: [event.itemId],
       requestId: event.requestId,
-      reason: event.throttles > 0 && event.invocations === 0 ? 'throttle-retry' : event.invocations === 0 ? 'new' : 'retry',
+      reason:
+        event.throttles > 0 && event.invocations === 0
+          ? 'throttle-retry'
+          : event.invocations === 0
+            ? 'new'
+            : 'retry',
       attempt: event.invocations + 1,
     });
     if (result.status === 'throttled') {
@@ -130,7 +140,8 @@ export class AsyncInvocationQueue {
       }
       return;
     }
-    if (event.invocations > this.invokeConfig.maximumRetryAttempts) return this.fail(event, 'RetriesExhausted');
+    if (event.invocations > this.invokeConfig.maximumRetryAttempts)
+      return this.fail(event, 'RetriesExhausted');
     const delay = RETRY_DELAYS_MS[Math.min(event.invocations - 1, RETRY_DELAYS_MS.length - 1)];
     this.retryLater(event, delay, 'function error');
   }
@@ -258,7 +269,11 @@ export class SnsLambdaSubscription {
   deliver(notification: SnsNotification, retry = 0): void {
     const failure = this.faults.snsDeliveryFailure(this.config.id, this.scheduler.now);
     if (!failure) {
-      this.queue.accept({ Records: [this.snsRecord(notification)] }, notification.recordId, notification.messageId);
+      this.queue.accept(
+        { Records: [this.snsRecord(notification)] },
+        notification.recordId,
+        notification.messageId,
+      );
       return;
     }
     const nextDelay = failure === 'server-error' ? snsRetryDelayMs(retry + 1) : undefined;
@@ -406,7 +421,10 @@ export class S3Bucket {
       eventName: 'ObjectCreated:Put',
       userIdentity: { principalId: 'AWS:AIDAJDPLRKLG7UEXAMPLE' },
       requestParameters: { sourceIPAddress: '203.0.113.10' },
-      responseElements: { 'x-amz-request-id': this.random.hex(16).toUpperCase(), 'x-amz-id-2': this.random.hex(48) },
+      responseElements: {
+        'x-amz-request-id': this.random.hex(16).toUpperCase(),
+        'x-amz-id-2': this.random.hex(48),
+      },
       s3: {
         s3SchemaVersion: '1.0',
         configurationId: 'object-created',
@@ -419,7 +437,9 @@ export class S3Bucket {
           // Keys in notifications are URL-encoded like an HTML form (a space is "+").
           key: encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/'),
           size: options.size,
-          eTag: createHash('md5').update(`${key}:${versionId ?? ''}`).digest('hex'),
+          eTag: createHash('md5')
+            .update(`${key}:${versionId ?? ''}`)
+            .digest('hex'),
           ...(versionId !== undefined && { versionId }),
           sequencer: this.sequencer.toString(16).toUpperCase().padStart(18, '0'),
         },

@@ -33,7 +33,10 @@ export function readBatchResponse(payload: unknown, itemIds: ReadonlySet<string>
       return { kind: 'invalid', reason: `batchItemFailures[${index}].itemIdentifier is ${describe(id)}` };
     }
     if (!itemIds.has(id)) {
-      return { kind: 'invalid', reason: `batchItemFailures[${index}].itemIdentifier "${id}" is not in the batch` };
+      return {
+        kind: 'invalid',
+        reason: `batchItemFailures[${index}].itemIdentifier "${id}" is not in the batch`,
+      };
     }
     failed.push(id);
   }

@@ -11,7 +11,9 @@ export type ScriptedHandler = (
   | { readonly throws: Error; readonly sideEffects?: readonly string[] };
 
 /** Function code from a synchronous script: return a value, or throw an error, and name the side effects. */
-export function scriptedFunction(handler: ScriptedHandler): FunctionCode & { readonly calls: FunctionInvocation[] } {
+export function scriptedFunction(
+  handler: ScriptedHandler,
+): FunctionCode & { readonly calls: FunctionInvocation[] } {
   const calls: FunctionInvocation[] = [];
   return {
     calls,

@@ -150,7 +150,9 @@ export class KinesisEventSourcePoller {
     private readonly epochMs: number,
   ) {
     const factor = mapping.parallelizationFactor;
-    this.lanes = stream.shards.flatMap((shard) => Array.from({ length: factor }, (_, i) => new Lane(shard, i)));
+    this.lanes = stream.shards.flatMap((shard) =>
+      Array.from({ length: factor }, (_, i) => new Lane(shard, i)),
+    );
     stream.onRecord((record) => {
       const shard = this.stream.shards.find((s) => s.shardId === record.shardId)!;
       const lane = this.lanes[shard.index * factor + Number(record.hashKey % BigInt(factor))];
@@ -221,14 +223,19 @@ export class KinesisEventSourcePoller {
     if (result.status === 'throttled') {
       // Not a function error: retried until the records are too old or expire, without using a retry.
       lane.throttles += 1;
-      this.wake(lane, Math.min(THROTTLE_BACKOFF_MAX_MS, THROTTLE_BACKOFF_START_MS * 2 ** (lane.throttles - 1)));
+      this.wake(
+        lane,
+        Math.min(THROTTLE_BACKOFF_MAX_MS, THROTTLE_BACKOFF_START_MS * 2 ** (lane.throttles - 1)),
+      );
       return;
     }
     lane.throttles = 0;
     lane.busy = true;
     piece.invocations += 1;
     piece.last = { record: result.record, outcome: result.outcome };
-    this.scheduler.after(result.durationMs, () => this.complete(lane, piece, records, result.record, result.outcome));
+    this.scheduler.after(result.durationMs, () =>
+      this.complete(lane, piece, records, result.record, result.outcome),
+    );
   }
 
   private complete(
@@ -261,8 +268,21 @@ export class KinesisEventSourcePoller {
       const retryFrom = piece.start + lowestFailed;
       lane.cursor = retryFrom;
       if (this.mapping.bisectBatchOnFunctionError && lowestFailed > 0) {
-        this.replaceHead(lane, [{ start: retryFrom, end: piece.end, retries: 0, ageBase: now, invocations: 0, reason: 'after-partial-failure' }]);
-        this.splitEvent(lane, piece, `split at the lowest failed sequence number: ${piece.end - retryFrom} records left`);
+        this.replaceHead(lane, [
+          {
+            start: retryFrom,
+            end: piece.end,
+            retries: 0,
+            ageBase: now,
+            invocations: 0,
+            reason: 'after-partial-failure',
+          },
+        ]);
+        this.splitEvent(
+          lane,
+          piece,
+          `split at the lowest failed sequence number: ${piece.end - retryFrom} records left`,
+        );
       } else {
         piece.start = retryFrom;
         this.retryOrDiscard(lane, piece);
@@ -275,7 +295,11 @@ export class KinesisEventSourcePoller {
           { start: piece.start, end: middle, retries: 0, ageBase: now, invocations: 0, reason: 'split' },
           { start: middle, end: piece.end, retries: 0, ageBase: now, invocations: 0, reason: 'split' },
         ]);
-        this.splitEvent(lane, piece, `batch of ${size} split into ${middle - piece.start} + ${piece.end - middle}`);
+        this.splitEvent(
+          lane,
+          piece,
+          `batch of ${size} split into ${middle - piece.start} + ${piece.end - middle}`,
+        );
       } else {
         this.retryOrDiscard(lane, piece);
       }
@@ -355,7 +379,9 @@ export class KinesisEventSourcePoller {
           startSequenceNumber: records[0].sequenceNumber,
           endSequenceNumber: records[records.length - 1].sequenceNumber,
           approximateArrivalOfFirstRecord: new Date(this.epochMs + records[0].arrivalAt).toISOString(),
-          approximateArrivalOfLastRecord: new Date(this.epochMs + records[records.length - 1].arrivalAt).toISOString(),
+          approximateArrivalOfLastRecord: new Date(
+            this.epochMs + records[records.length - 1].arrivalAt,
+          ).toISOString(),
           batchSize: records.length,
           streamArn: this.stream.config.streamArn,
         },
@@ -388,7 +414,10 @@ export class KinesisEventSourcePoller {
   private skipExpired(lane: Lane): void {
     const now = this.scheduler.now;
     const expired: KinesisRecord[] = [];
-    while (lane.cursor < lane.records.length && now - lane.records[lane.cursor].arrivalAt >= this.retentionMs) {
+    while (
+      lane.cursor < lane.records.length &&
+      now - lane.records[lane.cursor].arrivalAt >= this.retentionMs
+    ) {
       expired.push(lane.records[lane.cursor]);
       lane.cursor += 1;
     }

@@ -61,7 +61,10 @@ export interface FunctionCode {
 /** What the fault plan tells the Lambda service (record-level faults are the code's business). */
 export interface ServiceFaults {
   /** Indexes (into the invocation's records) of records that make this invocation time out. */
-  timeoutsFor(invocation: { readonly seq: number; readonly recordIds: readonly string[] }): ReadonlySet<number>;
+  timeoutsFor(invocation: {
+    readonly seq: number;
+    readonly recordIds: readonly string[];
+  }): ReadonlySet<number>;
   /** Concurrency the function may use at `at`; `undefined` when no throttling is injected. */
   concurrencyLimit(functionId: string, at: number): number | undefined;
 }
@@ -206,21 +209,38 @@ export class LambdaService {
     // is reached. The hanging record never completes; the others of the batch complete (concurrent
     // processing) or only those before it do (in-order processing), and their work stays done.
     const hanging = this.faults.timeoutsFor({ seq, recordIds: request.recordIds });
-    const concurrent = (this.options.processesRecordsConcurrently ?? ((path) => path !== 'stream'))(request.path);
+    const concurrent = (this.options.processesRecordsConcurrently ?? ((path) => path !== 'stream'))(
+      request.path,
+    );
     const firstHanging = Math.min(...hanging);
-    const keep = request.event.Records.map((_, index) => (concurrent ? !hanging.has(index) : index < firstHanging));
+    const keep = request.event.Records.map((_, index) =>
+      concurrent ? !hanging.has(index) : index < firstHanging,
+    );
     const runnable = keep.some(Boolean);
-    const event = hanging.size === 0 ? request.event : { ...request.event, Records: request.event.Records.filter((_, i) => keep[i]) };
+    const event =
+      hanging.size === 0
+        ? request.event
+        : { ...request.event, Records: request.event.Records.filter((_, i) => keep[i]) };
     const recordIds = hanging.size === 0 ? request.recordIds : request.recordIds.filter((_, i) => keep[i]);
 
     let outcome: TimedOutcome;
     if (runnable) {
       const context = createContext(config, requestId, startEpochMs, timeoutMs, this.random.hex(32));
       const result = await withVirtualWallClock(startEpochMs, () =>
-        code.invoke({ seq, function: config, path: request.path, event, recordIds, startedAt: now, startEpochMs, context }),
+        code.invoke({
+          seq,
+          function: config,
+          path: request.path,
+          event,
+          recordIds,
+          startedAt: now,
+          startEpochMs,
+          context,
+        }),
       );
       record.sideEffects = result.sideEffects;
-      for (const recordId of result.sideEffects) this.trace.sideEffect({ at: now, invocationSeq: seq, recordId });
+      for (const recordId of result.sideEffects)
+        this.trace.sideEffect({ at: now, invocationSeq: seq, recordId });
       for (const recordKey of result.unattributedSideEffects ?? []) {
         this.trace.unattributedSideEffects.push({ invocationSeq: seq, recordKey });
       }
@@ -235,9 +255,11 @@ export class LambdaService {
       };
     }
 
-    const durationMs = outcome.kind === 'timed-out' ? timeoutMs : this.durationOf(request.recordIds.length, timeoutMs);
+    const durationMs =
+      outcome.kind === 'timed-out' ? timeoutMs : this.durationOf(request.recordIds.length, timeoutMs);
     record.endedAt = now + durationMs;
-    record.outcome = outcome.kind === 'timed-out' ? 'timeout' : outcome.kind === 'threw' ? 'function-error' : 'success';
+    record.outcome =
+      outcome.kind === 'timed-out' ? 'timeout' : outcome.kind === 'threw' ? 'function-error' : 'success';
     if (outcome.kind !== 'returned') {
       record.error =
         outcome.kind === 'timed-out'

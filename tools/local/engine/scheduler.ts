@@ -18,7 +18,11 @@ export interface RunLimits {
   /** Stop after this many events (a guard against a scenario that never settles). */
   readonly maxEvents?: number;
   /** Called every `progressEvery` events, e.g. to print progress on long runs. */
-  readonly onProgress?: (state: { readonly now: number; readonly events: number; readonly pending: number }) => void;
+  readonly onProgress?: (state: {
+    readonly now: number;
+    readonly events: number;
+    readonly pending: number;
+  }) => void;
   readonly progressEvery?: number;
 }
 

@@ -3,7 +3,13 @@
  * virtual clock, a seeded random generator and the trace. Producers (`sendMessage`, `putObject`, `publish`,
  * `putRecord`) schedule work at virtual times; `run()` plays it out.
  */
-import { S3Bucket, SnsLambdaSubscription, SnsTopic, AsyncInvocationQueue, type DeliveryFaults } from './async';
+import {
+  S3Bucket,
+  SnsLambdaSubscription,
+  SnsTopic,
+  AsyncInvocationQueue,
+  type DeliveryFaults,
+} from './async';
 import {
   AWS_DEFAULTS,
   type EventInvokeConfig,
@@ -67,21 +73,39 @@ export class Simulation {
     const faults = options.faults ?? { ...NO_SERVICE_FAULTS, snsDeliveryFailure: () => undefined };
     const functions = new Map<string, FunctionConfig>(config.functions.map((f) => [f.id, f]));
     this.sinks = new Sinks(this.scheduler, this.trace);
-    this.lambda = new LambdaService(this.scheduler, this.random.fork('lambda'), this.trace, functions, faults, {
-      region: config.region,
-      accountId: config.accountId,
-      epochMs: this.epochMs,
-      ...(options.duration && { duration: options.duration }),
-    });
+    this.lambda = new LambdaService(
+      this.scheduler,
+      this.random.fork('lambda'),
+      this.trace,
+      functions,
+      faults,
+      {
+        region: config.region,
+        accountId: config.accountId,
+        epochMs: this.epochMs,
+        ...(options.duration && { duration: options.duration }),
+      },
+    );
 
     const ids = this.random.fork('ids');
     for (const queue of config.queues) {
-      this.queues.set(queue.queueArn, new SqsQueue(queue, this.scheduler, ids, this.trace, this.sinks, this.epochMs));
+      this.queues.set(
+        queue.queueArn,
+        new SqsQueue(queue, this.scheduler, ids, this.trace, this.sinks, this.epochMs),
+      );
     }
     for (const mapping of config.sqsEventSourceMappings) {
       const queue = this.requireQueue(mapping.queueArn);
       this.sqsPollers.push(
-        new SqsEventSourcePoller(mapping, queue, this.scheduler, this.lambda, this.trace, config.region, this.epochMs),
+        new SqsEventSourcePoller(
+          mapping,
+          queue,
+          this.scheduler,
+          this.lambda,
+          this.trace,
+          config.region,
+          this.epochMs,
+        ),
       );
     }
 
@@ -90,7 +114,10 @@ export class Simulation {
     }
     for (const subscription of config.snsSubscriptions) {
       const topic = this.topics.get(subscription.topicArn);
-      if (!topic) throw new Error(`Subscription ${subscription.id}: no topic ${subscription.topicArn} in the configuration.`);
+      if (!topic)
+        throw new Error(
+          `Subscription ${subscription.id}: no topic ${subscription.topicArn} in the configuration.`,
+        );
       const queue = new AsyncInvocationQueue(
         subscription.functionId,
         this.eventInvokeConfig(subscription.functionId),
@@ -103,7 +130,16 @@ export class Simulation {
         this.epochMs,
       );
       topic.subscribe(
-        new SnsLambdaSubscription(subscription, topic.config, queue, this.scheduler, this.trace, this.sinks, faults, config.region),
+        new SnsLambdaSubscription(
+          subscription,
+          topic.config,
+          queue,
+          this.scheduler,
+          this.trace,
+          this.sinks,
+          faults,
+          config.region,
+        ),
       );
     }
     for (const bucket of config.buckets) {
@@ -118,7 +154,10 @@ export class Simulation {
     }
     for (const mapping of config.kinesisEventSourceMappings) {
       const stream = this.streams.get(mapping.streamArn);
-      if (!stream) throw new Error(`Event source mapping ${mapping.id}: no stream ${mapping.streamArn} in the configuration.`);
+      if (!stream)
+        throw new Error(
+          `Event source mapping ${mapping.id}: no stream ${mapping.streamArn} in the configuration.`,
+        );
       this.kinesisPollers.push(
         new KinesisEventSourcePoller(
           mapping,
@@ -154,16 +193,30 @@ export class Simulation {
       }),
       ...(subscription &&
         bucket && {
-          object: { bucketName: bucket.bucketName, topicArn: subscription.topicArn, functionId: subscription.functionId },
+          object: {
+            bucketName: bucket.bucketName,
+            topicArn: subscription.topicArn,
+            functionId: subscription.functionId,
+          },
         }),
       ...(streamMapping && {
-        stream: { streamArn: streamMapping.streamArn, functionId: streamMapping.functionId, mappingId: streamMapping.id },
+        stream: {
+          streamArn: streamMapping.streamArn,
+          functionId: streamMapping.functionId,
+          mappingId: streamMapping.id,
+        },
       }),
     };
   }
 
   /** SendMessage at virtual time `at` (default: now). */
-  sendMessage(queueArn: string, body: string, recordId: string, at = this.scheduler.now, then?: (m: SqsMessage) => void): void {
+  sendMessage(
+    queueArn: string,
+    body: string,
+    recordId: string,
+    at = this.scheduler.now,
+    then?: (m: SqsMessage) => void,
+  ): void {
     const queue = this.requireQueue(queueArn);
     this.scheduler.at(at, () => {
       const message = queue.send(body, recordId);
@@ -183,7 +236,9 @@ export class Simulation {
     this.scheduler.at(at, () => {
       const created = bucket.putObject(key, options);
       if (options.duplicateAfterMs !== undefined) {
-        this.scheduler.after(options.duplicateAfterMs, () => bucket.notify(created.notification, options.recordId));
+        this.scheduler.after(options.duplicateAfterMs, () =>
+          bucket.notify(created.notification, options.recordId),
+        );
       }
     });
   }
@@ -237,7 +292,11 @@ export class Simulation {
       this.config.functions.find((f) => f.functionArn === arn);
     if (!found) return arn;
     if (found.id.includes('/')) return found.id.slice(found.id.indexOf('/') + 1);
-    return 'queueName' in found ? found.queueName : 'topicName' in found ? found.topicName : found.functionName;
+    return 'queueName' in found
+      ? found.queueName
+      : 'topicName' in found
+        ? found.topicName
+        : found.functionName;
   }
 
   private requireQueue(arn: string): SqsQueue {

@@ -230,7 +230,10 @@ export class SqsEventSourcePoller {
   concurrency(): number {
     if (this.mapping.maximumConcurrency !== undefined) return this.mapping.maximumConcurrency;
     const minutes = Math.floor((this.scheduler.now - (this.firstMessageAt ?? this.scheduler.now)) / 60_000);
-    return Math.min(MAX_POLLER_CONCURRENCY, AWS_DEFAULTS.sqsInitialConcurrency + SCALE_UP_PER_MINUTE * minutes);
+    return Math.min(
+      MAX_POLLER_CONCURRENCY,
+      AWS_DEFAULTS.sqsInitialConcurrency + SCALE_UP_PER_MINUTE * minutes,
+    );
   }
 
   private wake(): void {
@@ -286,11 +289,18 @@ export class SqsEventSourcePoller {
   }
 
   private newBatch(messages: SqsMessage[]): Batch {
-    return { messages, handles: messages.map((m) => m.receiptHandle!), startedAt: this.scheduler.now, throttles: 0 };
+    return {
+      messages,
+      handles: messages.map((m) => m.receiptHandle!),
+      startedAt: this.scheduler.now,
+      throttles: 0,
+    };
   }
 
   private async invoke(batch: Batch, reason: InvocationReason): Promise<void> {
-    const records = batch.messages.map((m) => sqsEventRecord(m, this.queue.config, this.region, this.epochMs));
+    const records = batch.messages.map((m) =>
+      sqsEventRecord(m, this.queue.config, this.region, this.epochMs),
+    );
     const result = await this.lambda.invoke({
       functionId: this.mapping.functionId,
       path: 'sqs',

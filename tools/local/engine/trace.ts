@@ -47,12 +47,7 @@ export interface InvocationRecord {
 }
 
 export type InvocationReason =
-  | 'new'
-  | 'redelivery'
-  | 'retry'
-  | 'split'
-  | 'after-partial-failure'
-  | 'throttle-retry';
+  'new' | 'redelivery' | 'retry' | 'split' | 'after-partial-failure' | 'throttle-retry';
 
 export type SinkKind =
   /** SQS: the source queue's dead-letter queue (redrive policy). */

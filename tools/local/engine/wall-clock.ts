@@ -6,19 +6,22 @@
  * call, and always restored.
  */
 import { performance } from 'node:perf_hooks';
+import { hostDate } from './host';
 
-const realDateNow = Date.now;
+/** `Date` of this context and of the host context (the same object outside a test runner's sandbox). */
+const clocks = [...new Set([Date, hostDate])].map((clock) => ({ clock, realNow: clock.now }));
 let depth = 0;
 
 export async function withVirtualWallClock<T>(startEpochMs: number, run: () => Promise<T>): Promise<T> {
   if (depth > 0) return run();
   const realStart = performance.now();
   depth += 1;
-  Date.now = () => Math.floor(startEpochMs + (performance.now() - realStart));
+  const virtualNow = () => Math.floor(startEpochMs + (performance.now() - realStart));
+  for (const { clock } of clocks) clock.now = virtualNow;
   try {
     return await run();
   } finally {
-    Date.now = realDateNow;
+    for (const { clock, realNow } of clocks) clock.now = realNow;
     depth -= 1;
   }
 }

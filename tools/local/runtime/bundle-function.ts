@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import type { FunctionConfig } from '../engine/config';
+import { hostProcess } from '../engine/host';
 import type { FunctionCode, FunctionInvocation, FunctionResult } from '../engine/lambda';
 import type { FaultLayer } from './fault-layer';
 import type { KeyHint } from './idempotency-keys';
@@ -64,16 +65,20 @@ export function lambdaEnvironment(options: BundleFunctionOptions): Record<string
   };
 }
 
-/** Sets variables for the duration of `run`, then puts the previous values back. */
-export async function withEnvironment<T>(vars: Readonly<Record<string, string>>, run: () => Promise<T>): Promise<T> {
-  const previous = new Map(Object.keys(vars).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, vars);
+/** Sets variables (of the host process, which the bundles read) for the duration of `run`, then restores them. */
+export async function withEnvironment<T>(
+  vars: Readonly<Record<string, string>>,
+  run: () => Promise<T>,
+): Promise<T> {
+  const env = hostProcess.env;
+  const previous = new Map(Object.keys(vars).map((key) => [key, env[key]]));
+  Object.assign(env, vars);
   try {
     return await run();
   } finally {
     for (const [key, value] of previous) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
+      if (value === undefined) delete env[key];
+      else env[key] = value;
     }
   }
 }
@@ -84,7 +89,7 @@ export async function withEnvironment<T>(vars: Readonly<Record<string, string>>,
  */
 export async function captureOutput<T>(run: () => Promise<T>): Promise<{ result: T; lines: CapturedLine[] }> {
   const lines: CapturedLine[] = [];
-  const streams = [process.stdout, process.stderr];
+  const streams = [hostProcess.stdout, hostProcess.stderr];
   const originals = streams.map((stream) => stream.write);
   streams.forEach((stream, index) => {
     const original = originals[index];
@@ -108,7 +113,11 @@ export async function captureOutput<T>(run: () => Promise<T>): Promise<{ result:
       }
       const callback = rest.find((r): r is () => void => typeof r === 'function');
       if (passThrough.length > 0) {
-        return (original as (chunk: string, cb?: () => void) => boolean).call(stream, `${passThrough.join('\n')}\n`, callback);
+        return (original as (chunk: string, cb?: () => void) => boolean).call(
+          stream,
+          `${passThrough.join('\n')}\n`,
+          callback,
+        );
       }
       callback?.();
       return true;
@@ -173,7 +182,8 @@ export async function callHandler(handler: Handler, event: unknown, context: unk
       (handler as (e: unknown, c: unknown, cb: (error: unknown, result?: unknown) => void) => void)(
         event,
         context,
-        (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result)),
+        (error, result) =>
+          error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result),
       );
     });
   }
@@ -203,9 +213,15 @@ export class BundleFunction implements FunctionCode {
     try {
       const { result, lines } = await withEnvironment(this.environment, () =>
         captureOutput(async () => {
-          this.handler ??= loadHandler(this.options.config.code!.directory, this.options.config.code!.handler);
+          this.handler ??= loadHandler(
+            this.options.config.code!.directory,
+            this.options.config.code!.handler,
+          );
           try {
-            return { ok: true as const, value: await callHandler(this.handler, invocation.event, invocation.context) };
+            return {
+              ok: true as const,
+              value: await callHandler(this.handler, invocation.event, invocation.context),
+            };
           } catch (error) {
             return { ok: false as const, error: error as Error };
           }

@@ -37,7 +37,11 @@ export class FaultLayer {
     const current = this.current;
     if (!current) return undefined;
     if (this.faults.dynamoDbUnavailable(current.at)) {
-      return { status: 500, code: 'InternalServerError', message: 'Internal server error (simulated DynamoDB outage)' };
+      return {
+        status: 500,
+        code: 'InternalServerError',
+        message: 'Internal server error (simulated DynamoDB outage)',
+      };
     }
     if (operation !== 'PutItem') return undefined;
     const key = ((body.Item as Record<string, { S?: string }> | undefined)?.id?.S ?? '') as string;
@@ -47,7 +51,11 @@ export class FaultLayer {
       return undefined;
     }
     if (this.faults.failsTransiently(recordId, current.seq)) {
-      return { status: 500, code: 'InternalServerError', message: `Internal server error (simulated transient failure for ${recordId})` };
+      return {
+        status: 500,
+        code: 'InternalServerError',
+        message: `Internal server error (simulated transient failure for ${recordId})`,
+      };
     }
     return undefined;
   };

@@ -12,7 +12,9 @@ export type KeyHint = (eventRecord: unknown) => readonly unknown[];
 
 /** Powertools' key hash: base64 MD5 of the JSON with object keys sorted case-insensitively. */
 export function powertoolsHash(value: unknown): string {
-  return createHash('md5').update(JSON.stringify(deepSort(value))).digest('base64');
+  return createHash('md5')
+    .update(JSON.stringify(deepSort(value)))
+    .digest('base64');
 }
 
 function deepSort(value: unknown): unknown {

@@ -57,7 +57,10 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+      const operation =
+        String(req.headers['x-amz-target'] ?? '')
+          .split('.')
+          .pop() ?? '';
       bump(stats.requests, operation);
       let fault: DynamoDbFault | undefined;
       if (decide) {
@@ -69,7 +72,10 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
       }
       if (fault) {
         bump(stats.failed, operation);
-        const payload = JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${fault.code}`, message: fault.message });
+        const payload = JSON.stringify({
+          __type: `com.amazonaws.dynamodb.v20120810#${fault.code}`,
+          message: fault.message,
+        });
         res.writeHead(fault.status, {
           'content-type': 'application/x-amz-json-1.0',
           'content-length': Buffer.byteLength(payload),
@@ -96,7 +102,11 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
   const proxyPort = await listen(proxy);
 
   const directEndpoint = `http://127.0.0.1:${dbPort}`;
-  const client = new DynamoDBClient({ endpoint: directEndpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const client = new DynamoDBClient({
+    endpoint: directEndpoint,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
   const tables = new Set<string>();
   return {
     endpoint: `http://127.0.0.1:${proxyPort}`,

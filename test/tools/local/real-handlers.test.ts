@@ -1,0 +1,249 @@
+/**
+ * The simulator with what deploys: the app synthesized (bundling on, as `cdk synth` does), its templates read by
+ * the loader, and the handler bundles from the assembly's asset directories run against dynalite, with faults
+ * injected in front of it. A few hundred records per path (each invocation is real I/O, ~15 ms); the 10,000
+ * record runs use the model (properties.test.ts).
+ */
+import { App } from 'aws-cdk-lib';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { context as cdkJsonContext } from '../../../cdk.json';
+import { buildApp } from '../../../lib/app';
+import { loadCloudAssembly, type LoadedAssembly } from '../../../tools/local/cloudformation';
+import { runScenario, type RunResult } from '../../../tools/local/run';
+import { parseScenario } from '../../../tools/local/scenario';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..', '..');
+
+let outdir: string;
+let assembly: LoadedAssembly;
+let templates: Record<
+  string,
+  { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }
+>;
+let result: RunResult;
+
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'local-simulator-'));
+  // cdk.json's context (feature flags), bundling on: the assembly `cdk synth` writes.
+  const app = new App({ outdir, context: cdkJsonContext });
+  buildApp(app, { nag: false });
+  app.synth();
+  assembly = loadCloudAssembly(outdir);
+  templates = Object.fromEntries(
+    ['Sqs', 'Object', 'Stream'].map((id) => [
+      id,
+      JSON.parse(readFileSync(join(outdir, `${id}.template.json`), 'utf8')),
+    ]),
+  );
+  const scenario = parseScenario({
+    name: 'real-handlers',
+    seed: 11,
+    maxDuration: '12h',
+    // Two minutes of DynamoDB outage while the sqs and stream records arrive.
+    dynamodbOutages: [{ from: '1s', to: '2m' }],
+    paths: {
+      sqs: {
+        records: 120,
+        ratePerSecond: 100,
+        faults: {
+          poison: 2,
+          transient: { count: 4, failures: 2 },
+          duplicates: { count: 5, after: '2s' },
+          timeouts: { count: 1 },
+        },
+      },
+      object: {
+        records: 30,
+        ratePerSecond: 50,
+        faults: { poison: 1, transient: { count: 2, failures: 1 }, duplicates: { count: 2, after: '5s' } },
+      },
+      stream: {
+        records: 120,
+        ratePerSecond: 200,
+        partitionKeys: 6,
+        faults: { poison: 2, transient: { count: 4, failures: 1 }, duplicates: { count: 4, after: '1s' } },
+      },
+    },
+  });
+  // The SDK's own retries (milliseconds apart) meet the same fault, since faults are decided per invocation:
+  // one attempt saves real time and changes no outcome.
+  result = await runScenario({
+    scenario,
+    config: assembly.config,
+    functions: 'bundles',
+    bundleEnvironment: { AWS_MAX_ATTEMPTS: '1' },
+  });
+}, 120_000);
+
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+function resourceOf(stack: string, type: string) {
+  const [logicalId, resource] = Object.entries(templates[stack].Resources).find(([, r]) => r.Type === type)!;
+  return { logicalId, props: resource.Properties };
+}
+
+describe('the loader reads what the templates deploy', () => {
+  it('finds each path and its function bundle in the asset directories', () => {
+    const entry = result.sim.entryPoints();
+    for (const path of ['sqs', 'object', 'stream'] as const) {
+      const fn = assembly.config.functions.find((f) => f.id === entry[path]!.functionId)!;
+      expect(existsSync(join(fn.code!.directory, 'index.js'))).toBe(true);
+      expect(fn.code!.directory.startsWith(outdir)).toBe(true);
+      // The table name is a token in the template: a local name stands in for it.
+      expect(fn.environment.IDEMPOTENCY_TABLE_NAME).toMatch(/^reliable-lambda-\w+-\w+-IdempotencyTable/);
+    }
+  });
+
+  it('takes the settings from AWS::SQS::Queue, AWS::Lambda::EventSourceMapping, EventInvokeConfig and the Kinesis mapping', () => {
+    const [sqsMapping] = assembly.config.sqsEventSourceMappings;
+    const esm = resourceOf('Sqs', 'AWS::Lambda::EventSourceMapping').props;
+    expect(sqsMapping.batchSize).toBe(esm.BatchSize ?? 10);
+    expect(sqsMapping.maximumConcurrency).toBe(
+      (esm.ScalingConfig as { MaximumConcurrency?: number })?.MaximumConcurrency,
+    );
+    const queue = assembly.config.queues.find((q) => q.queueArn === sqsMapping.queueArn)!;
+    const source = Object.values(templates.Sqs.Resources).find(
+      (r) => r.Type === 'AWS::SQS::Queue' && r.Properties.RedrivePolicy,
+    )!;
+    expect(queue.visibilityTimeoutSeconds).toBe(source.Properties.VisibilityTimeout);
+    expect(queue.redrivePolicy?.maxReceiveCount).toBe(
+      (source.Properties.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount,
+    );
+
+    const invoke = resourceOf('Object', 'AWS::Lambda::EventInvokeConfig').props;
+    expect(assembly.config.eventInvokeConfigs[0]).toMatchObject({
+      maximumRetryAttempts: invoke.MaximumRetryAttempts,
+      maximumEventAgeSeconds: invoke.MaximumEventAgeInSeconds,
+    });
+    expect(assembly.config.snsSubscriptions[0].deadLetterTargetArn).toBeDefined();
+
+    const kinesis = resourceOf('Stream', 'AWS::Lambda::EventSourceMapping').props;
+    expect(assembly.config.kinesisEventSourceMappings[0]).toMatchObject({
+      batchSize: kinesis.BatchSize,
+      bisectBatchOnFunctionError: kinesis.BisectBatchOnFunctionError ?? false,
+      maximumRetryAttempts: kinesis.MaximumRetryAttempts ?? -1,
+      maximumRecordAgeSeconds: kinesis.MaximumRecordAgeInSeconds ?? -1,
+      reportBatchItemFailures: ((kinesis.FunctionResponseTypes as string[]) ?? []).includes(
+        'ReportBatchItemFailures',
+      ),
+    });
+    expect(assembly.config.kinesisEventSourceMappings[0].onFailureDestinationArn).toBeDefined();
+  });
+});
+
+describe('the real handlers under faults', () => {
+  it('keep every invariant on every path', () => {
+    for (const path of result.report.paths) {
+      for (const invariant of path.invariants)
+        expect(`${path.path}: ${invariant.name}: ${invariant.holds ? 'holds' : invariant.detail}`).toBe(
+          `${path.path}: ${invariant.name}: holds`,
+        );
+    }
+    expect(result.report.paths.map((p) => p.path)).toEqual(['sqs', 'object', 'stream']);
+    expect(result.sim.trace.unattributedSideEffects).toEqual([]);
+    expect(result.unattributedClaims).toBe(0);
+  });
+
+  it('log one "side effect done" per record, duplicates included, and none for poison records', () => {
+    for (const record of result.report.records) {
+      expect(`${record.id}: ${record.sideEffects}`).toBe(
+        `${record.id}: ${record.poison ? 0 : record.sideEffects > 0 ? 1 : 0}`,
+      );
+    }
+    const duplicates = result.report.records.filter((r) => r.faults.includes('duplicate') && !r.poison);
+    expect(duplicates.length).toBeGreaterThan(0);
+    expect(duplicates.every((r) => r.sideEffects === 1 && r.handed >= 2)).toBe(true);
+  });
+
+  it('send poison records where each path sends failures, after the retries the settings allow', () => {
+    const poison = result.report.records.filter((r) => r.poison);
+    const kinds = Object.fromEntries(poison.map((r) => [r.path, r.sinks.map((s) => s.kind)]));
+    expect(kinds).toEqual({
+      sqs: ['queue-dead-letter-queue'],
+      object: ['on-failure-destination'],
+      stream: ['on-failure-destination'],
+    });
+    const maxReceiveCount = assembly.config.queues.find((q) => q.redrivePolicy)!.redrivePolicy!
+      .maxReceiveCount;
+    for (const r of poison.filter((p) => p.path === 'sqs')) expect(r.handed).toBe(maxReceiveCount);
+    for (const r of poison.filter((p) => p.path === 'object')) {
+      expect(r.handed).toBe(1 + assembly.config.eventInvokeConfigs[0].maximumRetryAttempts);
+      expect(r.sinks[0].condition).toBe('RetriesExhausted');
+    }
+  });
+
+  it('fail records through the fault layer in front of dynalite (outage, transient claims), and do them later', () => {
+    expect(result.dynamoDb!.failed.get('PutItem')).toBeGreaterThan(0);
+    const transient = result.report.records.filter((r) => r.faults.includes('transient'));
+    expect(transient.length).toBe(10);
+    // Retried until they succeed (or, on the stream, possibly discarded with a batch: then in the destination).
+    expect(transient.every((r) => r.handed >= 2 && (r.sideEffects === 1 || r.sinks.length > 0))).toBe(true);
+    const failedDuringOutage = result.sim.trace.invocations.filter(
+      (i) => i.startedAt < 120_000 && i.outcome !== 'success',
+    );
+    expect(failedDuringOutage.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the commands', () => {
+  it('npm run invoke runs one bundle and prints its response; npm run local runs a scenario file', async () => {
+    const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
+    const scenarioFile = join(outdir, 'tiny.json');
+    writeFileSync(scenarioFile, JSON.stringify({ path: 'sqs', records: 20, seed: 3, faults: { poison: 1 } }));
+    const jsonFile = join(outdir, 'report.json');
+    const [invoked, local] = await Promise.all([
+      run(
+        tsx,
+        [
+          'tools/local/invoke.ts',
+          'sqs-consumer',
+          'tools/local/events/sqs.json',
+          '--cdk-out',
+          outdir,
+          '--no-synth',
+        ],
+        { cwd: ROOT },
+      ),
+      run(
+        tsx,
+        [
+          'tools/local/cli.ts',
+          scenarioFile,
+          '--model',
+          '--cdk-out',
+          outdir,
+          '--no-synth',
+          '--quiet',
+          '--json',
+          jsonFile,
+        ],
+        { cwd: ROOT },
+      ),
+    ]);
+    // The second record of the example event is invalid: reported in batchItemFailures.
+    const response = JSON.parse(invoked.stdout);
+    const event = JSON.parse(readFileSync(join(ROOT, 'tools/local/events/sqs.json'), 'utf8'));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1].messageId }] });
+    expect(invoked.stderr).toContain('"message":"side effect done"');
+
+    expect(local.stdout).toContain('SQS path');
+    const json = JSON.parse(readFileSync(jsonFile, 'utf8'));
+    expect(json.records).toHaveLength(20);
+    expect(json.invocations.length).toBeGreaterThan(0);
+    expect(json.invocations[0]).toEqual(
+      expect.objectContaining({
+        seq: 1,
+        recordIds: expect.any(Array),
+        itemIds: expect.any(Array),
+        outcome: expect.any(String),
+      }),
+    );
+  }, 60_000);
+});
