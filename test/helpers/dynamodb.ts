@@ -2,17 +2,14 @@
  * A real DynamoDB API in-process (dynalite), for handler tests: Powertools' persistence layer runs unmodified
  * against it, conditional writes included. One server per test file; one table per test keeps tests apart.
  */
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  IDEMPOTENCY_EXPIRY_ATTRIBUTE,
-  IDEMPOTENCY_KEY_ATTRIBUTE,
-} from '../../lib/constructs/idempotency-table';
-
-// dynalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs: number }) => Server;
+  createIdempotencyTable,
+  LOCAL_CREDENTIALS,
+  localDynamoDbClient,
+  scanItems,
+  startDynalite,
+} from '../../tools/shared/local-dynamodb';
 
 export interface LocalDynamoDb {
   /** A client pointed at the in-process server, with dummy credentials. */
@@ -27,51 +24,27 @@ export interface LocalDynamoDb {
 
 let tableCounter = 0;
 
-export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+export const TEST_CREDENTIALS = LOCAL_CREDENTIALS;
 
 export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
-  const server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS });
+  const dynalite = await startDynalite();
+  const client = localDynamoDbClient(dynalite.endpoint);
   return {
     client,
-    endpoint,
+    endpoint: dynalite.endpoint,
     async createIdempotencyTable(name = `idempotency-${process.pid}-${++tableCounter}`) {
-      await client.send(
-        new CreateTableCommand({
-          TableName: name,
-          AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_KEY_ATTRIBUTE, AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: IDEMPOTENCY_KEY_ATTRIBUTE, KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      await createIdempotencyTable(client, name);
       return name;
     },
-    async scan(tableName) {
-      const { Items = [] } = await client.send(new ScanCommand({ TableName: tableName }));
-      return Items.map((item) =>
-        Object.fromEntries(Object.entries(item).map(([key, value]) => [key, Object.values(value)[0]])),
-      );
-    },
+    scan: (tableName) => scanItems(client, tableName),
     async stop() {
       client.destroy();
-      await new Promise<void>((resolve, reject) =>
-        server.close((error) => (error ? reject(error) : resolve())),
-      );
+      await dynalite.stop();
     },
   };
 }
 
 /** A client for a DynamoDB that is not there: nothing listens on the port, and it gives up after one try. */
 export function unreachableDynamoDbClient(): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint: 'http://127.0.0.1:9',
-    region: 'us-east-1',
-    credentials: TEST_CREDENTIALS,
-    maxAttempts: 1,
-  });
+  return localDynamoDbClient('http://127.0.0.1:9', { maxAttempts: 1 });
 }
-
-export { IDEMPOTENCY_EXPIRY_ATTRIBUTE };

@@ -4,15 +4,16 @@
  * dynalite unless the fault layer answers it with an error first (a DynamoDB outage, a transient failure of one
  * record's idempotency claim). No handler code changes: the faults are where a real outage would be.
  */
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createServer, request, type IncomingHttpHeaders } from 'node:http';
+import {
+  createIdempotencyTable,
+  listenOnLoopback,
+  localDynamoDbClient,
+  scanItems,
+  startDynalite,
+} from '../../shared/local-dynamodb';
 
-// dynalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs: number }) => Server;
-
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** An error the fault layer answers instead of DynamoDB. */
 export interface DynamoDbFault {
@@ -40,14 +41,9 @@ export interface LocalDynamoDb {
   stop(): Promise<void>;
 }
 
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
-}
-
 export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
-  const db = dynalite({ createTableMs: 0 });
-  const dbPort = await listen(db);
+  const db = await startDynalite();
+  const dbPort = Number(new URL(db.endpoint).port);
   let decide: FaultDecider | undefined;
   const stats = { requests: new Map<string, number>(), failed: new Map<string, number>() };
   const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
@@ -99,14 +95,10 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
       upstream.end(body);
     });
   });
-  const proxyPort = await listen(proxy);
+  const proxyPort = await listenOnLoopback(proxy);
 
-  const directEndpoint = `http://127.0.0.1:${dbPort}`;
-  const client = new DynamoDBClient({
-    endpoint: directEndpoint,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-  });
+  const directEndpoint = db.endpoint;
+  const client = localDynamoDbClient(directEndpoint);
   const tables = new Set<string>();
   return {
     endpoint: `http://127.0.0.1:${proxyPort}`,
@@ -118,28 +110,14 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
     },
     async createIdempotencyTable(name) {
       if (tables.has(name)) return;
-      await client.send(
-        new CreateTableCommand({
-          TableName: name,
-          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      await createIdempotencyTable(client, name);
       tables.add(name);
     },
-    async scan(tableName) {
-      const { Items = [] } = await client.send(new ScanCommand({ TableName: tableName }));
-      return Items.map((item) =>
-        Object.fromEntries(Object.entries(item).map(([key, value]) => [key, Object.values(value)[0]])),
-      );
-    },
+    scan: (tableName) => scanItems(client, tableName),
     async stop() {
       client.destroy();
       proxy.closeAllConnections?.();
-      await Promise.all(
-        [proxy, db].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-      );
+      await Promise.all([new Promise<void>((resolve) => proxy.close(() => resolve())), db.stop()]);
     },
   };
 }
