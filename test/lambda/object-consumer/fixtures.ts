@@ -2,6 +2,7 @@
  * Events as Lambda delivers them on the object path (an SNS event whose Message is an S3 event notification),
  * a Lambda context, and a capture of the structured log lines a handler writes.
  */
+import { createLambdaContext } from '../../../tools/shared/lambda-context';
 import type { Context } from 'aws-lambda';
 
 export const BUCKET = 'reliable-lambda-sandbox-object-bucket';
@@ -94,25 +95,12 @@ export function snsEvent(...records: { message: string; messageId: string }[]): 
   return { Records: records.map(({ message, messageId }) => snsRecord(message, messageId)) };
 }
 
-let requestCounter = 0;
-
-/** A Lambda context with the fields Powertools reads. */
+/** A Lambda context with `remainingMs` left (it bounds in-progress idempotency records). */
 export function lambdaContext(remainingMs = 30_000): Context {
-  const requestId = `c6af9ac6-7b61-11e6-9a41-93e8120${String(++requestCounter).padStart(5, '0')}`;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
+  return createLambdaContext({
     functionName: 'reliable-lambda-test-object-consumer',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:reliable-lambda-test-object-consumer',
-    memoryLimitInMB: '256',
-    awsRequestId: requestId,
-    logGroupName: '/aws/lambda/reliable-lambda-test-object-consumer',
-    logStreamName: '2026/01/15/[$LATEST]0123456789abcdef',
-    getRemainingTimeInMillis: () => remainingMs,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+    timeoutMs: remainingMs,
+  });
 }
 
 /** The structured (JSON) lines written to stdout and stderr while capturing. */

@@ -2,6 +2,7 @@
  * Typed builders for the SQS consumer's tests: order bodies, SQS records and events shaped like the ones the
  * Lambda event source mapping delivers, and a Lambda context.
  */
+import { createLambdaContext } from '../../../tools/shared/lambda-context';
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { OrderMessage } from '../../../lambda/sqs-consumer/order';
@@ -65,19 +66,8 @@ export function sqsEvent(...records: SQSRecord[]): SQSEvent {
 
 /** A Lambda context with `remainingMillis` left (it bounds in-progress idempotency records). */
 export function lambdaContext(remainingMillis = 30_000): Context {
-  const deadline = Date.now() + remainingMillis;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
+  return createLambdaContext({
     functionName: 'reliable-lambda-test-sqs-consumer',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:reliable-lambda-test-sqs-consumer',
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/reliable-lambda-test-sqs-consumer',
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+    timeoutMs: remainingMillis,
+  });
 }

@@ -2,7 +2,7 @@
  * Kinesis events as Lambda's event source mapping delivers them, for handler tests: base64 data, one shard,
  * increasing sequence numbers, `eventID` = `shardId:sequenceNumber`.
  */
-import { randomUUID } from 'node:crypto';
+import { createLambdaContext } from '../../../tools/shared/lambda-context';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { SensorReading } from '../../../lambda/stream-consumer/reading';
 
@@ -67,18 +67,5 @@ export function kinesisEvent(records: KinesisStreamRecord[]): KinesisStreamEvent
 }
 
 export function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'stream-consumer',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:stream-consumer',
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/stream-consumer',
-    logStreamName: '2025/01/01/[$LATEST]0123456789abcdef',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return createLambdaContext({ functionName: 'stream-consumer' });
 }

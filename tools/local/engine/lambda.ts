@@ -5,6 +5,8 @@
  * The function's code runs at the virtual instant the invocation starts; its outcome is applied by the caller
  * when the invocation ends (`startedAt + durationMs`), and the concurrency it holds is released then.
  */
+import type { Context } from 'aws-lambda';
+import { createLambdaContext } from '../../shared/lambda-context';
 import { AWS_DEFAULTS, type FunctionConfig, type IngestionPath } from './config';
 import type { Random } from './random';
 import type { Scheduler } from './scheduler';
@@ -12,20 +14,7 @@ import type { InvocationReason, InvocationRecord, Trace } from './trace';
 import { withVirtualWallClock } from './wall-clock';
 
 /** The Lambda context object, as the Node.js runtime passes it to a handler. */
-export interface LambdaContext {
-  readonly callbackWaitsForEmptyEventLoop: boolean;
-  readonly functionName: string;
-  readonly functionVersion: string;
-  readonly invokedFunctionArn: string;
-  readonly memoryLimitInMB: string;
-  readonly awsRequestId: string;
-  readonly logGroupName: string;
-  readonly logStreamName: string;
-  getRemainingTimeInMillis(): number;
-  done(): void;
-  fail(): void;
-  succeed(): void;
-}
+export type LambdaContext = Context;
 
 /** One invocation as the code sees it. */
 export interface FunctionInvocation {
@@ -281,7 +270,7 @@ export class LambdaService {
   }
 }
 
-/** The Lambda context object of one invocation. */
+/** The Lambda context object of one invocation; its remaining time counts down on the virtual wall clock. */
 export function createContext(
   config: FunctionConfig,
   requestId: string,
@@ -289,21 +278,13 @@ export function createContext(
   timeoutMs: number,
   streamSuffix: string,
 ): LambdaContext {
-  const day = new Date(startEpochMs).toISOString().slice(0, 10).replace(/-/g, '/');
-  const deadline = startEpochMs + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
+  return createLambdaContext({
     functionName: config.functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: config.functionArn,
-    memoryLimitInMB: String(config.memorySizeMb),
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${config.functionName}`,
-    logStreamName: `${day}/[$LATEST]${streamSuffix}`,
-    // Date.now() is the virtual wall clock while the code runs (wall-clock.ts).
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+    functionArn: config.functionArn,
+    memorySizeMb: config.memorySizeMb,
+    requestId,
+    startEpochMs,
+    timeoutMs,
+    logStreamSuffix: streamSuffix,
+  });
 }
