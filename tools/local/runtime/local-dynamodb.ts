@@ -14,7 +14,6 @@ import {
   startDynalite,
 } from '../../shared/local-dynamodb';
 
-
 /** An error the fault layer answers instead of DynamoDB. */
 export interface DynamoDbFault {
   readonly status: number;
