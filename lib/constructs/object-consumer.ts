@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, FeatureFlags, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -27,6 +27,9 @@ import {
 } from '../validation';
 import { ConsumerFunction, ConsumerFunctionOptions } from './consumer-function';
 import { IdempotencyTable } from './idempotency-table';
+
+/** The feature flag under which CDK's SnsDestination lets S3 use the topic's key itself. */
+const S3_TRUST_KEY_POLICY_FLAG = '@aws-cdk/s3-notifications:addS3TrustKeyPolicyForSnsSubscriptions';
 
 /** Lambda's limits for asynchronous invocation (AWS Lambda developer guide, "Configuring error handling"). */
 export const ASYNC_MAX_RETRY_ATTEMPTS = 2;
@@ -332,16 +335,19 @@ export class ObjectConsumer extends Construct {
       enableKeyRotation: true,
       removalPolicy,
     });
-    // Written here rather than left to SnsDestination, which adds it only under the feature flag
-    // @aws-cdk/s3-notifications:addS3TrustKeyPolicyForSnsSubscriptions. In a key policy, `*` is this key.
-    this.topicKey.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'AllowS3ToPublishToTheEncryptedTopic',
-        principals: [new ServicePrincipal('s3.amazonaws.com')],
-        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-        resources: ['*'],
-      }),
-    );
+    // SnsDestination writes that statement only under the feature flag
+    // @aws-cdk/s3-notifications:addS3TrustKeyPolicyForSnsSubscriptions (on in this app's cdk.json); an app that
+    // forked the construct without the flag gets it from here. In a key policy, `*` is this key.
+    if (!FeatureFlags.of(this).isEnabled(S3_TRUST_KEY_POLICY_FLAG)) {
+      this.topicKey.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'AllowS3ToPublishToTheEncryptedTopic',
+          principals: [new ServicePrincipal('s3.amazonaws.com')],
+          actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+          resources: ['*'],
+        }),
+      );
+    }
     this.objectCreatedTopic = new Topic(this, 'ObjectCreatedTopic', {
       masterKey: this.topicKey,
       enforceSSL: true,

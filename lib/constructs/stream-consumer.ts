@@ -611,6 +611,24 @@ export class StreamConsumer extends Construct {
         },
       );
     }
+    if (props.onFailure === undefined || (props.onFailure.kind === 'topic' && !props.onFailure.topic)) {
+      // The default topic is encrypted with the AWS managed key, whose id is unknown at synth time: CDK grants
+      // the publisher kms:GenerateDataKey*/Decrypt on `key/*` limited by `kms:ResourceAliases = alias/aws/sns`.
+      Validations.of(this.function).acknowledge(
+        {
+          id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+          reason:
+            'CDK grants GenerateDataKey* to publish to the SSE topic; it is limited to the AWS managed SNS key by the ' +
+            'kms:ResourceAliases condition.',
+        },
+        {
+          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
+          reason:
+            'The AWS managed key alias/aws/sns has no id known at synth time; the statement is limited to it by the ' +
+            'kms:ResourceAliases condition.',
+        },
+      );
+    }
     if (this.onFailureDestination.kind === 'topic' && queue) {
       Validations.of(this).acknowledge({
         id: 'Serverless-SNSRedrivePolicy',

@@ -12,8 +12,11 @@ import { templateOf, testStack } from '../../helpers/synth';
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
 
-function build(props: Partial<ObjectConsumerProps> = {}): { stack: Stack; consumer: ObjectConsumer } {
-  const stack = testStack();
+function build(
+  props: Partial<ObjectConsumerProps> = {},
+  context: Record<string, unknown> = {},
+): { stack: Stack; consumer: ObjectConsumer } {
+  const stack = testStack(context);
   const idempotencyTable = new IdempotencyTable(stack, 'Idempotency');
   const consumer = new ObjectConsumer(stack, 'Objects', { idempotencyTable, ...props });
   return { stack, consumer };
@@ -124,7 +127,7 @@ describe('ObjectConsumer with its defaults', () => {
           Match.objectLike({
             Effect: 'Allow',
             Principal: { Service: 's3.amazonaws.com' },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
           }),
         ]),
       },
@@ -478,5 +481,25 @@ describe('ObjectConsumer validation', () => {
     }
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toMatch(/timeout must be from 1 second to 15 minutes/);
+  });
+});
+
+describe('ObjectConsumer in an app without the S3 trust-key-policy feature flag', () => {
+  it('lets S3 use the topic key through its own key-policy statement', () => {
+    const { stack } = build(
+      {},
+      { '@aws-cdk/s3-notifications:addS3TrustKeyPolicyForSnsSubscriptions': false },
+    );
+    templateOf(stack).hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AllowS3ToPublishToTheEncryptedTopic',
+            Principal: { Service: 's3.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
   });
 });

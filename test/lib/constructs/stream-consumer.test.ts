@@ -199,8 +199,15 @@ describe('StreamConsumer with its defaults', () => {
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
-    expect(actions.filter((action) => /^(s3|sqs|kms):/.test(action))).toEqual([]);
+    expect(actions.filter((action) => /^(s3|sqs):/.test(action))).toEqual([]);
     expect(actions.filter((action) => action.startsWith('kinesis:Put'))).toEqual([]);
+    // Publishing to the SSE topic needs the AWS managed SNS key, and only that key.
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/aws/sns' } },
+      }),
+    );
   });
 
   it('exposes the stream, function, event source, destination and alarms', () => {
