@@ -5,5 +5,10 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.tsx?$': ['@swc/jest'] },
   snapshotSerializers: ['<rootDir>/test/helpers/cdk-snapshot-serializer.ts'],
+  // Skips CDK's built-in CloudFormation validation in template tests (seconds per test file); one test runs it.
+  setupFiles: ['<rootDir>/test/helpers/jest-setup.ts'],
+  // Every core: jest's default (cores − 1) runs a single worker on a 2-core machine, while the parent process
+  // only waits. Measured by `npm run bench` (docs/performance.md).
+  maxWorkers: '100%',
   testTimeout: 60000,
 };

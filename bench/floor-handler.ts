@@ -15,6 +15,11 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 const client = new DynamoDBClient({});
 const tableName = process.env.IDEMPOTENCY_TABLE_NAME ?? '';
 const ttlSeconds = Number(process.env.IDEMPOTENCY_EXPIRY_SECONDS ?? 3600);
+/**
+ * `FLOOR_IN_ORDER=true`: one record after the other, as a handler that keeps order must (the stream path, and
+ * the object path's loop): the floor of in-order processing.
+ */
+const inOrder = process.env.FLOOR_IN_ORDER === 'true';
 
 async function processRecord(body: string): Promise<void> {
   const { orderId } = JSON.parse(body) as { orderId: string };
@@ -47,8 +52,23 @@ async function processRecord(body: string): Promise<void> {
   );
 }
 
+async function inSequence(bodies: string[]): Promise<PromiseSettledResult<void>[]> {
+  const results: PromiseSettledResult<void>[] = [];
+  for (const body of bodies) {
+    try {
+      results.push({ status: 'fulfilled', value: await processRecord(body) });
+    } catch (reason) {
+      results.push({ status: 'rejected', reason });
+    }
+  }
+  return results;
+}
+
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  const results = await Promise.allSettled(event.Records.map((record) => processRecord(record.body)));
+  const bodies = event.Records.map((record) => record.body);
+  const results = inOrder
+    ? await inSequence(bodies)
+    : await Promise.allSettled(bodies.map((body) => processRecord(body)));
   return {
     batchItemFailures: results.flatMap((result, index) =>
       result.status === 'rejected' ? [{ itemIdentifier: event.Records[index].messageId }] : [],

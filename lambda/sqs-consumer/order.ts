@@ -6,9 +6,11 @@
  * the idempotency record, so it must be JSON) and keep calling `logSideEffect` once per order.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-// Namespace import on purpose: esbuild then tree-shakes zod (≈90 KB of the bundle instead of ≈450 KB with
-// `import { z } from 'zod'`, which keeps every error-message locale).
-import * as z from 'zod';
+// zod/mini, the tree-shakable build of zod: a schema is built from functions (`z.string().check(z.minLength(1))`)
+// instead of methods, so the bundle keeps only what the schema uses. Measured by `npm run bench`
+// (docs/performance.md): ≈22 KB of zod instead of ≈88 KB with classic zod, and ≈18 ms less init.
+// Never `import { z } from 'zod'`: that keeps every error-message locale (≈450 KB).
+import * as z from 'zod/mini';
 import { logSideEffect } from '../shared/side-effect';
 
 /** Upper bounds that keep a single message's arithmetic exact (well below Number.MAX_SAFE_INTEGER). */
@@ -20,9 +22,9 @@ export const ORDER_LIMITS = {
 
 /** One line of an order. Prices are whole cents: no floating-point money. */
 export const OrderLineSchema = z.object({
-  sku: z.string().min(1).max(64),
-  quantity: z.number().int().min(1).max(ORDER_LIMITS.maxQuantity),
-  unitPriceCents: z.number().int().min(0).max(ORDER_LIMITS.maxUnitPriceCents),
+  sku: z.string().check(z.minLength(1), z.maxLength(64)),
+  quantity: z.int().check(z.minimum(1), z.maximum(ORDER_LIMITS.maxQuantity)),
+  unitPriceCents: z.int().check(z.minimum(0), z.maximum(ORDER_LIMITS.maxUnitPriceCents)),
 });
 
 /**
@@ -32,25 +34,27 @@ export const OrderLineSchema = z.object({
  */
 export const OrderMessageSchema = z
   .object({
-    orderId: z.string().min(1).max(128),
-    customerId: z.string().min(1).max(128),
+    orderId: z.string().check(z.minLength(1), z.maxLength(128)),
+    customerId: z.string().check(z.minLength(1), z.maxLength(128)),
     /** ISO 4217 code, e.g. `EUR`. */
-    currency: z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as EUR'),
-    lines: z.array(OrderLineSchema).min(1).max(ORDER_LIMITS.maxLines),
+    currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as EUR')),
+    lines: z.array(OrderLineSchema).check(z.minLength(1), z.maxLength(ORDER_LIMITS.maxLines)),
   })
-  .superRefine((order, context) => {
-    const seen = new Set<string>();
-    order.lines.forEach((line, index) => {
-      if (seen.has(line.sku)) {
-        context.addIssue({
-          code: 'custom',
-          path: ['lines', index, 'sku'],
-          message: `duplicate sku "${line.sku}": put the quantity on one line`,
-        });
-      }
-      seen.add(line.sku);
-    });
-  });
+  .check(
+    z.superRefine((order, context) => {
+      const seen = new Set<string>();
+      order.lines.forEach((line, index) => {
+        if (seen.has(line.sku)) {
+          context.addIssue({
+            code: 'custom',
+            path: ['lines', index, 'sku'],
+            message: `duplicate sku "${line.sku}": put the quantity on one line`,
+          });
+        }
+        seen.add(line.sku);
+      });
+    }),
+  );
 
 export type OrderMessage = z.infer<typeof OrderMessageSchema>;
 export type OrderLine = z.infer<typeof OrderLineSchema>;

@@ -1,0 +1,387 @@
+/**
+ * The cost model behind `npm run cost`: what one million events cost on each path, line by line, from
+ * - the synthesized settings of the path (memory, architecture, batch size, retries, tracing, stream mode...),
+ *   read from the cloud assembly by bench/lib/template-settings.ts;
+ * - prices (bench/prices.json: one region, one date);
+ * - named assumptions (bench/cost-assumptions.json), each overridable on the command line.
+ *
+ * Pure functions of those three inputs: test/bench/cost-model.test.ts checks them against figures worked out
+ * by hand.
+ *
+ * Lambda duration is modelled, not measured on Lambda: CPU time measured by `npm run bench` on one core,
+ * scaled by the CPU share Lambda gives the configured memory (one vCPU at 1,769 MB), plus the DynamoDB round
+ * trips the idempotency writes wait for (two per record, one after the other; records of a parallel batch
+ * overlap, up to the SDK's socket limit).
+ */
+
+export type IngestionPath = 'sqs' | 'object' | 'stream';
+export type Architecture = 'arm64' | 'x86_64';
+export type Processing = 'parallel' | 'in-order';
+/** How records are made idempotent: Powertools (conditional put + update), one conditional put, or nothing. */
+export type IdempotencyScheme = 'powertools' | 'put-only' | 'none';
+
+/** What the synthesized templates say about a path (overridable). */
+export interface PathSettings {
+  readonly path: IngestionPath;
+  readonly memoryMb: number;
+  readonly architecture: Architecture;
+  /** Records per invocation as configured (1 for the asynchronous object path: SNS sends one). */
+  readonly batchSize: number;
+  readonly tracing: boolean;
+  readonly logRetentionDays: number;
+  /** Kinesis only. */
+  readonly streamMode?: 'ON_DEMAND' | 'PROVISIONED';
+  readonly shardCount?: number;
+}
+
+/** Per-path measurements (from `npm run bench`) and facts about the events. */
+export interface PathAssumptions {
+  /** How the handler runs a batch's records. */
+  readonly processing: Processing;
+  /** Size of one event as the source bills it (SQS body, SNS message, Kinesis record). */
+  readonly eventBytes: number;
+  /**
+   * Handler CPU per record on one full core, measured at some batch sizes (`{ "10": 5.1, "100": 3.2 }`). An
+   * invocation of n records takes the measured total interpolated between the nearest batch sizes (below the
+   * smallest: its per-record figure; above the largest: the last segment's slope). Warm CPU per record falls
+   * as batches grow and the per-invocation work spreads over more records.
+   */
+  readonly cpuMsPerRecordAtBatchSize: Readonly<Record<string, number>>;
+  /** Init phase (module load) on one full core. */
+  readonly initMs: number;
+  /** Log the handler writes per record (the "side effect done" line). */
+  readonly logBytesPerRecord: number;
+  /** Size of one idempotency record as stored (key, status, expiry, the stored result). */
+  readonly idempotencyItemBytes: number;
+}
+
+export interface Assumptions {
+  /** One DynamoDB write, round trip, in the region. */
+  readonly dynamoDbLatencyMs: number;
+  /** Sockets the SDK opens per client (NodeHttpHandler's default `maxSockets`). */
+  readonly maxSockets: number;
+  /** Share of invocations that start a new execution environment. */
+  readonly coldStartRate: number;
+  /** Share of records delivered again (retries, duplicates): processed again, found done. */
+  readonly redeliveryRate: number;
+  /** How full batches are on average (1: every invocation gets `batchSize` records). */
+  readonly batchFill: number;
+  /** Lambda CPU time per bench-machine CPU ms (> 1: Lambda's vCPU is slower). */
+  readonly cpuSpeedFactor: number;
+  /** CPU time on arm64 relative to x86_64. */
+  readonly arm64CpuFactor: number;
+  /** START, END and REPORT lines Lambda writes per invocation (plus the X-Ray line when traced). */
+  readonly platformLogBytesPerInvocation: number;
+  /** Stored log size relative to ingested (CloudWatch bills stored logs compressed). */
+  readonly logCompressionRatio: number;
+  /** Share of invocations X-Ray records a trace for (default sampling: 1 per second, then 5 %). */
+  readonly xraySampledFraction: number;
+  /** Messages per SendMessageBatch from producers. */
+  readonly sqsSendBatchSize: number;
+  /** Events per month, to spread hourly charges (Kinesis stream or shard hours) over events. */
+  readonly monthlyEvents: number;
+  readonly idempotencyScheme: IdempotencyScheme;
+  readonly paths: Readonly<Record<IngestionPath, PathAssumptions>>;
+}
+
+/** The prices (bench/prices.json). */
+export interface Prices {
+  readonly region: string;
+  readonly asOf: string;
+  readonly lambda: {
+    readonly requestsPerMillion: number;
+    readonly gbSecond: Readonly<Record<Architecture, number>>;
+    readonly initBilled: boolean;
+    readonly fullVcpuMemoryMb: number;
+  };
+  readonly sqs: { readonly standardRequestsPerMillion: number; readonly requestChunkBytes: number };
+  readonly sns: { readonly publishesPerMillion: number; readonly requestChunkBytes: number };
+  readonly s3: { readonly putRequestsPerThousand: number };
+  readonly kinesis: {
+    readonly onDemand: {
+      readonly streamHour: number;
+      readonly ingestedGb: number;
+      readonly retrievedGb: number;
+      readonly recordRoundingBytes: number;
+    };
+    readonly provisioned: {
+      readonly shardHour: number;
+      readonly putPayloadUnitsPerMillion: number;
+      readonly putPayloadUnitBytes: number;
+    };
+  };
+  readonly dynamodb: {
+    readonly onDemand: {
+      readonly writeRequestUnitsPerMillion: number;
+      readonly readRequestUnitsPerMillion: number;
+    };
+    readonly writeUnitBytes: number;
+  };
+  readonly cloudwatchLogs: { readonly ingestedGb: number; readonly storedGbMonth: number };
+  readonly xray: { readonly tracesRecordedPerMillion: number };
+  readonly hoursPerMonth: number;
+}
+
+export interface LineItem {
+  readonly service: string;
+  readonly item: string;
+  /** Units per million events. */
+  readonly quantity: number;
+  readonly unit: string;
+  /** USD per million events. */
+  readonly cost: number;
+}
+
+export interface PathCost {
+  readonly path: IngestionPath;
+  readonly items: readonly LineItem[];
+  /** USD per million events. */
+  readonly total: number;
+  /** The modelled duration of one invocation (billed, whole milliseconds). */
+  readonly billedDurationMs: number;
+  /** The modelled init phase of a cold start (billed, whole milliseconds). */
+  readonly billedInitMs: number;
+  readonly invocations: number;
+}
+
+const MILLION = 1_000_000;
+const GIB = 1024 ** 3;
+
+/** CPU time on Lambda per CPU ms measured on one full core of the bench machine. */
+export function cpuScale(
+  settings: Pick<PathSettings, 'memoryMb' | 'architecture'>,
+  assumptions: Assumptions,
+  prices: Prices,
+): number {
+  const share = Math.max(1, prices.lambda.fullVcpuMemoryMb / settings.memoryMb);
+  return (
+    share * assumptions.cpuSpeedFactor * (settings.architecture === 'arm64' ? assumptions.arm64CpuFactor : 1)
+  );
+}
+
+/** CPU of one invocation of `records` records on one full core, from the measured curve. */
+export function invocationCpuMs(curve: Readonly<Record<string, number>>, records: number): number {
+  const points = Object.entries(curve)
+    .map(([batchSize, perRecord]) => ({ batchSize: Number(batchSize), total: Number(batchSize) * perRecord }))
+    .filter((point) => point.batchSize > 0 && Number.isFinite(point.total))
+    .sort((a, b) => a.batchSize - b.batchSize);
+  if (points.length === 0) throw new Error('no CPU measurements (cpuMsPerRecordAtBatchSize is empty)');
+  const first = points[0];
+  if (records <= first.batchSize || points.length === 1) return (first.total / first.batchSize) * records;
+  let index = 1;
+  while (index < points.length - 1 && records > points[index].batchSize) index += 1;
+  const [low, high] = [points[index - 1], points[index]];
+  return (
+    low.total + ((records - low.batchSize) * (high.total - low.total)) / (high.batchSize - low.batchSize)
+  );
+}
+
+/** The modelled billed duration of one invocation of `records` records. */
+export function invocationDurationMs(
+  settings: PathSettings,
+  records: number,
+  assumptions: Assumptions,
+  prices: Prices,
+): number {
+  const own = assumptions.paths[settings.path];
+  const cpu =
+    invocationCpuMs(own.cpuMsPerRecordAtBatchSize, records) * cpuScale(settings, assumptions, prices);
+  const writesInSequence =
+    assumptions.idempotencyScheme === 'powertools' ? 2 : assumptions.idempotencyScheme === 'put-only' ? 1 : 0;
+  const rounds = own.processing === 'parallel' ? Math.ceil(records / assumptions.maxSockets) : records;
+  return Math.ceil(cpu + writesInSequence * assumptions.dynamoDbLatencyMs * rounds);
+}
+
+/** Write request units of one idempotency write of an item of `bytes` bytes. */
+export function writeUnits(bytes: number, prices: Prices): number {
+  return Math.max(1, Math.ceil(bytes / prices.dynamodb.writeUnitBytes));
+}
+
+/** Cost of one million events on a path, line by line. */
+export function costPerMillionEvents(
+  settings: PathSettings,
+  assumptions: Assumptions,
+  prices: Prices,
+): PathCost {
+  const own = assumptions.paths[settings.path];
+  const items: LineItem[] = [];
+  const add = (service: string, item: string, quantity: number, unit: string, unitPrice: number): void => {
+    items.push({ service, item, quantity, unit, cost: quantity * unitPrice });
+  };
+
+  const events = MILLION;
+  const deliveries = events * (1 + assumptions.redeliveryRate);
+  const recordsPerInvocation =
+    settings.path === 'object' ? 1 : Math.max(1, settings.batchSize * assumptions.batchFill);
+  const invocations = deliveries / recordsPerInvocation;
+  const memoryGb = settings.memoryMb / 1024;
+
+  // --- Lambda -----------------------------------------------------------------------------------------------
+  const billedDurationMs = invocationDurationMs(settings, recordsPerInvocation, assumptions, prices);
+  const billedInitMs = Math.ceil(own.initMs * cpuScale(settings, assumptions, prices));
+  const gbSecond = prices.lambda.gbSecond[settings.architecture];
+  add('Lambda', 'requests', invocations, 'requests', prices.lambda.requestsPerMillion / MILLION);
+  add(
+    'Lambda',
+    `duration (${billedDurationMs} ms × ${settings.memoryMb} MB, ${settings.architecture})`,
+    (invocations * memoryGb * billedDurationMs) / 1000,
+    'GB-s',
+    gbSecond,
+  );
+  if (prices.lambda.initBilled) {
+    const coldStarts = invocations * assumptions.coldStartRate;
+    add(
+      'Lambda',
+      `init (${billedInitMs} ms per cold start)`,
+      (coldStarts * memoryGb * billedInitMs) / 1000,
+      'GB-s',
+      gbSecond,
+    );
+  }
+
+  // --- the source -------------------------------------------------------------------------------------------
+  if (settings.path === 'sqs') {
+    const price = prices.sqs.standardRequestsPerMillion / MILLION;
+    const sendChunks = Math.ceil(
+      (assumptions.sqsSendBatchSize * own.eventBytes) / prices.sqs.requestChunkBytes,
+    );
+    add(
+      'SQS',
+      `SendMessageBatch (${assumptions.sqsSendBatchSize} per request)`,
+      (events / assumptions.sqsSendBatchSize) * sendChunks,
+      'requests',
+      price,
+    );
+    // Lambda's pollers receive and delete at most 10 messages per request.
+    const perRequest = Math.min(10, recordsPerInvocation);
+    add('SQS', 'ReceiveMessage (by the event source mapping)', deliveries / perRequest, 'requests', price);
+    add(
+      'SQS',
+      'DeleteMessageBatch (by the event source mapping)',
+      deliveries / perRequest,
+      'requests',
+      price,
+    );
+  } else if (settings.path === 'object') {
+    add(
+      'S3',
+      'PUT (the upload that creates the event)',
+      events,
+      'requests',
+      prices.s3.putRequestsPerThousand / 1000,
+    );
+    const chunks = Math.ceil(own.eventBytes / prices.sns.requestChunkBytes);
+    add(
+      'SNS',
+      'publishes (S3 event notifications)',
+      events * chunks,
+      'requests',
+      prices.sns.publishesPerMillion / MILLION,
+    );
+    add('SNS', 'deliveries to Lambda (free)', events, 'deliveries', 0);
+  } else {
+    const hoursPerMillion = (prices.hoursPerMonth * MILLION) / assumptions.monthlyEvents;
+    if ((settings.streamMode ?? 'ON_DEMAND') === 'ON_DEMAND') {
+      const rounded =
+        Math.ceil(own.eventBytes / prices.kinesis.onDemand.recordRoundingBytes) *
+        prices.kinesis.onDemand.recordRoundingBytes;
+      add(
+        'Kinesis',
+        'on-demand stream hours (spread over monthly events)',
+        hoursPerMillion,
+        'stream-hours',
+        prices.kinesis.onDemand.streamHour,
+      );
+      add(
+        'Kinesis',
+        'data ingested (records rounded up to 1 KB)',
+        (events * rounded) / GIB,
+        'GB',
+        prices.kinesis.onDemand.ingestedGb,
+      );
+      add(
+        'Kinesis',
+        'data retrieved by the event source mapping',
+        (deliveries * rounded) / GIB,
+        'GB',
+        prices.kinesis.onDemand.retrievedGb,
+      );
+    } else {
+      const shards = settings.shardCount ?? 1;
+      add(
+        'Kinesis',
+        `shard hours (${shards} shards, spread over monthly events)`,
+        hoursPerMillion * shards,
+        'shard-hours',
+        prices.kinesis.provisioned.shardHour,
+      );
+      const units = Math.ceil(own.eventBytes / prices.kinesis.provisioned.putPayloadUnitBytes);
+      add(
+        'Kinesis',
+        'PUT payload units (25 KB)',
+        events * units,
+        'units',
+        prices.kinesis.provisioned.putPayloadUnitsPerMillion / MILLION,
+      );
+    }
+  }
+
+  // --- DynamoDB (idempotency) -------------------------------------------------------------------------------
+  const units = writeUnits(own.idempotencyItemBytes, prices);
+  const wruPrice = prices.dynamodb.onDemand.writeRequestUnitsPerMillion / MILLION;
+  if (assumptions.idempotencyScheme !== 'none') {
+    const writesPerRecord = assumptions.idempotencyScheme === 'powertools' ? 2 : 1;
+    add(
+      'DynamoDB',
+      `idempotency writes (${writesPerRecord} × ${units} WRU per record)`,
+      events * writesPerRecord * units,
+      'WRU',
+      wruPrice,
+    );
+    // A re-delivered record's conditional put fails, which consumes the write units all the same.
+    add(
+      'DynamoDB',
+      'failed conditional puts of re-deliveries',
+      (deliveries - events) * units,
+      'WRU',
+      wruPrice,
+    );
+  }
+
+  // --- CloudWatch Logs, X-Ray ---------------------------------------------------------------------------------
+  const logGb =
+    (deliveries * own.logBytesPerRecord + invocations * assumptions.platformLogBytesPerInvocation) / GIB;
+  add(
+    'CloudWatch Logs',
+    'ingestion (handler lines + START/END/REPORT)',
+    logGb,
+    'GB',
+    prices.cloudwatchLogs.ingestedGb,
+  );
+  const retentionMonths = settings.logRetentionDays / 30;
+  add(
+    'CloudWatch Logs',
+    `storage (${settings.logRetentionDays} days, compressed)`,
+    logGb * assumptions.logCompressionRatio * retentionMonths,
+    'GB-months',
+    prices.cloudwatchLogs.storedGbMonth,
+  );
+  if (settings.tracing) {
+    add(
+      'X-Ray',
+      'traces recorded (active tracing, sampled)',
+      invocations * assumptions.xraySampledFraction,
+      'traces',
+      prices.xray.tracesRecordedPerMillion / MILLION,
+    );
+  }
+
+  return {
+    path: settings.path,
+    items,
+    total: items.reduce((sum, line) => sum + line.cost, 0),
+    billedDurationMs,
+    billedInitMs,
+    invocations,
+  };
+}

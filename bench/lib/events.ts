@@ -1,0 +1,169 @@
+/**
+ * Realistic events for the benchmark, one builder per kind of source, each valid for its handler's schema
+ * (test/bench/events.test.ts checks that against the schemas themselves). Every record carries ids derived from
+ * `runId`, so no run ever meets an idempotency record of another: the bench measures first deliveries.
+ *
+ * - SQS: the batch the event source mapping delivers; bodies are orders (`OrderMessageSchema`).
+ * - Object: Lambda's SNS event; each SNS record's `Message` is the S3 event notification of one new object
+ *   version in a versioned bucket, as S3 publishes it (`SnsEventSchema`, `S3EventNotificationSchema`). SNS sends
+ *   one record per invocation; a batch of n here is n such records in one event (the handler accepts several).
+ * - Stream: a Kinesis batch of one shard; data is a base64 sensor reading (`SensorReadingSchema`), partition key
+ *   the sensor id, ten sensors interleaved, sequence numbers increasing.
+ *
+ * Only Node built-ins: this module is bundled into the child process that plays the Lambda runtime.
+ */
+import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
+import { createHash } from 'node:crypto';
+
+export type EventKind = 'sqs' | 'object' | 'stream';
+
+const REGION = 'us-east-1';
+const ACCOUNT = '123456789012';
+const EPOCH_MS = Date.UTC(2026, 0, 15, 10, 0, 0);
+
+/** A stable, UUID-shaped id from a run id and an index (no randomness: runs are reproducible). */
+export function idOf(runId: string, index: number): string {
+  const hex = createHash('md5').update(`${runId}:${index}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+export function sqsEvent(count: number, runId: string): SQSEvent {
+  const sent = String(EPOCH_MS);
+  return {
+    Records: Array.from({ length: count }, (_, index) => ({
+      messageId: idOf(`m-${runId}`, index),
+      receiptHandle: `AQEB${Buffer.from(`${runId}/${index}`).toString('base64')}`,
+      body: JSON.stringify({
+        orderId: `order-${runId}-${index}`,
+        customerId: `customer-${index % 97}`,
+        currency: 'EUR',
+        lines: [
+          { sku: 'sku-coffee-1kg', quantity: 2, unitPriceCents: 1890 },
+          { sku: 'sku-filter-100', quantity: 1, unitPriceCents: 450 },
+        ],
+      }),
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: sent,
+        SenderId: 'AIDAIENQZJOLO23YVJ4VO',
+        ApproximateFirstReceiveTimestamp: sent,
+      },
+      messageAttributes: {},
+      md5OfBody: '7b270e59b47ff90a553787216d55d91d',
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:reliable-lambda-bench-queue`,
+      awsRegion: REGION,
+    })),
+  };
+}
+
+/** Lambda's SNS event for `count` object-created notifications (typed loosely: the handler validates it). */
+export function objectEvent(count: number, runId: string): { Records: Record<string, unknown>[] } {
+  const bucket = 'reliable-lambda-bench-bucket';
+  const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT}:reliable-lambda-bench-ObjectCreatedTopic`;
+  return {
+    Records: Array.from({ length: count }, (_, index) => {
+      const time = new Date(EPOCH_MS + index).toISOString();
+      const notification = {
+        Records: [
+          {
+            eventVersion: '2.1',
+            eventSource: 'aws:s3',
+            awsRegion: REGION,
+            eventTime: time,
+            eventName: 'ObjectCreated:Put',
+            userIdentity: { principalId: 'AWS:AIDAINPONIXQXHT3IKHL2' },
+            requestParameters: { sourceIPAddress: '203.0.113.10' },
+            responseElements: {
+              'x-amz-request-id': 'C3D13FE58DE4C810',
+              'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
+            },
+            s3: {
+              s3SchemaVersion: '1.0',
+              configurationId: 'object-created',
+              bucket: {
+                name: bucket,
+                ownerIdentity: { principalId: 'A3NL1KOZZKExample' },
+                arn: `arn:aws:s3:::${bucket}`,
+              },
+              object: {
+                key: `uploads/2026/01/15/report+${runId}-${index}.csv`,
+                size: 48_213,
+                eTag: 'd41d8cd98f00b204e9800998ecf8427e',
+                versionId: `v.${Buffer.from(`${runId}-${index}`).toString('base64url')}`,
+                sequencer: (0x0065a4f1c3e2d1b0n + BigInt(index)).toString(16).toUpperCase().padStart(18, '0'),
+              },
+            },
+          },
+        ],
+      };
+      return {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: `${topicArn}:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55`,
+        Sns: {
+          Type: 'Notification',
+          MessageId: idOf(`sns-${runId}`, index),
+          TopicArn: topicArn,
+          Subject: 'Amazon S3 Notification',
+          Message: JSON.stringify(notification),
+          Timestamp: time,
+          SignatureVersion: '1',
+          Signature:
+            'EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYDVrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=',
+          SigningCertUrl: `https://sns.${REGION}.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem`,
+          UnsubscribeUrl: `https://sns.${REGION}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${topicArn}:2bcfbf39`,
+          MessageAttributes: {},
+        },
+      };
+    }),
+  };
+}
+
+const METRICS = ['temperature', 'humidity', 'pressure'] as const;
+const SEQUENCE_BASE = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_800n;
+
+export function streamEvent(count: number, runId: string): KinesisStreamEvent {
+  const shardId = 'shardId-000000000000';
+  return {
+    Records: Array.from({ length: count }, (_, index) => {
+      const sensorId = `sensor-${index % 10}`;
+      const metric = METRICS[index % METRICS.length];
+      const reading = {
+        eventId: idOf(`r-${runId}`, index),
+        sensorId,
+        recordedAt: new Date(EPOCH_MS + index * 1000).toISOString(),
+        metric,
+        value: metric === 'pressure' ? 1013.25 : 21.5 + (index % 7) / 10,
+      };
+      const sequenceNumber = (SEQUENCE_BASE + BigInt(index) * 1_000n).toString();
+      return {
+        kinesis: {
+          kinesisSchemaVersion: '1.0',
+          partitionKey: sensorId,
+          sequenceNumber,
+          data: Buffer.from(JSON.stringify(reading)).toString('base64'),
+          approximateArrivalTimestamp: EPOCH_MS / 1000 + index,
+        },
+        eventSource: 'aws:kinesis',
+        eventVersion: '1.0',
+        eventID: `${shardId}:${sequenceNumber}`,
+        eventName: 'aws:kinesis:record',
+        invokeIdentityArn: `arn:aws:iam::${ACCOUNT}:role/reliable-lambda-bench-stream-consumer`,
+        awsRegion: REGION,
+        eventSourceARN: `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/reliable-lambda-bench-readings`,
+      };
+    }),
+  };
+}
+
+export function eventOf(kind: EventKind, count: number, runId: string): unknown {
+  switch (kind) {
+    case 'sqs':
+      return sqsEvent(count, runId);
+    case 'object':
+      return objectEvent(count, runId);
+    case 'stream':
+      return streamEvent(count, runId);
+  }
+}

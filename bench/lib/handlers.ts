@@ -1,0 +1,117 @@
+/**
+ * The handlers the benchmark measures, as CDK ships them, and the floor each is compared with.
+ */
+import * as path from 'node:path';
+import { CONSUMER_NODE_OPTIONS, type ConsumerBundling } from '../../lib/constructs/consumer-function';
+import { BENCH_DIR } from './harness';
+import { type BuiltBundle, bundleHandler } from './bundle';
+import type { EventKind } from './events';
+
+export type Processing = 'parallel' | 'in-order';
+
+export interface HandlerSpec {
+  /** `floor`, `floor-in-order`, `sqs`, `object`, `stream`. */
+  readonly name: string;
+  readonly entry: string;
+  /** The kind of event it gets (the floor takes SQS batches). */
+  readonly kind: EventKind;
+  /** How it runs the records of a batch. */
+  readonly processing: Processing;
+  /** Its own environment variables (as `ConsumerFunction` sets them). */
+  readonly environment: Readonly<Record<string, string>>;
+  /** The name of the floor it is compared with (none for the floors themselves). */
+  readonly floor?: string;
+  /** Not what ships: a variant measured to explain a figure (left out of the goals). */
+  readonly diagnostic?: string;
+}
+
+const TABLE_PLACEHOLDER = 'bench-idempotency';
+
+function consumerEnvironment(serviceName: string, tableName: string): Record<string, string> {
+  return {
+    POWERTOOLS_SERVICE_NAME: serviceName,
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    IDEMPOTENCY_TABLE_NAME: tableName,
+    IDEMPOTENCY_EXPIRY_SECONDS: '3600',
+    NODE_OPTIONS: CONSUMER_NODE_OPTIONS,
+  };
+}
+
+/** The floors (parallel and in-order) and the three handlers, writing to `tableName`. */
+export function handlerSpecs(tableName = TABLE_PLACEHOLDER): HandlerSpec[] {
+  const floorEnvironment = { IDEMPOTENCY_TABLE_NAME: tableName, IDEMPOTENCY_EXPIRY_SECONDS: '3600' };
+  return [
+    {
+      name: 'floor',
+      entry: 'bench/floor-handler.ts',
+      kind: 'sqs',
+      processing: 'parallel',
+      environment: floorEnvironment,
+    },
+    {
+      name: 'floor-in-order',
+      entry: 'bench/floor-handler.ts',
+      kind: 'sqs',
+      processing: 'in-order',
+      environment: { ...floorEnvironment, FLOOR_IN_ORDER: 'true' },
+    },
+    {
+      // Standard queues have no order: Powertools' BatchProcessor runs the records in parallel.
+      name: 'sqs',
+      entry: 'lambda/sqs-consumer/index.ts',
+      kind: 'sqs',
+      processing: 'parallel',
+      environment: consumerEnvironment('sqs-consumer', tableName),
+      floor: 'floor',
+    },
+    {
+      // What the per-record "side effect done" line costs: the same handler with INFO lines switched off.
+      name: 'sqs-no-info-log',
+      entry: 'lambda/sqs-consumer/index.ts',
+      kind: 'sqs',
+      processing: 'parallel',
+      environment: { ...consumerEnvironment('sqs-consumer', tableName), POWERTOOLS_LOG_LEVEL: 'WARN' },
+      floor: 'floor',
+      diagnostic: 'POWERTOOLS_LOG_LEVEL=WARN: no per-record log line',
+    },
+    {
+      // One object after the other (SNS delivers one notification per invocation anyway).
+      name: 'object',
+      entry: 'lambda/object-consumer/index.ts',
+      kind: 'object',
+      processing: 'in-order',
+      environment: consumerEnvironment('object-consumer', tableName),
+      floor: 'floor-in-order',
+    },
+    {
+      // In order by design: per-partition-key order.
+      name: 'stream',
+      entry: 'lambda/stream-consumer/index.ts',
+      kind: 'stream',
+      processing: 'in-order',
+      environment: consumerEnvironment('stream-consumer', tableName),
+      floor: 'floor-in-order',
+    },
+  ];
+}
+
+/** Bundles every distinct entry once into .tmp/bench/bundles/<label>/<name>. */
+export async function bundleAll(
+  specs: readonly HandlerSpec[],
+  bundling: ConsumerBundling,
+  label: string,
+  root = '.',
+): Promise<Map<string, BuiltBundle>> {
+  const byEntry = new Map<string, BuiltBundle>();
+  const bundles = new Map<string, BuiltBundle>();
+  for (const spec of specs) {
+    let built = byEntry.get(spec.entry);
+    if (!built) {
+      const outdir = path.join(BENCH_DIR, 'bundles', label, path.basename(path.dirname(spec.entry)));
+      built = await bundleHandler(bundling, path.join(root, spec.entry), outdir);
+      byEntry.set(spec.entry, built);
+    }
+    bundles.set(spec.name, built);
+  }
+  return bundles;
+}

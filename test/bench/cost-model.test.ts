@@ -1,0 +1,245 @@
+/**
+ * The cost formulas against figures worked out by hand (the arithmetic is in each test's comments), with the
+ * prices of bench/prices.json.
+ */
+import prices from '../../bench/prices.json';
+import {
+  type Assumptions,
+  costPerMillionEvents,
+  cpuScale,
+  invocationCpuMs,
+  invocationDurationMs,
+  type PathAssumptions,
+  type PathSettings,
+  type Prices,
+  writeUnits,
+} from '../../bench/lib/cost-model';
+
+const PRICES = prices as Prices;
+
+const PATH: PathAssumptions = {
+  processing: 'parallel',
+  eventBytes: 200,
+  // 30 ms for 10 records, 210 ms for 100: 10 ms + 2 ms per record in between.
+  cpuMsPerRecordAtBatchSize: { '10': 3, '100': 2.1 },
+  initMs: 100,
+  logBytesPerRecord: 1024,
+  idempotencyItemBytes: 300,
+};
+
+const ASSUMPTIONS: Assumptions = {
+  dynamoDbLatencyMs: 5,
+  maxSockets: 50,
+  coldStartRate: 0,
+  redeliveryRate: 0,
+  batchFill: 1,
+  cpuSpeedFactor: 1,
+  arm64CpuFactor: 1,
+  platformLogBytesPerInvocation: 0,
+  logCompressionRatio: 0.15,
+  xraySampledFraction: 0.05,
+  sqsSendBatchSize: 10,
+  monthlyEvents: 1_000_000,
+  idempotencyScheme: 'powertools',
+  paths: {
+    sqs: PATH,
+    object: { ...PATH, processing: 'in-order', eventBytes: 1500 },
+    stream: { ...PATH, processing: 'in-order', cpuMsPerRecordAtBatchSize: { '100': 1 } },
+  },
+};
+
+const SQS: PathSettings = {
+  path: 'sqs',
+  memoryMb: 1024,
+  architecture: 'arm64',
+  batchSize: 10,
+  tracing: false,
+  logRetentionDays: 30,
+};
+
+const cost = (settings: PathSettings, assumptions: Assumptions = ASSUMPTIONS) =>
+  costPerMillionEvents(settings, assumptions, PRICES);
+const line = (result: ReturnType<typeof cost>, service: string, item: RegExp) => {
+  const found = result.items.find((entry) => entry.service === service && item.test(entry.item));
+  if (!found) throw new Error(`no ${service} line matching ${item}`);
+  return found;
+};
+
+describe('the price file', () => {
+  it('names its region and date', () => {
+    expect(PRICES.region).toBe('us-east-1');
+    expect(PRICES.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+});
+
+describe('Lambda duration', () => {
+  it('scales CPU by the share of a vCPU the memory buys (one full vCPU at 1,769 MB), never below one', () => {
+    expect(cpuScale({ memoryMb: 1024, architecture: 'arm64' }, ASSUMPTIONS, PRICES)).toBeCloseTo(
+      1769 / 1024,
+      12,
+    );
+    expect(cpuScale({ memoryMb: 3538, architecture: 'x86_64' }, ASSUMPTIONS, PRICES)).toBe(1);
+  });
+
+  it('adds two write round trips per record: overlapped in a parallel batch, one after the other in order', () => {
+    // 30 ms × 1769/1024 = 51.83 ms of CPU; 2 × 5 ms of writes → 61.83 → billed 62 ms.
+    expect(invocationDurationMs(SQS, 10, ASSUMPTIONS, PRICES)).toBe(62);
+    // In order, 100 records at 128 MB: 100 × 1 ms × 1769/128 = 1382.03 ms; 2 × 5 ms × 100 = 1000 ms → 2383.
+    const stream: PathSettings = { ...SQS, path: 'stream', memoryMb: 128, batchSize: 100 };
+    expect(invocationDurationMs(stream, 100, ASSUMPTIONS, PRICES)).toBe(2383);
+    // 120 parallel records: 210 + 20 × 2 = 250 ms × 1.7275 = 431.88; ⌈120 / 50⌉ = 3 rounds of writes: + 30 → 462.
+    expect(invocationDurationMs(SQS, 120, ASSUMPTIONS, PRICES)).toBe(462);
+  });
+});
+
+describe('SQS path, one million events', () => {
+  const result = cost(SQS);
+
+  it('prices Lambda requests and GB-seconds', () => {
+    // 1,000,000 / 10 = 100,000 invocations × $0.20 per million = $0.02.
+    expect(result.invocations).toBe(100_000);
+    expect(line(result, 'Lambda', /^requests/).cost).toBeCloseTo(0.02, 10);
+    // 100,000 × 1 GB × 0.062 s = 6,200 GB-s × $0.0000133334 = $0.08266708.
+    expect(line(result, 'Lambda', /^duration/).quantity).toBeCloseTo(6200, 6);
+    expect(line(result, 'Lambda', /^duration/).cost).toBeCloseTo(0.08266708, 10);
+  });
+
+  it('prices SQS sends (batches of 10), receives and deletes (10 per request)', () => {
+    // 100,000 requests each × $0.40 per million = $0.04 each.
+    for (const item of [/^SendMessageBatch/, /^ReceiveMessage/, /^DeleteMessageBatch/]) {
+      expect(line(result, 'SQS', item).quantity).toBe(100_000);
+      expect(line(result, 'SQS', item).cost).toBeCloseTo(0.04, 10);
+    }
+  });
+
+  it('prices two write request units per record for Powertools idempotency', () => {
+    // 2,000,000 WRU × $0.625 per million = $1.25.
+    expect(line(result, 'DynamoDB', /^idempotency writes/).quantity).toBe(2_000_000);
+    expect(line(result, 'DynamoDB', /^idempotency writes/).cost).toBeCloseTo(1.25, 10);
+  });
+
+  it('prices log ingestion and compressed storage', () => {
+    // 1,000,000 × 1 KiB = 0.95367 GiB × $0.50 = $0.47684; stored: × 0.15 × 1 month × $0.03 = $0.0042915.
+    expect(line(result, 'CloudWatch Logs', /^ingestion/).cost).toBeCloseTo(0.476837158203125, 12);
+    expect(line(result, 'CloudWatch Logs', /^storage/).cost).toBeCloseTo(0.004291534423828125, 12);
+  });
+
+  it('adds up to the hand-computed total, with no init (no cold starts) and no X-Ray (tracing off)', () => {
+    // 0.02 + 0.08266708 + 3 × 0.04 + 1.25 + 0.476837158203125 + 0.004291534423828125
+    expect(result.total).toBeCloseTo(1.953795772626953, 10);
+    expect(result.items.some((entry) => entry.service === 'X-Ray')).toBe(false);
+    expect(line(result, 'Lambda', /^init/).cost).toBe(0);
+  });
+
+  it('bills the init phase of cold starts like invocation time', () => {
+    // 1 % of 100,000 = 1,000 cold starts × 1 GB × ⌈100 × 1.7275⌉ = 173 ms = 173 GB-s × $0.0000133334.
+    const withColdStarts = cost(SQS, { ...ASSUMPTIONS, coldStartRate: 0.01 });
+    expect(withColdStarts.billedInitMs).toBe(173);
+    expect(line(withColdStarts, 'Lambda', /^init/).cost).toBeCloseTo(173 * 0.0000133334, 12);
+  });
+
+  it('charges re-deliveries their invocations and a failed conditional put each', () => {
+    // 1 % re-delivered: 1,010,000 deliveries / 10 = 101,000 invocations; 10,000 failed puts × 1 WRU.
+    const redelivered = cost(SQS, { ...ASSUMPTIONS, redeliveryRate: 0.01 });
+    expect(redelivered.invocations).toBeCloseTo(101_000, 6);
+    expect(line(redelivered, 'DynamoDB', /^failed conditional puts/).quantity).toBeCloseTo(10_000, 6);
+    expect(line(redelivered, 'SQS', /^ReceiveMessage/).quantity).toBeCloseTo(101_000, 6);
+  });
+
+  it('moves with the idempotency scheme: one write per record, or none', () => {
+    expect(
+      line(cost(SQS, { ...ASSUMPTIONS, idempotencyScheme: 'put-only' }), 'DynamoDB', /^idempotency/).quantity,
+    ).toBe(1_000_000);
+    expect(
+      cost(SQS, { ...ASSUMPTIONS, idempotencyScheme: 'none' }).items.some(
+        (entry) => entry.service === 'DynamoDB',
+      ),
+    ).toBe(false);
+  });
+
+  it('charges x86_64 the higher GB-second price', () => {
+    // 6,200 GB-s × $0.0000166667.
+    expect(line(cost({ ...SQS, architecture: 'x86_64' }), 'Lambda', /^duration/).cost).toBeCloseTo(
+      6200 * 0.0000166667,
+      10,
+    );
+  });
+
+  it('samples X-Ray traces when tracing is active', () => {
+    // 100,000 invocations × 5 % = 5,000 traces × $5 per million = $0.025.
+    expect(line(cost({ ...SQS, tracing: true }), 'X-Ray', /traces/).cost).toBeCloseTo(0.025, 10);
+  });
+});
+
+describe('object path, one million events', () => {
+  const result = cost({ ...SQS, path: 'object', batchSize: 1 });
+
+  it('is one invocation per event, one S3 PUT and one SNS publish; deliveries to Lambda are free', () => {
+    expect(result.invocations).toBe(1_000_000);
+    // $0.005 per 1,000 PUTs = $5; $0.50 per million publishes.
+    expect(line(result, 'S3', /^PUT/).cost).toBeCloseTo(5, 10);
+    expect(line(result, 'SNS', /^publishes/).cost).toBeCloseTo(0.5, 10);
+    expect(line(result, 'SNS', /^deliveries/).cost).toBe(0);
+  });
+});
+
+describe('stream path, one million events', () => {
+  const stream: PathSettings = {
+    ...SQS,
+    path: 'stream',
+    memoryMb: 128,
+    batchSize: 100,
+    streamMode: 'ON_DEMAND',
+  };
+  const result = cost(stream);
+
+  it('rounds each on-demand record up to 1 KB for ingestion and retrieval', () => {
+    // 1,000,000 × 1 KiB = 0.95367 GiB: × $0.08 ingested, × $0.04 retrieved.
+    expect(line(result, 'Kinesis', /^data ingested/).cost).toBeCloseTo(0.0762939453125, 12);
+    expect(line(result, 'Kinesis', /^data retrieved/).cost).toBeCloseTo(0.03814697265625, 12);
+  });
+
+  it('spreads the stream hours of a month over its events', () => {
+    // 730 hours × $0.04 for 1,000,000 events a month.
+    expect(line(result, 'Kinesis', /stream hours/).cost).toBeCloseTo(29.2, 10);
+    expect(
+      line(cost(stream, { ...ASSUMPTIONS, monthlyEvents: 10_000_000 }), 'Kinesis', /stream hours/).cost,
+    ).toBeCloseTo(2.92, 10);
+  });
+
+  it('prices shard hours and 25 KB PUT payload units for a provisioned stream', () => {
+    const provisioned = cost({ ...stream, streamMode: 'PROVISIONED', shardCount: 2 });
+    // 730 × 2 shard-hours × $0.015 = $21.90; 1,000,000 units × $0.014 per million.
+    expect(line(provisioned, 'Kinesis', /^shard hours/).cost).toBeCloseTo(21.9, 10);
+    expect(line(provisioned, 'Kinesis', /^PUT payload units/).cost).toBeCloseTo(0.014, 10);
+  });
+});
+
+describe('writeUnits', () => {
+  it('is one unit per started KB of item', () => {
+    expect(writeUnits(300, PRICES)).toBe(1);
+    expect(writeUnits(1024, PRICES)).toBe(1);
+    expect(writeUnits(1025, PRICES)).toBe(2);
+  });
+});
+
+describe('invocationCpuMs', () => {
+  // Totals: 10 records 40 ms, 100 records 220 ms, 1,000 records 2,020 ms.
+  const curve = { '1000': 2.02, '10': 4, '100': 2.2 };
+
+  it('is the measured total at a measured batch size', () => {
+    expect(invocationCpuMs(curve, 10)).toBeCloseTo(40, 9);
+    expect(invocationCpuMs(curve, 1000)).toBeCloseTo(2020, 9);
+  });
+
+  it('interpolates between measured batch sizes and extends the last segment beyond them', () => {
+    // 40 + 45 × (220 − 40) / 90 = 130; 2,020 + 1,000 × (2,020 − 220) / 900 = 4,020.
+    expect(invocationCpuMs(curve, 55)).toBeCloseTo(130, 9);
+    expect(invocationCpuMs(curve, 2000)).toBeCloseTo(4020, 9);
+  });
+
+  it('keeps the per-record figure of the smallest batch size below it', () => {
+    expect(invocationCpuMs(curve, 5)).toBeCloseTo(20, 9);
+    expect(invocationCpuMs({ '100': 1.5 }, 300)).toBeCloseTo(450, 9);
+  });
+});

@@ -1,0 +1,45 @@
+/**
+ * The benchmark's events must be valid for each handler's schema, or the bench would measure the failure path.
+ */
+import { eventOf, idOf } from '../../bench/lib/events';
+import { parseObjectNotification, parseSnsEvent, toCreatedObject } from '../../lambda/object-consumer/object';
+import { parseBase64JsonPayload, parseJsonPayload } from '../../lambda/shared/parsing';
+import { OrderMessageSchema } from '../../lambda/sqs-consumer/order';
+import { SensorReadingSchema } from '../../lambda/stream-consumer/reading';
+import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
+
+describe('bench events', () => {
+  it('SQS: every body is a valid order with its own orderId', () => {
+    const event = eventOf('sqs', 25, 'run-1') as SQSEvent;
+    const orders = event.Records.map((record) => parseJsonPayload(record.body, OrderMessageSchema));
+    expect(new Set(orders.map((order) => order.orderId)).size).toBe(25);
+    expect(new Set(event.Records.map((record) => record.messageId)).size).toBe(25);
+  });
+
+  it('object: a valid SNS event whose messages are S3 notifications of distinct object versions', () => {
+    const event = parseSnsEvent(eventOf('object', 5, 'run-1'));
+    const keys = event.Records.map((record) => {
+      const notification = parseObjectNotification(record.Sns.Message);
+      if (notification.kind !== 'objects') throw new Error('expected an S3 event notification');
+      return toCreatedObject(notification.records[0]).objectVersionKey;
+    });
+    expect(new Set(keys).size).toBe(5);
+  });
+
+  it('stream: every record is a valid reading, keyed by its sensor, with its own eventId', () => {
+    const event = eventOf('stream', 30, 'run-1') as KinesisStreamEvent;
+    const readings = event.Records.map((record) => {
+      const reading = parseBase64JsonPayload(record.kinesis.data, SensorReadingSchema);
+      expect(record.kinesis.partitionKey).toBe(reading.sensorId);
+      return reading;
+    });
+    expect(new Set(readings.map((reading) => reading.eventId)).size).toBe(30);
+    const sequence = event.Records.map((record) => BigInt(record.kinesis.sequenceNumber));
+    expect(sequence).toEqual([...sequence].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
+
+  it('never repeats an id across runs', () => {
+    expect(idOf('run-1', 1)).not.toBe(idOf('run-2', 1));
+    expect(idOf('run-1', 1)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
