@@ -11,6 +11,8 @@
  *
  * What the handler writes to stdout/stderr (its log) is counted, not parsed: the cost model prices log bytes.
  */
+import type { Context } from 'aws-lambda';
+import { createLambdaContext } from '../../tools/shared/lambda-context';
 import { readFileSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { eventOf, type EventKind } from './events';
@@ -64,24 +66,13 @@ for (const stream of [process.stdout, process.stderr]) {
 
 let invocations = 0;
 
-function lambdaContext(): Record<string, unknown> {
+function lambdaContext(): Context {
   invocations += 1;
-  const deadline = Date.now() + 30_000;
-  const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'bench';
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '256',
-    awsRequestId: `c6af9ac6-7b61-11e6-9a41-${String(invocations).padStart(12, '0')}`,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: '2026/01/15/[$LATEST]0123456789abcdef0123456789abcdef',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return createLambdaContext({
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'bench',
+    memorySizeMb: Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 256),
+    requestId: `c6af9ac6-7b61-11e6-9a41-${String(invocations).padStart(12, '0')}`,
+  });
 }
 
 async function loadHandler(file: string): Promise<Handler> {

@@ -5,7 +5,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   createIdempotencyTable,
-  LOCAL_CREDENTIALS,
   localDynamoDbClient,
   scanItems,
   startDynalite,
@@ -23,8 +22,6 @@ export interface LocalDynamoDb {
 }
 
 let tableCounter = 0;
-
-export const TEST_CREDENTIALS = LOCAL_CREDENTIALS;
 
 export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
   const dynalite = await startDynalite();
