@@ -8,12 +8,13 @@
 const ASSET_HASH = /[0-9a-f]{64}/g;
 const MASKED = '[ASSET-HASH]';
 
-function mask(value: unknown): unknown {
+/** A copy of `value` with every asset hash replaced by `[ASSET-HASH]` (also used directly by tests). */
+export function maskAssetHashes(value: unknown): unknown {
   if (typeof value === 'string') return value.replace(ASSET_HASH, MASKED);
-  if (Array.isArray(value)) return value.map(mask);
+  if (Array.isArray(value)) return value.map(maskAssetHashes);
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([key, child]) => [key.replace(ASSET_HASH, MASKED), mask(child)]),
+      Object.entries(value).map(([key, child]) => [key.replace(ASSET_HASH, MASKED), maskAssetHashes(child)]),
     );
   }
   return value;
@@ -21,25 +22,25 @@ function mask(value: unknown): unknown {
 
 const MARKER = Symbol.for('cdk-snapshot-serializer.masked');
 
-module.exports = {
-  test(value: unknown): boolean {
-    return (
-      !!value &&
-      typeof value === 'object' &&
-      'Resources' in (value as object) &&
-      !(value as Record<symbol, unknown>)[MARKER]
-    );
-  },
-  serialize(
-    value: unknown,
-    config: unknown,
-    indentation: string,
-    depth: number,
-    refs: unknown,
-    printer: (value: unknown, config: unknown, indentation: string, depth: number, refs: unknown) => string,
-  ): string {
-    const masked = mask(value) as Record<string | symbol, unknown>;
-    Object.defineProperty(masked, MARKER, { value: true, enumerable: false });
-    return printer(masked, config, indentation, depth, refs);
-  },
-};
+// The serializer jest.config.js registers (`test` and `serialize` as module exports).
+export function test(value: unknown): boolean {
+  return (
+    !!value &&
+    typeof value === 'object' &&
+    'Resources' in (value as object) &&
+    !(value as Record<symbol, unknown>)[MARKER]
+  );
+}
+
+export function serialize(
+  value: unknown,
+  config: unknown,
+  indentation: string,
+  depth: number,
+  refs: unknown,
+  printer: (value: unknown, config: unknown, indentation: string, depth: number, refs: unknown) => string,
+): string {
+  const masked = maskAssetHashes(value) as Record<string | symbol, unknown>;
+  Object.defineProperty(masked, MARKER, { value: true, enumerable: false });
+  return printer(masked, config, indentation, depth, refs);
+}
