@@ -12,6 +12,7 @@
  *
  * Only Node built-ins: this module is bundled into the child process that plays the Lambda runtime.
  */
+import { s3ObjectCreatedRecord, snsEventRecord } from '../../tools/shared/aws-events';
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 
@@ -66,56 +67,23 @@ export function objectEvent(count: number, runId: string): { Records: Record<str
       const time = new Date(EPOCH_MS + index).toISOString();
       const notification = {
         Records: [
-          {
-            eventVersion: '2.1',
-            eventSource: 'aws:s3',
-            awsRegion: REGION,
+          s3ObjectCreatedRecord({
+            bucket,
+            key: `uploads/2026/01/15/report+${runId}-${index}.csv`,
+            size: 48_213,
+            versionId: `v.${Buffer.from(`${runId}-${index}`).toString('base64url')}`,
+            sequencer: (0x0065a4f1c3e2d1b0n + BigInt(index)).toString(16).toUpperCase().padStart(18, '0'),
+            region: REGION,
             eventTime: time,
-            eventName: 'ObjectCreated:Put',
-            userIdentity: { principalId: 'AWS:AIDAINPONIXQXHT3IKHL2' },
-            requestParameters: { sourceIPAddress: '203.0.113.10' },
-            responseElements: {
-              'x-amz-request-id': 'C3D13FE58DE4C810',
-              'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
-            },
-            s3: {
-              s3SchemaVersion: '1.0',
-              configurationId: 'object-created',
-              bucket: {
-                name: bucket,
-                ownerIdentity: { principalId: 'A3NL1KOZZKExample' },
-                arn: `arn:aws:s3:::${bucket}`,
-              },
-              object: {
-                key: `uploads/2026/01/15/report+${runId}-${index}.csv`,
-                size: 48_213,
-                eTag: 'd41d8cd98f00b204e9800998ecf8427e',
-                versionId: `v.${Buffer.from(`${runId}-${index}`).toString('base64url')}`,
-                sequencer: (0x0065a4f1c3e2d1b0n + BigInt(index)).toString(16).toUpperCase().padStart(18, '0'),
-              },
-            },
-          },
+          }),
         ],
       };
-      return {
-        EventSource: 'aws:sns',
-        EventVersion: '1.0',
-        EventSubscriptionArn: `${topicArn}:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55`,
-        Sns: {
-          Type: 'Notification',
-          MessageId: idOf(`sns-${runId}`, index),
-          TopicArn: topicArn,
-          Subject: 'Amazon S3 Notification',
-          Message: JSON.stringify(notification),
-          Timestamp: time,
-          SignatureVersion: '1',
-          Signature:
-            'EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYDVrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=',
-          SigningCertUrl: `https://sns.${REGION}.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem`,
-          UnsubscribeUrl: `https://sns.${REGION}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${topicArn}:2bcfbf39`,
-          MessageAttributes: {},
-        },
-      };
+      return snsEventRecord({
+        topicArn,
+        messageId: idOf(`sns-${runId}`, index),
+        message: JSON.stringify(notification),
+        timestamp: time,
+      });
     }),
   };
 }

@@ -2,6 +2,7 @@
  * Events as Lambda delivers them on the object path (an SNS event whose Message is an S3 event notification),
  * a Lambda context, and a capture of the structured log lines a handler writes.
  */
+import { s3ObjectCreatedRecord, snsEventRecord } from '../../../tools/shared/aws-events';
 import { createLambdaContext } from '../../../tools/shared/lambda-context';
 import type { Context } from 'aws-lambda';
 
@@ -19,36 +20,16 @@ export interface S3ObjectFields {
 
 /** One S3 event record as S3 writes it (the key URL-encoded). */
 export function s3Record(object: S3ObjectFields): Record<string, unknown> {
-  const bucket = object.bucket ?? BUCKET;
-  return {
-    eventVersion: '2.1',
-    eventSource: 'aws:s3',
-    awsRegion: 'eu-west-1',
+  return s3ObjectCreatedRecord({
+    bucket: object.bucket ?? BUCKET,
+    key: object.key,
+    size: object.size ?? 1024,
+    versionId: object.versionId,
+    sequencer: object.sequencer,
+    region: 'eu-west-1',
     eventTime: '2026-01-15T10:00:00.000Z',
-    eventName: object.eventName ?? 'ObjectCreated:Put',
-    userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
-    requestParameters: { sourceIPAddress: '203.0.113.10' },
-    responseElements: {
-      'x-amz-request-id': 'C3D13FE58DE4C810',
-      'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
-    },
-    s3: {
-      s3SchemaVersion: '1.0',
-      configurationId: 'object-created',
-      bucket: {
-        name: bucket,
-        ownerIdentity: { principalId: 'A3NL1KOZZKExample' },
-        arn: `arn:aws:s3:::${bucket}`,
-      },
-      object: {
-        key: object.key,
-        size: object.size ?? 1024,
-        eTag: 'd41d8cd98f00b204e9800998ecf8427e',
-        ...(object.versionId !== undefined && { versionId: object.versionId }),
-        ...(object.sequencer !== undefined && { sequencer: object.sequencer }),
-      },
-    },
-  };
+    eventName: object.eventName,
+  });
 }
 
 /** An S3 event notification (what S3 publishes to the topic) for the given objects. */
@@ -68,26 +49,7 @@ export const S3_TEST_EVENT_MESSAGE = JSON.stringify({
 
 /** One SNS record of Lambda's SNS event. */
 export function snsRecord(message: string, messageId: string): Record<string, unknown> {
-  return {
-    EventSource: 'aws:sns',
-    EventVersion: '1.0',
-    EventSubscriptionArn: `${TOPIC_ARN}:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55`,
-    Sns: {
-      Type: 'Notification',
-      MessageId: messageId,
-      TopicArn: TOPIC_ARN,
-      Subject: 'Amazon S3 Notification',
-      Message: message,
-      Timestamp: '2026-01-15T10:00:00.100Z',
-      SignatureVersion: '1',
-      Signature:
-        'EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYDVrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=',
-      SigningCertUrl:
-        'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem',
-      UnsubscribeUrl: `https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${TOPIC_ARN}:2bcfbf39`,
-      MessageAttributes: {},
-    },
-  };
+  return snsEventRecord({ topicArn: TOPIC_ARN, messageId, message, timestamp: '2026-01-15T10:00:00.100Z' });
 }
 
 /** Lambda's SNS event: one record per message (SNS sends exactly one; the handler accepts several). */

@@ -15,6 +15,7 @@
  *   subscription's dead-letter queue; server errors are retried with SNS's delivery policy for Lambda endpoints
  *   (3 immediate, 2 one second apart, 10 backing off from 1 to 20 s, then every 20 s) before they do.
  */
+import { s3ObjectCreatedRecord } from '../../shared/aws-events';
 import { createHash } from 'node:crypto';
 import type {
   EventInvokeConfig,
@@ -413,38 +414,22 @@ export class S3Bucket {
   putObject(key: string, options: PutObjectOptions): S3ObjectCreated {
     const versionId = this.config.versioned ? this.random.hex(32) : undefined;
     this.sequencer += 1;
-    const record = {
-      eventVersion: '2.1',
-      eventSource: 'aws:s3',
-      awsRegion: this.region,
+    const record = s3ObjectCreatedRecord({
+      bucket: this.config.bucketName,
+      bucketArn: this.config.bucketArn,
+      // Keys in notifications are URL-encoded like an HTML form (a space is "+").
+      key: encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/'),
+      size: options.size,
+      eTag: createHash('md5')
+        .update(`${key}:${versionId ?? ''}`)
+        .digest('hex'),
+      versionId,
+      sequencer: this.sequencer.toString(16).toUpperCase().padStart(18, '0'),
+      region: this.region,
       eventTime: new Date(this.epochMs + this.scheduler.now).toISOString(),
-      eventName: 'ObjectCreated:Put',
-      userIdentity: { principalId: 'AWS:AIDAJDPLRKLG7UEXAMPLE' },
-      requestParameters: { sourceIPAddress: '203.0.113.10' },
-      responseElements: {
-        'x-amz-request-id': this.random.hex(16).toUpperCase(),
-        'x-amz-id-2': this.random.hex(48),
-      },
-      s3: {
-        s3SchemaVersion: '1.0',
-        configurationId: 'object-created',
-        bucket: {
-          name: this.config.bucketName,
-          ownerIdentity: { principalId: 'A3NL1KOZZKEXAMPLE' },
-          arn: this.config.bucketArn,
-        },
-        object: {
-          // Keys in notifications are URL-encoded like an HTML form (a space is "+").
-          key: encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/'),
-          size: options.size,
-          eTag: createHash('md5')
-            .update(`${key}:${versionId ?? ''}`)
-            .digest('hex'),
-          ...(versionId !== undefined && { versionId }),
-          sequencer: this.sequencer.toString(16).toUpperCase().padStart(18, '0'),
-        },
-      },
-    };
+      requestId: this.random.hex(16).toUpperCase(),
+      hostId: this.random.hex(48),
+    });
     const notification = JSON.stringify({ Records: [record] });
     this.notify(notification, options.recordId);
     return { notification, ...(versionId !== undefined && { versionId }) };

@@ -1,0 +1,96 @@
+/**
+ * Records of the object path's events, shaped as AWS writes them: an S3 event notification record, and the
+ * SNS record of Lambda's SNS event that carries it. Shared by the handler tests, the local simulator and the
+ * benchmark, so all three feed the handler the same shape.
+ */
+
+export interface S3ObjectCreatedRecordOptions {
+  readonly bucket: string;
+  /** @default `arn:aws:s3:::<bucket>` */
+  readonly bucketArn?: string;
+  /** The key as S3 writes it in a notification: URL-encoded like an HTML form (a space is `+`). */
+  readonly key: string;
+  readonly size: number;
+  /** @default the MD5 of an empty object */
+  readonly eTag?: string;
+  /** Present for a versioned bucket. */
+  readonly versionId?: string;
+  readonly sequencer?: string;
+  readonly region: string;
+  /** ISO 8601. */
+  readonly eventTime: string;
+  /** @default 'ObjectCreated:Put' */
+  readonly eventName?: string;
+  /** @default a fixed example id */
+  readonly requestId?: string;
+  /** @default a fixed example id */
+  readonly hostId?: string;
+}
+
+/** One record of an S3 event notification (`{ Records: [...] }`). */
+export function s3ObjectCreatedRecord(options: S3ObjectCreatedRecordOptions): Record<string, unknown> {
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: options.region,
+    eventTime: options.eventTime,
+    eventName: options.eventName ?? 'ObjectCreated:Put',
+    userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
+    requestParameters: { sourceIPAddress: '203.0.113.10' },
+    responseElements: {
+      'x-amz-request-id': options.requestId ?? 'C3D13FE58DE4C810',
+      'x-amz-id-2': options.hostId ?? 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
+    },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'object-created',
+      bucket: {
+        name: options.bucket,
+        ownerIdentity: { principalId: 'A3NL1KOZZKEXAMPLE' },
+        arn: options.bucketArn ?? `arn:aws:s3:::${options.bucket}`,
+      },
+      object: {
+        key: options.key,
+        size: options.size,
+        eTag: options.eTag ?? 'd41d8cd98f00b204e9800998ecf8427e',
+        ...(options.versionId !== undefined && { versionId: options.versionId }),
+        ...(options.sequencer !== undefined && { sequencer: options.sequencer }),
+      },
+    },
+  };
+}
+
+export interface SnsEventRecordOptions {
+  readonly topicArn: string;
+  readonly messageId: string;
+  readonly message: string;
+  /** ISO 8601. */
+  readonly timestamp: string;
+  /** @default 'Amazon S3 Notification' */
+  readonly subject?: string;
+}
+
+/** One record of Lambda's SNS event (what an SNS subscription invokes the function with). */
+export function snsEventRecord(options: SnsEventRecordOptions): Record<string, unknown> {
+  const region = options.topicArn.split(':')[3] ?? 'us-east-1';
+  const subscriptionArn = `${options.topicArn}:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55`;
+  const host = `https://sns.${region}.amazonaws.com`;
+  return {
+    EventSource: 'aws:sns',
+    EventVersion: '1.0',
+    EventSubscriptionArn: subscriptionArn,
+    Sns: {
+      Type: 'Notification',
+      MessageId: options.messageId,
+      TopicArn: options.topicArn,
+      Subject: options.subject ?? 'Amazon S3 Notification',
+      Message: options.message,
+      Timestamp: options.timestamp,
+      SignatureVersion: '1',
+      Signature: 'EXAMPLE',
+      SigningCertUrl: `${host}/SimpleNotificationService-0000000000000000000000.pem`,
+      UnsubscribeUrl: `${host}/?Action=Unsubscribe&SubscriptionArn=${subscriptionArn}`,
+      MessageAttributes: {},
+    },
+  };
+}
