@@ -45,3 +45,34 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
 export function unreachableDynamoDbClient(): DynamoDBClient {
   return localDynamoDbClient('http://127.0.0.1:9', { maxAttempts: 1 });
 }
+
+/** What {@link useLocalDynamoDb} gives a test file; read its fields inside tests (they are set by the hooks). */
+export interface LocalDynamoDbFixture {
+  /** The test file's server. */
+  readonly dynamo: LocalDynamoDb;
+  /** A fresh idempotency table for the current test. */
+  readonly tableName: string;
+}
+
+/** Registers the Jest hooks: one dynalite server for the test file, a fresh idempotency table per test. */
+export function useLocalDynamoDb(): LocalDynamoDbFixture {
+  let dynamo: LocalDynamoDb | undefined;
+  let tableName: string | undefined;
+  beforeAll(async () => {
+    dynamo = await startLocalDynamoDb();
+  });
+  afterAll(async () => {
+    await dynamo?.stop();
+  });
+  beforeEach(async () => {
+    tableName = await dynamo!.createIdempotencyTable();
+  });
+  return {
+    get dynamo() {
+      return dynamo!;
+    },
+    get tableName() {
+      return tableName!;
+    },
+  };
+}

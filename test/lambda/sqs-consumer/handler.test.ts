@@ -17,23 +17,10 @@ import {
 import { createRecordOrderAction, OrderAction, OrderMessage } from '../../../lambda/sqs-consumer/order';
 import { createIdempotencyDependencies } from '../../../lambda/shared/powertools';
 import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
-import { LocalDynamoDb, startLocalDynamoDb, unreachableDynamoDbClient } from '../../helpers/dynamodb';
+import { unreachableDynamoDbClient, useLocalDynamoDb } from '../../helpers/dynamodb';
 import { lambdaContext, order, redelivered, sqsEvent, sqsRecord } from './events';
 
-let dynamo: LocalDynamoDb;
-let tableName: string;
-
-beforeAll(async () => {
-  dynamo = await startLocalDynamoDb();
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
-
-beforeEach(async () => {
-  tableName = await dynamo.createIdempotencyTable();
-});
+const local = useLocalDynamoDb();
 
 interface Harness {
   readonly handler: SqsConsumerHandler;
@@ -62,10 +49,10 @@ function harness(
   const recordOrder = jest.fn((o: OrderMessage) => (options.around ? options.around(o, real) : real(o)));
   const handler = createSqsConsumerHandler({
     ...createIdempotencyDependencies({
-      tableName,
+      tableName: local.tableName,
       expiresAfterSeconds: 3600,
       eventKeyJmesPath: ORDER_IDEMPOTENCY_KEY_JMESPATH,
-      client: options.client ?? dynamo.client,
+      client: options.client ?? local.dynamo.client,
     }),
     logger,
     recordOrder,
@@ -86,7 +73,7 @@ const failedIds = (response: SQSBatchResponse): string[] =>
   response.batchItemFailures.map((failure) => failure.itemIdentifier).sort();
 
 async function idempotencyRecords(): Promise<Record<string, unknown>[]> {
-  return dynamo.scan(tableName);
+  return local.dynamo.scan(local.tableName);
 }
 
 describe('SQS consumer handler', () => {

@@ -22,23 +22,10 @@ import {
 import { recordReading, SensorReading } from '../../../lambda/stream-consumer/reading';
 import { createIdempotencyDependencies, IdempotencyDependencies } from '../../../lambda/shared/powertools';
 import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
-import { LocalDynamoDb, startLocalDynamoDb, unreachableDynamoDbClient } from '../../helpers/dynamodb';
+import { unreachableDynamoDbClient, useLocalDynamoDb } from '../../helpers/dynamodb';
 import { kinesisEvent, kinesisRecord, lambdaContext, reading, sequenceNumber } from './kinesis-events';
 
-let dynamo: LocalDynamoDb;
-let tableName: string;
-
-beforeAll(async () => {
-  dynamo = await startLocalDynamoDb();
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
-
-beforeEach(async () => {
-  tableName = await dynamo.createIdempotencyTable();
-});
+const local = useLocalDynamoDb();
 
 interface Harness {
   readonly handler: StreamConsumerHandler;
@@ -77,10 +64,10 @@ function harness(
     recordReading(logger, r, position);
   };
   const deps = createIdempotencyDependencies({
-    tableName,
+    tableName: local.tableName,
     expiresAfterSeconds: 3600,
     eventKeyJmesPath: STREAM_IDEMPOTENCY_KEY_PATH,
-    client: options.client ?? dynamo.client,
+    client: options.client ?? local.dynamo.client,
   });
   const handler = createStreamConsumerHandler({
     ...deps,
@@ -142,7 +129,7 @@ describe('a batch without failures', () => {
     const batch = records(5, () => 'sensor-a');
     await expect(h.invoke(batch)).resolves.toEqual({ batchItemFailures: [] });
     expect(h.sideEffects()).toEqual(['evt-1', 'evt-2', 'evt-3', 'evt-4', 'evt-5']);
-    const items = await dynamo.scan(tableName);
+    const items = await local.dynamo.scan(local.tableName);
     expect(items).toHaveLength(5);
     expect(items.every((item) => item.status === 'COMPLETED')).toBe(true);
   });
@@ -235,7 +222,7 @@ describe('the seeds walk-through: a batch of 10, the third record poison, bisect
     // answered from the idempotency records.
     expect(h.attempts.filter((r) => r.eventId === 'evt-1')).toHaveLength(1);
     expect(h.attempts.filter((r) => r.eventId === 'evt-3')).toHaveLength(6);
-    const items = await dynamo.scan(tableName);
+    const items = await local.dynamo.scan(local.tableName);
     expect(items.filter((item) => item.status === 'COMPLETED')).toHaveLength(9);
   });
 
