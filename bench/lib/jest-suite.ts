@@ -3,10 +3,10 @@
  * dominates it, measured by a probe test file that times the fixed costs a template test file pays inside jest:
  * loading aws-cdk-lib, CDK's built-in CloudFormation validation, and bundling a function.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from './bundle';
+import { type CommandResult, runCommand } from './command';
 import { BENCH_DIR } from './harness';
 
 export interface JestFileTime {
@@ -38,20 +38,8 @@ function spawnTimed(
   command: string,
   args: readonly string[],
   env: Readonly<Record<string, string>> = {},
-): Promise<{ code: number | null; wallMs: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(command, [...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, wallMs: performance.now() - start, output }));
-  });
+): Promise<CommandResult> {
+  return runCommand(command, args, { cwd: PROJECT_ROOT, env });
 }
 
 export async function runJest(variant: JestVariant): Promise<JestRun> {

@@ -4,10 +4,10 @@
  * (`--generate-only`: no network, no install) with this repository's node_modules linked in. Each round
  * synthesizes every variant into a fresh output directory, in a rotating order.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from './bundle';
+import { runCommandOrThrow } from './command';
 import { BENCH_DIR } from './harness';
 import { pairedRatios, rotate, type Summary, summarise } from './stats';
 
@@ -87,22 +87,7 @@ function run(
   cwd: string,
   env?: Readonly<Record<string, string>>,
 ): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, [...args], {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0
-        ? resolve(output)
-        : reject(new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${code}:\n${output}`)),
-    );
-  });
+  return runCommandOrThrow(command, args, { cwd, env });
 }
 
 const TIME = '/usr/bin/time';
