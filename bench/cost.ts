@@ -22,6 +22,7 @@ import {
   type PathCost,
   type PathSettings,
   type Prices,
+  schemeOf,
 } from './lib/cost-model';
 import { type Cell, renderMarkdownTable, renderTable } from './lib/table';
 import { readPathSettings, type SynthesizedPath } from './lib/template-settings';
@@ -333,7 +334,7 @@ function main(): void {
     const own = settings[name];
     rows.push([
       name,
-      `as synthesized (${own.memoryMb} MB, ${own.architecture}, batch ${own.batchSize}, ${assumptions.idempotencyScheme})`,
+      `as synthesized (${own.memoryMb} MB, ${own.architecture}, batch ${own.batchSize}, ${schemeOf(own, assumptions)})`,
       `${costs[name].billedDurationMs} ms`,
       recordsPerSecond(costs[name], own),
       usd(costs[name].total),
@@ -350,8 +351,12 @@ function main(): void {
     variant(name, own.architecture === 'arm64' ? 'x86_64 instead of arm64' : 'arm64 instead of x86_64', {
       architecture: own.architecture === 'arm64' ? 'x86_64' : 'arm64',
     });
-    for (const scheme of ['put-only', 'none'] as const) {
-      if (scheme !== assumptions.idempotencyScheme) variant(name, `idempotency: ${scheme}`, {}, scheme);
+    const schemes =
+      name === 'stream'
+        ? (['read-then-complete', 'put-only', 'none'] as const)
+        : (['put-only', 'none'] as const);
+    for (const scheme of schemes) {
+      if (scheme !== schemeOf(own, assumptions)) variant(name, `idempotency: ${scheme}`, {}, scheme);
     }
   }
   print(

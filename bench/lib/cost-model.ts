@@ -17,8 +17,22 @@
 export type IngestionPath = 'sqs' | 'object' | 'stream';
 export type Architecture = 'arm64' | 'x86_64';
 export type Processing = 'parallel' | 'in-order';
-/** How records are made idempotent: Powertools (conditional put + update), one conditional put, or nothing. */
-export type IdempotencyScheme = 'powertools' | 'put-only' | 'none';
+/**
+ * How records are made idempotent:
+ * - `powertools`: Powertools' default, a conditional put that claims the key and an update that completes it;
+ * - `read-then-complete`: a strongly consistent read, then the completing write (the stream handler's cheaper
+ *   option, lambda/shared/serial-key-persistence.ts; sound only where a key is never processed concurrently);
+ * - `put-only`: one conditional put per record (a what-if: no in-progress state, not offered by the template);
+ * - `none`: no writes.
+ */
+export type IdempotencyScheme = 'powertools' | 'read-then-complete' | 'put-only' | 'none';
+
+/** The scheme a path runs with: the template's (`IDEMPOTENCY_SCHEME`) unless the assumption overrides it. */
+export function schemeOf(settings: PathSettings, assumptions: Assumptions): IdempotencyScheme {
+  return assumptions.idempotencyScheme === 'powertools'
+    ? (settings.idempotencyScheme ?? 'powertools')
+    : assumptions.idempotencyScheme;
+}
 
 /** What the synthesized templates say about a path (overridable). */
 export interface PathSettings {
@@ -32,6 +46,8 @@ export interface PathSettings {
   /** Kinesis only. */
   readonly streamMode?: 'ON_DEMAND' | 'PROVISIONED';
   readonly shardCount?: number;
+  /** The function's `IDEMPOTENCY_SCHEME`, when it is not Powertools' default. */
+  readonly idempotencyScheme?: IdempotencyScheme;
 }
 
 /** Per-path measurements (from `npm run bench`) and facts about the events. */
@@ -186,8 +202,10 @@ export function invocationDurationMs(
   const own = assumptions.paths[settings.path];
   const cpu =
     invocationCpuMs(own.cpuMsPerRecordAtBatchSize, records) * cpuScale(settings, assumptions, prices);
+  const scheme = schemeOf(settings, assumptions);
+  // Round trips a record waits for: claim (or read) and complete; a single put; none.
   const writesInSequence =
-    assumptions.idempotencyScheme === 'powertools' ? 2 : assumptions.idempotencyScheme === 'put-only' ? 1 : 0;
+    scheme === 'powertools' || scheme === 'read-then-complete' ? 2 : scheme === 'put-only' ? 1 : 0;
   const rounds = own.processing === 'parallel' ? Math.ceil(records / assumptions.maxSockets) : records;
   return Math.ceil(cpu + writesInSequence * assumptions.dynamoDbLatencyMs * rounds);
 }
@@ -329,8 +347,21 @@ export function costPerMillionEvents(
   // --- DynamoDB (idempotency) -------------------------------------------------------------------------------
   const units = writeUnits(own.idempotencyItemBytes, prices);
   const wruPrice = prices.dynamodb.onDemand.writeRequestUnitsPerMillion / MILLION;
-  if (assumptions.idempotencyScheme !== 'none') {
-    const writesPerRecord = assumptions.idempotencyScheme === 'powertools' ? 2 : 1;
+  const rruPrice = prices.dynamodb.onDemand.readRequestUnitsPerMillion / MILLION;
+  const scheme = schemeOf(settings, assumptions);
+  if (scheme === 'read-then-complete') {
+    // A strongly consistent read of an item under 4 KB is one read unit; every delivery reads, only first
+    // deliveries write (a re-delivery finds the completed key and stops there).
+    add(
+      'DynamoDB',
+      'idempotency reads (1 strongly consistent RRU per delivery)',
+      deliveries,
+      'RRU',
+      rruPrice,
+    );
+    add('DynamoDB', `idempotency writes (1 × ${units} WRU per record)`, events * units, 'WRU', wruPrice);
+  } else if (scheme !== 'none') {
+    const writesPerRecord = scheme === 'powertools' ? 2 : 1;
     add(
       'DynamoDB',
       `idempotency writes (${writesPerRecord} × ${units} WRU per record)`,

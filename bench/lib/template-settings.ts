@@ -84,6 +84,8 @@ function settingsOf(
   properties: Record<string, unknown>,
   resources: Resources,
 ): SynthesizedPath {
+  const variables =
+    (properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
   const architectures = properties.Architectures as Architecture[] | undefined;
   const logGroupId = referenced((properties.LoggingConfig as { LogGroup?: unknown } | undefined)?.LogGroup);
   const retention = logGroupId ? resources[logGroupId]?.Properties?.RetentionInDays : undefined;
@@ -131,6 +133,9 @@ function settingsOf(
     ...base,
     batchSize: Number(mapping?.BatchSize ?? 100),
     maxAttempts: retries < 0 ? Infinity : 1 + retries,
+    ...(variables.IDEMPOTENCY_SCHEME === 'read-then-complete' && {
+      idempotencyScheme: 'read-then-complete' as const,
+    }),
     streamMode:
       mode === 'PROVISIONED' || (mode === undefined && stream?.ShardCount !== undefined)
         ? 'PROVISIONED'

@@ -68,6 +68,28 @@ export const STREAM_DEFAULTS = {
   failureRecordRetention: Duration.days(14),
 } as const;
 
+/**
+ * How the stream consumer records that a reading was applied (`IDEMPOTENCY_SCHEME` of the function; the handler
+ * side is lambda/shared/serial-key-persistence.ts). Both are Powertools idempotency keyed by the reading's
+ * `eventId`, with the same stored results and expiry; they differ in what they write per record.
+ */
+export const StreamIdempotencyScheme = {
+  /**
+   * Powertools' default: a conditional put claims the key (`INPROGRESS`) before the action, an update completes
+   * it after. Two DynamoDB write units per record (a put and a delete for a failed one). Safe whatever runs
+   * concurrently.
+   */
+  CLAIM_THEN_COMPLETE: 'claim-then-complete',
+  /**
+   * A strongly consistent read before the action, one write completing the key after it: one read unit and one
+   * write unit per record, 40 % less DynamoDB cost at on-demand prices (a failed record costs one read). Correct
+   * because Lambda never runs two records of one partition key at once and a reading's copies share its partition
+   * key; do not use it if the same `eventId` can be written under different partition keys.
+   */
+  READ_THEN_COMPLETE: 'read-then-complete',
+} as const;
+export type StreamIdempotencyScheme = (typeof StreamIdempotencyScheme)[keyof typeof StreamIdempotencyScheme];
+
 /** The longest idempotency expiry `ConsumerFunction` accepts. */
 const MAX_IDEMPOTENCY_EXPIRY = Duration.days(30);
 
@@ -244,6 +266,12 @@ export interface StreamConsumerProps extends ConsumerFunctionOptions {
    *   while it is still there, is then always recognised if it was already applied
    */
   readonly idempotencyExpiry?: Duration;
+  /**
+   * What the handler writes to the idempotency table per record: see {@link StreamIdempotencyScheme}. Switching
+   * is safe at any time: each scheme honours the other's records.
+   * @default StreamIdempotencyScheme.CLAIM_THEN_COMPLETE (Powertools' default, the safest)
+   */
+  readonly idempotencyScheme?: StreamIdempotencyScheme;
 }
 
 /**
@@ -271,6 +299,7 @@ export class StreamConsumer extends Construct {
     readonly maxRecordAge: Duration;
     readonly retryAttempts: number;
     readonly idempotencyExpiry: Duration;
+    readonly idempotencyScheme: StreamIdempotencyScheme;
   };
 
   constructor(scope: Construct, id: string, props: StreamConsumerProps) {
@@ -285,6 +314,7 @@ export class StreamConsumer extends Construct {
       props.iteratorAgeAlarmThreshold ??
       minDuration(STREAM_DEFAULTS.iteratorAgeAlarmThreshold, halfOf(maxRecordAge));
     const failureRecordRetention = props.failureRecordRetention ?? STREAM_DEFAULTS.failureRecordRetention;
+    const idempotencyScheme = props.idempotencyScheme ?? StreamIdempotencyScheme.CLAIM_THEN_COMPLETE;
 
     this.validate(props, {
       retentionPeriod,
@@ -295,7 +325,7 @@ export class StreamConsumer extends Construct {
       iteratorAgeAlarmThreshold,
       failureRecordRetention,
     });
-    this.settings = { retentionPeriod, maxRecordAge, retryAttempts, idempotencyExpiry };
+    this.settings = { retentionPeriod, maxRecordAge, retryAttempts, idempotencyExpiry, idempotencyScheme };
 
     this.stream = props.stream ?? this.createStream(props, retentionPeriod, removalPolicy);
 
@@ -310,6 +340,7 @@ export class StreamConsumer extends Construct {
       idempotencyExpiry,
       logLevel: props.logLevel,
       logRetention: props.logRetention,
+      environment: { IDEMPOTENCY_SCHEME: idempotencyScheme },
     });
     this.function = consumer.function;
 
@@ -365,6 +396,14 @@ export class StreamConsumer extends Construct {
     },
   ): void {
     const L = STREAM_LIMITS;
+    const schemes: readonly string[] = Object.values(StreamIdempotencyScheme);
+    if (props.idempotencyScheme !== undefined && !schemes.includes(props.idempotencyScheme)) {
+      throw new ConfigurationError(
+        this,
+        'idempotencyScheme',
+        `must be one of ${schemes.map((s) => `'${s}'`).join(', ')}, got '${String(props.idempotencyScheme)}'.`,
+      );
+    }
     if (props.stream && props.shardCount !== undefined) {
       throw new ConfigurationError(
         this,

@@ -157,6 +157,33 @@ describe('SQS path, one million events', () => {
     ).toBe(false);
   });
 
+  it('prices read-then-complete as a read per delivery and a write per record, from the template or as a what-if', () => {
+    const fromTemplate = cost(
+      { ...SQS, idempotencyScheme: 'read-then-complete' },
+      { ...ASSUMPTIONS, redeliveryRate: 0.01 },
+    );
+    const asWhatIf = cost(SQS, {
+      ...ASSUMPTIONS,
+      redeliveryRate: 0.01,
+      idempotencyScheme: 'read-then-complete',
+    });
+    for (const result of [fromTemplate, asWhatIf]) {
+      expect(line(result, 'DynamoDB', /^idempotency reads/).quantity).toBeCloseTo(1_010_000, 6);
+      expect(line(result, 'DynamoDB', /^idempotency writes/).quantity).toBe(1_000_000);
+      expect(result.items.some((entry) => /failed conditional puts/.test(entry.item))).toBe(false);
+    }
+    // Against Powertools' two writes (and a failed put per re-delivery): 1,010,000 RRU + 1,000,000 WRU
+    // instead of 2,010,000 WRU.
+    const dynamoDb = (result: ReturnType<typeof cost>) =>
+      result.items
+        .filter((entry) => entry.service === 'DynamoDB')
+        .reduce((sum, entry) => sum + entry.cost, 0);
+    const rru = PRICES.dynamodb.onDemand.readRequestUnitsPerMillion;
+    const wru = PRICES.dynamodb.onDemand.writeRequestUnitsPerMillion;
+    expect(dynamoDb(fromTemplate)).toBeCloseTo(1.01 * rru + wru, 9);
+    expect(dynamoDb(cost(SQS, { ...ASSUMPTIONS, redeliveryRate: 0.01 }))).toBeCloseTo(2.01 * wru, 9);
+  });
+
   it('charges x86_64 the higher GB-second price', () => {
     // 6,200 GB-s × $0.0000166667.
     expect(line(cost({ ...SQS, architecture: 'x86_64' }), 'Lambda', /^duration/).cost).toBeCloseTo(

@@ -10,7 +10,9 @@ import {
   STREAM_DEFAULTS,
   StreamConsumer,
   StreamConsumerProps,
+  StreamIdempotencyScheme,
 } from '../../../lib/constructs/stream-consumer';
+import { IDEMPOTENCY_SCHEMES } from '../../../lambda/shared/serial-key-persistence';
 import { ConfigurationError } from '../../../lib/validation';
 import { nagFindings } from '../../helpers/nag';
 import { templateOf, testStack } from '../../helpers/synth';
@@ -146,6 +148,13 @@ describe('StreamConsumer with its defaults', () => {
       Environment: { Variables: Match.objectLike({ IDEMPOTENCY_EXPIRY_SECONDS: '86400' }) },
     });
     expect(consumer.settings.idempotencyExpiry.toSeconds()).toBe(86_400);
+  });
+
+  it("uses Powertools' default idempotency scheme (claim, then complete)", () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ IDEMPOTENCY_SCHEME: 'claim-then-complete' }) },
+    });
+    expect(consumer.settings.idempotencyScheme).toBe(StreamIdempotencyScheme.CLAIM_THEN_COMPLETE);
   });
 
   it('alarms on IteratorAge (Maximum over 1 minute, above 5 minutes for 3 minutes)', () => {
@@ -517,6 +526,28 @@ describe('StreamConsumer with a customer managed key', () => {
 
   it('acknowledges AwsSolutions-KDS3 (a CMK on purpose) and has no other finding', () => {
     expect(nagFindings(stack)).toEqual([]);
+  });
+});
+
+describe('StreamConsumer idempotency schemes', () => {
+  it('passes the read-then-complete scheme to the handler', () => {
+    const { stack, consumer } = synthConsumer({
+      idempotencyScheme: StreamIdempotencyScheme.READ_THEN_COMPLETE,
+    });
+    templateOf(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ IDEMPOTENCY_SCHEME: 'read-then-complete' }) },
+    });
+    expect(consumer.settings.idempotencyScheme).toBe('read-then-complete');
+  });
+
+  it('offers exactly the schemes the handler implements', () => {
+    expect(Object.values(StreamIdempotencyScheme).sort()).toEqual([...IDEMPOTENCY_SCHEMES].sort());
+  });
+
+  it('refuses an unknown scheme (a JavaScript caller or a typo in a cast) naming the valid ones', () => {
+    expect(() => synthConsumer({ idempotencyScheme: 'high-water-mark' as StreamIdempotencyScheme })).toThrow(
+      /idempotencyScheme must be one of 'claim-then-complete', 'read-then-complete', got 'high-water-mark'/,
+    );
   });
 });
 

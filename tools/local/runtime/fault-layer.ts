@@ -1,8 +1,11 @@
 /**
  * The fault layer between the handlers and dynalite: while an invocation runs, it knows which records the
  * invocation carries and when (virtual time) it runs, and fails DynamoDB requests as the fault plan says:
- * every request during a DynamoDB outage, and the idempotency claim (`PutItem`) of a record while its
- * transient failures last. Powertools turns either into a failed record (`IdempotencyPersistenceLayerError`).
+ * every request during a DynamoDB outage, and the idempotency claim of a record while its transient failures
+ * last. The claim is the request that comes before the business action: Powertools' conditional `PutItem` of an
+ * `INPROGRESS` record, or the `GetItem` of the `read-then-complete` scheme (lambda/shared/serial-key-persistence.ts).
+ * Powertools turns either into a failed record (`IdempotencyPersistenceLayerError`). It also counts the requests
+ * by operation, which is what the idempotency schemes are compared by.
  */
 import type { FaultPlan } from '../faults';
 import { candidateHashes, hashOfKey, type KeyHint } from './idempotency-keys';
@@ -22,6 +25,8 @@ export class FaultLayer {
   private readonly recordOfKey = new Map<string, string>();
   /** Claims the layer could not tie to a record (per-record transient faults cannot apply to them). */
   unattributedClaims = 0;
+  /** DynamoDB requests seen while invocations ran, by operation (`PutItem`, `GetItem`...), failed ones included. */
+  readonly requests = new Map<string, number>();
 
   constructor(private readonly faults: FaultPlan) {}
 
@@ -36,6 +41,7 @@ export class FaultLayer {
   decide = (operation: string, body: Record<string, unknown>): DynamoDbFault | undefined => {
     const current = this.current;
     if (!current) return undefined;
+    this.requests.set(operation, (this.requests.get(operation) ?? 0) + 1);
     if (this.faults.dynamoDbUnavailable(current.at)) {
       return {
         status: 500,
@@ -43,8 +49,8 @@ export class FaultLayer {
         message: 'Internal server error (simulated DynamoDB outage)',
       };
     }
-    if (operation !== 'PutItem') return undefined;
-    const key = ((body.Item as Record<string, { S?: string }> | undefined)?.id?.S ?? '') as string;
+    const key = claimedKey(operation, body);
+    if (key === undefined) return undefined;
     const recordId = this.recordOf(current, hashOfKey(key));
     if (recordId === undefined) {
       this.unattributedClaims += 1;
@@ -70,4 +76,15 @@ export class FaultLayer {
     if (recordId !== undefined) this.recordOfKey.set(hash, recordId);
     return recordId;
   }
+}
+
+/** The idempotency key a request claims, or undefined when the request is not a claim. */
+function claimedKey(operation: string, body: Record<string, unknown>): string | undefined {
+  type Item = Record<string, { S?: string }> | undefined;
+  if (operation === 'PutItem') {
+    const item = body.Item as Item;
+    return item?.status?.S === 'INPROGRESS' ? (item.id?.S ?? '') : undefined;
+  }
+  if (operation === 'GetItem') return (body.Key as Item)?.id?.S ?? '';
+  return undefined;
 }
