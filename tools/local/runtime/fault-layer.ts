@@ -4,8 +4,7 @@
  * every request during a DynamoDB outage, and the idempotency claim of a record while its transient failures
  * last. The claim is the request that comes before the business action: Powertools' conditional `PutItem` of an
  * `INPROGRESS` record, or the `GetItem` of the `read-then-complete` scheme (lambda/shared/serial-key-persistence.ts).
- * Powertools turns either into a failed record (`IdempotencyPersistenceLayerError`). It also counts the requests
- * by operation, which is what the idempotency schemes are compared by.
+ * Powertools turns either into a failed record (`IdempotencyPersistenceLayerError`).
  */
 import type { FaultPlan } from '../faults';
 import { candidateHashes, hashOfKey, type KeyHint } from './idempotency-keys';
@@ -25,8 +24,6 @@ export class FaultLayer {
   private readonly recordOfKey = new Map<string, string>();
   /** Claims the layer could not tie to a record (per-record transient faults cannot apply to them). */
   unattributedClaims = 0;
-  /** DynamoDB requests seen while invocations ran, by operation (`PutItem`, `GetItem`...), failed ones included. */
-  readonly requests = new Map<string, number>();
 
   constructor(private readonly faults: FaultPlan) {}
 
@@ -41,7 +38,6 @@ export class FaultLayer {
   decide = (operation: string, body: Record<string, unknown>): DynamoDbFault | undefined => {
     const current = this.current;
     if (!current) return undefined;
-    this.requests.set(operation, (this.requests.get(operation) ?? 0) + 1);
     if (this.faults.dynamoDbUnavailable(current.at)) {
       return {
         status: 500,
