@@ -14,6 +14,11 @@
  *
  * What it does not model: Powertools' in-progress records (an invocation runs atomically at its start time,
  * so two invocations never hold the same key at once), and anything the handlers do beyond this contract.
+ *
+ * `streamIdempotency: 'high-water-mark-per-batch'` swaps the stream's per-record idempotency for a scheme the
+ * template rejected, so tests can show why: per shard and partition key, the highest sequence number applied,
+ * written once at the end of each invocation; a record at or below the mark is skipped. It recognises Lambda's
+ * re-deliveries (same positions) but not a producer's duplicate (same reading, a new position).
  */
 import type { FunctionCode, FunctionInvocation, FunctionResult } from './engine/lambda';
 import type { FaultPlan } from './faults';
@@ -22,6 +27,8 @@ const DEFAULT_EXPIRY_SECONDS = 3600;
 
 interface EventRecord {
   readonly messageId?: string;
+  /** Kinesis: `<shardId>:<sequenceNumber>`. */
+  readonly eventID?: string;
   readonly kinesis?: { readonly sequenceNumber: string; readonly partitionKey: string };
 }
 
@@ -32,12 +39,17 @@ export interface ModelOptions {
    * (for mappings without `ReportBatchItemFailures`).
    */
   readonly failureMode?: 'partial' | 'throw';
+  /** Stream path only: `per-record` (default, what the handler does) or the rejected high-water mark. */
+  readonly streamIdempotency?: 'per-record' | 'high-water-mark-per-batch';
 }
 
 export function modelFunction(faults: FaultPlan, options: ModelOptions = {}): FunctionCode {
   const throwAtFirstFailure = options.failureMode === 'throw';
   /** Idempotency records: key (the logical record) → expiry (epoch ms). */
   const completed = new Map<string, number>();
+  const highWaterMarks = options.streamIdempotency === 'high-water-mark-per-batch';
+  /** High-water marks: `<shard>|<partition key>` → highest sequence number applied. */
+  const marks = new Map<string, bigint>();
 
   return {
     async invoke(invocation: FunctionInvocation): Promise<FunctionResult> {
@@ -49,14 +61,21 @@ export function modelFunction(faults: FaultPlan, options: ModelOptions = {}): Fu
       const sideEffects: string[] = [];
       const failures: string[] = [];
       const failedKeys = new Set<string>();
+      /** Marks reached in this invocation, written at its end (once per batch). */
+      const pendingMarks = new Map<string, bigint>();
 
-      const processOne = (recordId: string): string | undefined => {
+      /** `byPosition`: the caller has already decided by stream position; no per-record idempotency here. */
+      const processOne = (recordId: string, byPosition = false): string | undefined => {
         if (faults.isPoison(recordId)) return 'InvalidPayloadError: payload does not match the schema';
         if (faults.dynamoDbUnavailable(invocation.startedAt)) {
           return 'IdempotencyPersistenceLayerError: Failed to save in progress record to idempotency store';
         }
         if (faults.failsTransiently(recordId, invocation.seq)) {
           return 'IdempotencyPersistenceLayerError: Failed to save in progress record to idempotency store';
+        }
+        if (byPosition) {
+          sideEffects.push(recordId);
+          return undefined;
         }
         const expiresAt = completed.get(recordId);
         if (expiresAt !== undefined && expiresAt > now) return undefined;
@@ -77,6 +96,19 @@ export function modelFunction(faults: FaultPlan, options: ModelOptions = {}): Fu
         }
         if (invocation.path === 'stream') {
           const key = record.kinesis!.partitionKey;
+          if (highWaterMarks) {
+            const markKey = `${record.eventID?.split(':')[0] ?? ''}|${key}`;
+            const position = BigInt(record.kinesis!.sequenceNumber);
+            if (!failedKeys.has(key) && position <= (marks.get(markKey) ?? -1n)) continue;
+            const error = failedKeys.has(key) ? 'EarlierRecordFailedError' : processOne(recordId, true);
+            if (error) {
+              failedKeys.add(key);
+              failures.push(record.kinesis!.sequenceNumber);
+            } else {
+              pendingMarks.set(markKey, position);
+            }
+            continue;
+          }
           const error = failedKeys.has(key) ? 'EarlierRecordFailedError' : processOne(recordId);
           if (error) {
             failedKeys.add(key);
@@ -87,6 +119,8 @@ export function modelFunction(faults: FaultPlan, options: ModelOptions = {}): Fu
           if (error) failures.push(invocation.path === 'object' ? error : (record.messageId ?? recordId));
         }
       }
+
+      for (const [markKey, position] of pendingMarks) marks.set(markKey, position);
 
       if (invocation.path === 'object') {
         return failures.length > 0
