@@ -1,38 +1,20 @@
 /**
  * Bundles handlers for the benchmark with the settings the stacks deploy with (`CONSUMER_BUNDLING` in
- * lib/constructs/consumer-function.ts), translated to esbuild's API exactly as `NodejsFunction` translates them
- * to esbuild's command line (aws-cdk-lib/aws-lambda-nodejs, `Bundling.buildEsbuildArgs`): same entry, target,
- * platform, format, output file name, minification, source map, externals, main fields and banner.
- * {@link compareWithAsset} proves it: the bench's bundle must equal the asset `cdk synth` staged, byte for byte.
+ * lib/constructs/consumer-function.ts), through the same translation to esbuild's options the stacks use
+ * (`esbuildOptions` in lib/bundling.ts): the bench cannot build something other than what deploys.
+ * {@link compareWithAsset} still checks it on every synth benchmark: the bench's bundle must equal the asset
+ * `cdk synth` staged, byte for byte, with an equivalent source map.
  */
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { ConsumerBundling } from '../../lib/constructs/consumer-function';
+import { esbuildOptions, type EsbuildSettings, PROJECT_ROOT } from '../../lib/bundling';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+export { PROJECT_ROOT };
 
-/** The esbuild options `NodejsFunction` would use for `entry` with `bundling`, writing into `outdir`. */
-export function esbuildOptionsFor(bundling: ConsumerBundling, entry: string, outdir: string): BuildOptions {
-  const format = bundling.format ?? 'cjs';
-  const sourcemap = bundling.sourceMap ?? false;
-  return {
-    entryPoints: [path.resolve(PROJECT_ROOT, entry)],
-    absWorkingDir: PROJECT_ROOT,
-    bundle: true,
-    platform: 'node',
-    target: bundling.target ?? 'node24',
-    format,
-    outfile: path.join(outdir, format === 'esm' ? 'index.mjs' : 'index.js'),
-    minify: bundling.minify ?? false,
-    sourcemap,
-    sourcesContent: bundling.sourcesContent ?? true,
-    external: [...(bundling.externalModules ?? ['@aws-sdk/*'])],
-    ...(bundling.mainFields && { mainFields: [...bundling.mainFields] }),
-    ...(bundling.banner && { banner: { js: bundling.banner } }),
-    metafile: true,
-    logLevel: 'silent',
-  };
+/** The options the stacks bundle `entry` with (for `bundling`), plus a metafile for the bench's size report. */
+export function esbuildOptionsFor(bundling: EsbuildSettings, entry: string, outdir: string): BuildOptions {
+  return { ...esbuildOptions(bundling, entry, outdir), metafile: true, logLevel: 'silent' };
 }
 
 export interface BuiltBundle {
@@ -48,7 +30,7 @@ export interface BuiltBundle {
 }
 
 export async function bundleHandler(
-  bundling: ConsumerBundling,
+  bundling: EsbuildSettings,
   entry: string,
   outdir: string,
 ): Promise<BuiltBundle> {
@@ -89,12 +71,30 @@ export function bytesByPackage(
   return Object.fromEntries(Object.entries(totals).sort((a, b) => b[1] - a[1]));
 }
 
-/** Whether a bundle is byte for byte the code of a staged asset (`cdk.out/asset.<hash>/index.js`). */
+/**
+ * Whether a bundle is the code of a staged asset (`cdk.out/asset.<hash>/index.js`): the code byte for byte,
+ * and the source map (when there is one) the same once its `sources` are resolved. Those are relative to the
+ * map's folder, which differs between the bench's output and cdk.out, so the maps' bytes may differ.
+ */
 export function compareWithAsset(
   bundleFile: string,
   assetDirectory: string,
 ): 'identical' | 'different' | 'missing' {
   const assetFile = path.join(assetDirectory, path.basename(bundleFile));
   if (!existsSync(assetFile)) return 'missing';
-  return readFileSync(assetFile).equals(readFileSync(bundleFile)) ? 'identical' : 'different';
+  if (!readFileSync(assetFile).equals(readFileSync(bundleFile))) return 'different';
+  const bundleMap = `${bundleFile}.map`;
+  const assetMap = `${assetFile}.map`;
+  if (existsSync(bundleMap) !== existsSync(assetMap)) return 'different';
+  if (!existsSync(bundleMap)) return 'identical';
+  return JSON.stringify(resolvedSourceMap(bundleMap)) === JSON.stringify(resolvedSourceMap(assetMap))
+    ? 'identical'
+    : 'different';
+}
+
+/** A source map with its `sources` made absolute, so that maps written to different folders compare equal. */
+function resolvedSourceMap(mapFile: string): Record<string, unknown> {
+  const map = JSON.parse(readFileSync(mapFile, 'utf8')) as Record<string, unknown> & { sources?: string[] };
+  const root = path.resolve(path.dirname(mapFile), typeof map.sourceRoot === 'string' ? map.sourceRoot : '');
+  return { ...map, sourceRoot: undefined, sources: map.sources?.map((source) => path.resolve(root, source)) };
 }

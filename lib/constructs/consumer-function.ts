@@ -1,8 +1,9 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { bundledCode, type EsbuildSettings } from '../bundling';
 import { assertDurationInRange, assertIntegerInRange } from '../validation';
 import { IdempotencyTable } from './idempotency-table';
 
@@ -12,24 +13,13 @@ export const LAMBDA_MIN_MEMORY_MB = 128;
 export const LAMBDA_MAX_MEMORY_MB = 10240;
 
 /** The esbuild settings of {@link CONSUMER_BUNDLING}: the ones that decide what the bundle contains. */
-export type ConsumerBundling = Readonly<
-  Pick<
-    BundlingOptions,
-    | 'minify'
-    | 'sourceMap'
-    | 'sourcesContent'
-    | 'target'
-    | 'format'
-    | 'externalModules'
-    | 'mainFields'
-    | 'banner'
-  >
->;
+export type ConsumerBundling = EsbuildSettings;
 
 /**
- * How every consumer is bundled (local esbuild, a devDependency: no Docker). Exported so the benchmark
- * (`npm run bench`, bench/lib/bundle.ts) builds exactly what deploys, and checks that its bundle is byte for
- * byte the asset `cdk synth` stages. Each choice is measured there (docs/performance.md, cold starts):
+ * How every consumer is bundled (esbuild's API in the synth process, lib/bundling.ts; esbuild is a
+ * devDependency: no Docker). Exported so the benchmark (`npm run bench`, bench/lib/bundle.ts) builds exactly
+ * what deploys, with the same translation to esbuild's options, and checks that its bundle is byte for byte
+ * the asset `cdk synth` stages. Each choice is measured there (docs/performance.md, cold starts):
  * - CommonJS, not ESM: with the AWS SDK external, an ESM bundle makes Node load the SDK's ESM build (many small
  *   modules through the slower ESM loader): +15 % wall time. The local simulator (tools/local) also loads the
  *   bundles as CommonJS.
@@ -99,9 +89,9 @@ export interface ConsumerFunctionProps extends ConsumerFunctionOptions {
 }
 
 /**
- * A Lambda function as every path of this template ships it: newest Node.js runtime on arm64, bundled locally
- * by esbuild (no Docker), X-Ray tracing, its own log group with a retention, Powertools configured through
- * the environment, and least-privilege access to the idempotency table.
+ * A Lambda function as every path of this template ships it: newest Node.js runtime on arm64, bundled by
+ * esbuild in the synth process (no Docker, no npx), X-Ray tracing, its own log group with a retention,
+ * Powertools configured through the environment, and least-privilege access to the idempotency table.
  */
 export class ConsumerFunction extends Construct {
   /** The function. */
@@ -129,9 +119,12 @@ export class ConsumerFunction extends Construct {
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
     });
 
+    // A NodejsFunction given its code, so it bundles nothing itself: `.function` keeps its type for the path
+    // constructs, while the bundle comes from esbuild's API in this process instead of `npx esbuild`, which
+    // spent ≈0.6 s per function starting npm (lib/bundling.ts). `index.handler`: esbuild writes index.js.
     this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
+      code: bundledCode(props.entry, CONSUMER_BUNDLING),
+      handler: 'index.handler',
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -147,8 +140,6 @@ export class ConsumerFunction extends Construct {
         NODE_OPTIONS: CONSUMER_NODE_OPTIONS,
         ...props.environment,
       },
-      // Local esbuild (a devDependency): no Docker. The settings are shared with the benchmark.
-      bundling: { forceDockerBundling: false, ...CONSUMER_BUNDLING },
     });
     props.idempotencyTable.grantIdempotencyAccess(this.function);
 

@@ -1,7 +1,7 @@
 /**
  * Synthesizing for template tests. Bundling is skipped (`aws:cdk:bundling-stacks: []`): these tests read the
  * template, not the code, and esbuild per function per test would dominate the suite's time. Tests that
- * need a real bundle synthesize without this.
+ * need a real bundle use {@link bundlingApp}.
  *
  * Every test app gets cdk.json's context (its feature flags), so a test sees the template `cdk synth` writes.
  */
@@ -12,6 +12,11 @@ import { context as cdkJsonContext } from '../../cdk.json';
 /** An App with cdk.json's context whose stacks skip bundling; extra context merged in. */
 export function testApp(context: Record<string, unknown> = {}): App {
   return new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [], ...context } });
+}
+
+/** An App with cdk.json's context that bundles (esbuild in the test process) into a fresh temporary outdir. */
+export function bundlingApp(context: Record<string, unknown> = {}): App {
+  return new App({ context: { ...cdkJsonContext, ...context } });
 }
 
 /** A bare stack in a test app, for construct tests. */

@@ -111,9 +111,14 @@ describe('SqsIngestionStack snapshot stability', () => {
     const entry = path.join(workDir, name, 'index.ts');
     fs.mkdirSync(path.dirname(entry), { recursive: true });
     fs.writeFileSync(entry, code);
-    // A real App: bundling on (local esbuild), output to its own temporary directory.
-    const stack = new SqsIngestionStack(new App(), 'Sqs', { config: sandbox, consumer: { entry } });
-    return Template.fromStack(stack).toJSON();
+    // A real App: bundling on (esbuild in this process), output to its own temporary directory, removed after.
+    const app = new App();
+    try {
+      const stack = new SqsIngestionStack(app, 'Sqs', { config: sandbox, consumer: { entry } });
+      return Template.fromStack(stack).toJSON();
+    } finally {
+      fs.rmSync(app.outdir, { recursive: true, force: true });
+    }
   }
 
   it('does not change when only the handler code changes', () => {
