@@ -32,13 +32,14 @@ const PARTS: Readonly<Record<string, { readonly description: string; readonly so
       "import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch'; export const processor = new BatchProcessor(EventType.SQS);",
   },
   idempotency: {
-    description: 'Powertools idempotency + DynamoDB persistence (JMESPath), created',
+    description: 'Powertools idempotency + DynamoDB persistence (JMESPath loaded by the library), created',
     source: [
       "import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';",
       "import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';",
       "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
       "const persistenceStore = new DynamoDBPersistenceLayer({ tableName: 't', awsSdkV3Client: new DynamoDBClient({}) });",
-      "export const once = makeIdempotent(async (order: { orderId: string }) => order, { persistenceStore, config: new IdempotencyConfig({ eventKeyJmesPath: 'orderId' }) });",
+      // As the handlers build it: the key itself is the hashed argument, no eventKeyJmesPath.
+      'export const once = makeIdempotent(async (_key: string, order: { orderId: string }) => order, { persistenceStore, config: new IdempotencyConfig({ throwOnNoIdempotencyKey: true }), dataIndexArgument: 0 });',
     ].join('\n'),
   },
   'zod-mini': {

@@ -82,26 +82,31 @@ export async function measureWarmThroughput(options: {
       options.onProgress?.(`warm: batches of ${batchSize} done (${rounds} rounds)`);
       for (const spec of options.specs) {
         const runs = reports.get(spec.name) ?? [];
-        const reference = spec.floor ? reports.get(spec.floor) : undefined;
-        summaries.push({
-          name: spec.name,
-          processing: spec.processing,
-          batchSize,
-          ...(spec.floor && { reference: spec.floor }),
-          batchMs: summarise(runs.map((run) => run.ms)),
-          recordsPerSecond: summarise(runs.map((run) => (batchSize / run.ms) * 1000)),
-          cpuMsPerRecord: summarise(runs.map((run) => run.cpuMs / batchSize)),
-          ...(reference && {
-            // Throughput ratio = the floor's time / the handler's time, round by round.
-            throughputRatio: pairedRatios(
-              reference.map((run) => run.ms),
-              runs.map((run) => run.ms),
-            ),
-          }),
-          logBytesPerRecord: runs.length ? runs[0].logBytes / batchSize : 0,
-          newConnections: connections.get(spec.name) ?? 0,
-          maxRssMb: runs.length ? Math.max(...runs.map((run) => run.maxRssKb)) / 1024 : 0,
-        });
+        // One row per floor it is compared with (the same runs, paired with each floor's runs of the round).
+        for (const floor of spec.floor
+          ? [spec.floor, ...(spec.alsoComparedWith ? [spec.alsoComparedWith] : [])]
+          : [undefined]) {
+          const reference = floor ? reports.get(floor) : undefined;
+          summaries.push({
+            name: spec.name,
+            processing: spec.processing,
+            batchSize,
+            ...(floor && { reference: floor }),
+            batchMs: summarise(runs.map((run) => run.ms)),
+            recordsPerSecond: summarise(runs.map((run) => (batchSize / run.ms) * 1000)),
+            cpuMsPerRecord: summarise(runs.map((run) => run.cpuMs / batchSize)),
+            ...(reference && {
+              // Throughput ratio = the floor's time / the handler's time, round by round.
+              throughputRatio: pairedRatios(
+                reference.map((run) => run.ms),
+                runs.map((run) => run.ms),
+              ),
+            }),
+            logBytesPerRecord: runs.length ? runs[0].logBytes / batchSize : 0,
+            newConnections: connections.get(spec.name) ?? 0,
+            maxRssMb: runs.length ? Math.max(...runs.map((run) => run.maxRssKb)) / 1024 : 0,
+          });
+        }
       }
     }
   } finally {

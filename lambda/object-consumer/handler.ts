@@ -4,7 +4,7 @@
  * when every object version of the event is done (now or earlier), throw otherwise.
  *
  * Every object version is processed through Powertools idempotency keyed on the version
- * (`OBJECT_IDEMPOTENCY_KEY_PATH` in `object.ts`), so a duplicate notification, a second SNS message about
+ * (`CreatedObject.objectVersionKey`, from `objectVersionKeyOf` in `object.ts`), so a duplicate notification, a second SNS message about
  * the same object, or Lambda's retry of a partly done invocation never repeats a side effect.
  */
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
@@ -36,15 +36,14 @@ export type ObjectConsumerHandler = (event: unknown, context: Context) => Promis
 /**
  * Builds the handler. Call once per execution environment (cold start): the idempotent wrapper and its
  * persistence layer are reused by every invocation.
- *
- * The idempotency config must select `OBJECT_IDEMPOTENCY_KEY_PATH` (`index.ts` does).
  */
 export function createObjectConsumerHandler(deps: ObjectConsumerDependencies): ObjectConsumerHandler {
   const { logger, persistenceStore, idempotencyConfig } = deps;
   const action = deps.action ?? classifyAndRecordObject;
+  // The key itself is the argument Powertools hashes (`dataIndexArgument: 0`): no JMESPath per object.
   const processObjectVersion = makeIdempotent(
-    (object: CreatedObject): Promise<ObjectOutcome> => action(object, logger),
-    { persistenceStore, config: idempotencyConfig },
+    (_key: string, object: CreatedObject): Promise<ObjectOutcome> => action(object, logger),
+    { persistenceStore, config: idempotencyConfig, dataIndexArgument: 0 },
   );
 
   return async (event, context) => {
@@ -62,6 +61,10 @@ export function createObjectConsumerHandler(deps: ObjectConsumerDependencies): O
 
     // Keep going past a failure: what succeeds now is recorded as done, so Lambda's retry of this invocation
     // redoes only what failed. Throw at the end so the retry (and the on-failure destination) happen.
+    // One object after the other, not in parallel: SNS delivers one notification per invocation to Lambda and
+    // S3 puts one object in a notification, so there is nothing to overlap in production, and in order keeps
+    // a duplicate of an object version within one event an idempotent replay (in parallel it would find its
+    // twin in progress and fail the invocation) and the side effects of a multi-record event in event order.
     const failures: Error[] = [];
     let processed = 0;
     for (const record of snsEvent.Records) {
@@ -88,7 +91,7 @@ export function createObjectConsumerHandler(deps: ObjectConsumerDependencies): O
           continue;
         }
         try {
-          await processObjectVersion(object);
+          await processObjectVersion(object.objectVersionKey, object);
           processed += 1;
         } catch (error) {
           logger.error('object processing failed', {

@@ -9,12 +9,8 @@ import {
   readIdempotencyEnvironment,
 } from '../shared/powertools';
 import { createObjectConsumerHandler } from './handler';
-import { OBJECT_IDEMPOTENCY_KEY_PATH } from './object';
 
 export const handler = createObjectConsumerHandler({
   logger: createLogger(),
-  ...createIdempotencyDependencies({
-    ...readIdempotencyEnvironment(),
-    eventKeyJmesPath: OBJECT_IDEMPOTENCY_KEY_PATH,
-  }),
+  ...createIdempotencyDependencies(readIdempotencyEnvironment()),
 });

@@ -14,12 +14,6 @@ import * as z from 'zod/mini';
 import { InvalidPayloadError, parseJsonPayload, validatePayload } from '../shared/parsing';
 import { logSideEffect } from '../shared/side-effect';
 
-/**
- * JMESPath into the argument of the idempotent function ({@link CreatedObject}) that selects the idempotency
- * key: one record per object version, whatever notification (or retry) delivered it.
- */
-export const OBJECT_IDEMPOTENCY_KEY_PATH = 'objectVersionKey';
-
 /** One SNS notification as Lambda delivers it (Powertools' `SnsNotificationSchema`). */
 export const SnsNotificationSchema = z.object({
   Type: z.literal('Notification'),
@@ -172,7 +166,10 @@ export function objectVersionKeyOf(identity: ObjectVersionIdentity): string {
 
 /** One created object version: the argument of the idempotent business action (JSON-serialisable). */
 export interface CreatedObject extends ObjectVersionIdentity {
-  /** The idempotency key ({@link objectVersionKeyOf}); {@link OBJECT_IDEMPOTENCY_KEY_PATH} selects it. */
+  /**
+   * The idempotency key ({@link objectVersionKeyOf}): one record per object version, whatever notification (or
+   * retry) delivered it. The handler passes it to Powertools as the value to hash.
+   */
   readonly objectVersionKey: string;
   /** `ObjectCreated:Put`, `ObjectCreated:CompleteMultipartUpload`... */
   readonly eventName: string;

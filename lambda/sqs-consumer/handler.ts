@@ -10,7 +10,7 @@
  * and the whole batch is retried.
  *
  * Per record: parse and validate the body (`OrderMessageSchema`), then run the business action through
- * `makeIdempotent`, keyed by the producer-supplied `orderId`. A duplicate of an order already done returns the
+ * `makeIdempotent`, keyed by the producer-supplied `orderId` (the string itself is what Powertools hashes). A duplicate of an order already done returns the
  * stored result without running the action again; a duplicate still in progress elsewhere fails (and is retried
  * after the visibility timeout, when the first one has finished).
  */
@@ -20,14 +20,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { InvalidPayloadError, parseJsonPayload } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
-import { type OrderAction, type OrderSummary, OrderMessageSchema } from './order';
+import { type OrderAction, type OrderMessage, type OrderSummary, OrderMessageSchema } from './order';
 
 /**
- * JMESPath into the parsed order that selects the idempotency key: the producer's business key. Not the SQS
- * `messageId`: a producer that retries a send, or a message redriven from the dead-letter queue by hand,
- * arrives with a new `messageId` but is the same order.
+ * The idempotency key of an order: the producer's business key, `orderId`. Not the SQS `messageId`: a producer
+ * that retries a send, or a message redriven from the dead-letter queue by hand, arrives with a new `messageId`
+ * but is the same order. Powertools stores it as `<prefix>#<base64 MD5 of the JSON of the orderId string>`.
  */
-export const ORDER_IDEMPOTENCY_KEY_JMESPATH = 'orderId';
+export const orderIdempotencyKey = (order: OrderMessage): string => order.orderId;
 
 /**
  * Prefix of the idempotency records' keys. Powertools defaults to the function name, which changes when
@@ -47,12 +47,17 @@ export type SqsConsumerHandler = (event: SQSEvent, context: Context) => Promise<
 export function createSqsConsumerHandler(dependencies: SqsConsumerDependencies): SqsConsumerHandler {
   const { logger, persistenceStore, idempotencyConfig } = dependencies;
 
-  // The idempotency config must select the order id from what the action receives (the parsed order).
-  const recordOrderOnce = makeIdempotent(dependencies.recordOrder, {
-    persistenceStore,
-    config: idempotencyConfig,
-    keyPrefix: ORDER_IDEMPOTENCY_KEY_PREFIX,
-  });
+  // The key is passed as the argument Powertools hashes (`dataIndexArgument: 0`), so no JMESPath is evaluated
+  // per record; the order rides along as the second argument for the action.
+  const recordOrderOnce = makeIdempotent(
+    (_key: string, order: OrderMessage): Promise<OrderSummary> => dependencies.recordOrder(order),
+    {
+      persistenceStore,
+      config: idempotencyConfig,
+      keyPrefix: ORDER_IDEMPOTENCY_KEY_PREFIX,
+      dataIndexArgument: 0,
+    },
+  );
 
   const processRecord = async (record: SQSRecord): Promise<OrderSummary> => {
     const failure = {
@@ -61,7 +66,7 @@ export function createSqsConsumerHandler(dependencies: SqsConsumerDependencies):
     };
     try {
       const order = parseJsonPayload(record.body, OrderMessageSchema);
-      return await recordOrderOnce(order);
+      return await recordOrderOnce(orderIdempotencyKey(order), order);
     } catch (error) {
       if (error instanceof InvalidPayloadError) {
         // Retrying cannot fix it: it fails until maxReceiveCount moves it to the dead-letter queue, where a

@@ -8,16 +8,13 @@ import {
   createLogger,
   readIdempotencyEnvironment,
 } from '../shared/powertools';
-import { createSqsConsumerHandler, ORDER_IDEMPOTENCY_KEY_JMESPATH } from './handler';
+import { createSqsConsumerHandler } from './handler';
 import { createRecordOrderAction } from './order';
 
 const logger = createLogger();
 
 export const handler = createSqsConsumerHandler({
-  ...createIdempotencyDependencies({
-    ...readIdempotencyEnvironment(),
-    eventKeyJmesPath: ORDER_IDEMPOTENCY_KEY_JMESPATH,
-  }),
+  ...createIdempotencyDependencies(readIdempotencyEnvironment()),
   logger,
   recordOrder: createRecordOrderAction(logger),
 });

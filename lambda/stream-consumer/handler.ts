@@ -1,19 +1,29 @@
 /**
- * The stream consumer: Kinesis records through Powertools' BatchProcessor, one after the other, each applied
- * at most once per idempotency key, with per-partition-key order kept inside a batch.
+ * The stream consumer: Kinesis records through Powertools' BatchProcessor, each applied at most once per
+ * idempotency key, with per-partition-key order kept inside a batch. Records of different partition keys run
+ * concurrently; the records of one key run one after the other.
  *
  * ## Ordering guarantee
  * Kinesis keeps records of one partition key in one shard, in order; Lambda hands a shard's records over in
  * order (at any parallelization factor, per partition key). With `ReportBatchItemFailures`, Lambda moves the
  * checkpoint to the lowest failed sequence number and re-delivers everything after it. This handler therefore:
  *
- * 1. processes the records of a batch sequentially, in the order delivered (never in parallel);
+ * 1. runs the records of one partition key strictly one after the other, in the order delivered: a record
+ *    starts only once the previous record of its key has finished (succeeded or failed). Records of different
+ *    keys run concurrently (BatchProcessor in parallel, each key a promise chain), because the stream orders
+ *    nothing across keys: one key's slow record does not delay another key, and a batch's DynamoDB round
+ *    trips overlap across keys instead of adding up;
  * 2. once a record fails, fails every later record of the same partition key in that batch *without running
  *    it* (an {@link EarlierRecordFailedError} item failure), so no later event of a key is applied before an
  *    earlier one;
  * 3. keeps running records of other partition keys after a failure. Lambda re-delivers them anyway (they come
  *    after the checkpoint), and the idempotency record turns that re-delivery into a no-op; meanwhile they are
  *    not delayed by another key's poison record.
+ *
+ * The batch response (which records failed, and why) is the same as running the whole batch sequentially:
+ * whether a record runs depends only on the earlier records of its own key. What differs is the interleaving
+ * of different keys' side effects and log lines, which the stream never ordered. The action must therefore not
+ * rely on the order of different partition keys, nor be unsafe to run for several keys at once.
  *
  * Precisely: for every partition key, a record's side effect happens only after the side effects of all
  * earlier records of that key, or after Lambda has given up on an earlier record (retries or record age
@@ -27,6 +37,11 @@
  * replayed by an operator all carry the same `eventId`. {@link keyByStreamPosition} (shard id + sequence
  * number, the record's `eventID`) is the alternative for payloads without an id of their own: it survives
  * splits and retries, but not producer retries or replays.
+ *
+ * The key is passed to Powertools as the value it hashes (no JMESPath). A producer retry keeps its partition
+ * key, so it runs after the original and is answered from the idempotency record; the same reading written
+ * under two partition keys in one batch may run at once, and then the second finds the first in progress and
+ * fails its record (re-delivered, then answered from the record): never applied twice.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { IdempotencyAlreadyInProgressError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
@@ -46,9 +61,6 @@ import {
   SensorReadingSchema,
   StreamPosition,
 } from './reading';
-
-/** JMESPath of the idempotency key in the idempotent function's input (see {@link IdempotentInput}). */
-export const STREAM_IDEMPOTENCY_KEY_PATH = 'idempotencyKey';
 
 /** The business action for one valid reading. Throwing fails the record (and holds back its key). */
 export type ReadingAction = (reading: SensorReading, position: StreamPosition) => Promise<void> | void;
@@ -84,11 +96,6 @@ export class EarlierRecordFailedError extends Error {
   }
 }
 
-interface IdempotentInput {
-  readonly idempotencyKey: string;
-  readonly reading: SensorReading;
-}
-
 export type StreamConsumerHandler = (
   event: KinesisStreamEvent,
   context: Context,
@@ -100,10 +107,16 @@ export function createStreamConsumerHandler(deps: StreamConsumerDependencies): S
     deps.action ?? ((reading, position) => recordReading(logger, reading, position));
   const idempotencyKeyOf = deps.idempotencyKeyOf ?? keyByEventId;
 
+  // The idempotency key itself is the argument Powertools hashes (`dataIndexArgument: 0`): no JMESPath per
+  // record. The hash is over the JSON of the key string, e.g. `"event:<eventId>"`.
   const applyOnce = makeIdempotent(
-    async (input: IdempotentInput, position: StreamPosition): Promise<{ applied: string }> => {
-      await action(input.reading, position);
-      return { applied: input.idempotencyKey };
+    async (
+      idempotencyKey: string,
+      reading: SensorReading,
+      position: StreamPosition,
+    ): Promise<{ applied: string }> => {
+      await action(reading, position);
+      return { applied: idempotencyKey };
     },
     { persistenceStore, config: idempotencyConfig, dataIndexArgument: 0 },
   );
@@ -116,8 +129,10 @@ export function createStreamConsumerHandler(deps: StreamConsumerDependencies): S
     const processor = new BatchProcessor(EventType.KinesisDataStreams);
     // Partition key -> sequence number of its first failed record in this invocation.
     const failedKeys = new Map<string, string>();
+    // Partition key -> when the latest record of that key started so far has settled (never rejects).
+    const keyTails = new Map<string, Promise<void>>();
 
-    const handleRecord = async (record: KinesisStreamRecord): Promise<void> => {
+    const runRecord = async (record: KinesisStreamRecord): Promise<void> => {
       const position = positionOf(record);
       const blockedBy = failedKeys.get(position.partitionKey);
       if (blockedBy !== undefined) {
@@ -133,18 +148,43 @@ export function createStreamConsumerHandler(deps: StreamConsumerDependencies): S
             sensorId: reading.sensorId,
           });
         }
-        await applyOnce({ idempotencyKey: idempotencyKeyOf(reading, record), reading }, position);
+        await applyOnce(idempotencyKeyOf(reading, record), reading, position);
       } catch (error) {
+        // Set before this record's promise settles, so the key's next record (chained on it) sees it.
         failedKeys.set(position.partitionKey, position.sequenceNumber);
         logRecordFailure(logger, position, error);
         throw error;
       }
     };
 
-    return processPartialResponse(event, handleRecord, processor, {
+    // BatchProcessor in parallel calls this for every record at once, in delivery order (it maps over the
+    // records without awaiting in between), so each record chains on the one of its key started just before.
+    const handleRecord = (record: KinesisStreamRecord): Promise<void> => {
+      const key = record.kinesis.partitionKey;
+      const previous = keyTails.get(key);
+      const result = previous === undefined ? runRecord(record) : previous.then(() => runRecord(record));
+      keyTails.set(
+        key,
+        result.then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
+      return result;
+    };
+
+    const response = (await processPartialResponse(event, handleRecord, processor, {
       context,
-      processInParallel: false,
-    }) as Promise<KinesisStreamBatchResponse>;
+      processInParallel: true,
+    })) as KinesisStreamBatchResponse;
+    // BatchProcessor lists failures in the order they happened, which across keys is now free. Lambda takes the
+    // lowest failed sequence number as the checkpoint whatever the order; logs and people read delivery order.
+    const deliveryIndex = new Map(event.Records.map((r, index) => [r.kinesis.sequenceNumber, index]));
+    response.batchItemFailures.sort(
+      (a, b) =>
+        (deliveryIndex.get(a.itemIdentifier) ?? Infinity) - (deliveryIndex.get(b.itemIdentifier) ?? Infinity),
+    );
+    return response;
   };
 }
 

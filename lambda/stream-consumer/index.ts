@@ -7,14 +7,13 @@ import {
   createLogger,
   readIdempotencyEnvironment,
 } from '../shared/powertools';
-import { createStreamConsumerHandler, STREAM_IDEMPOTENCY_KEY_PATH } from './handler';
+import { IDEMPOTENCY_SCHEMES } from '../shared/serial-key-persistence';
+import { createStreamConsumerHandler } from './handler';
 
 const logger = createLogger();
 
 export const handler = createStreamConsumerHandler({
   logger,
-  ...createIdempotencyDependencies({
-    ...readIdempotencyEnvironment(),
-    eventKeyJmesPath: STREAM_IDEMPOTENCY_KEY_PATH,
-  }),
+  // Both schemes are sound here: Lambda never runs two records of one partition key at once.
+  ...createIdempotencyDependencies(readIdempotencyEnvironment(process.env, IDEMPOTENCY_SCHEMES)),
 });

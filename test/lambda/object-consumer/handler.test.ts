@@ -14,7 +14,6 @@ import {
   classifyAndRecordObject,
   type CreatedObject,
   type ObjectAction,
-  OBJECT_IDEMPOTENCY_KEY_PATH,
 } from '../../../lambda/object-consumer/object';
 import { InvalidPayloadError } from '../../../lambda/shared/parsing';
 import { createIdempotencyDependencies } from '../../../lambda/shared/powertools';
@@ -65,7 +64,6 @@ async function harness(
     ...createIdempotencyDependencies({
       tableName,
       expiresAfterSeconds: 7 * 3600,
-      eventKeyJmesPath: OBJECT_IDEMPOTENCY_KEY_PATH,
       client: options.client ?? dynamo.client,
     }),
     action: async (object, logger) => {

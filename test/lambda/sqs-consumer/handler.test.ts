@@ -10,7 +10,6 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import {
   createSqsConsumerHandler,
-  ORDER_IDEMPOTENCY_KEY_JMESPATH,
   ORDER_IDEMPOTENCY_KEY_PREFIX,
   SqsConsumerHandler,
 } from '../../../lambda/sqs-consumer/handler';
@@ -51,7 +50,6 @@ function harness(
     ...createIdempotencyDependencies({
       tableName: local.tableName,
       expiresAfterSeconds: 3600,
-      eventKeyJmesPath: ORDER_IDEMPOTENCY_KEY_JMESPATH,
       client: options.client ?? local.dynamo.client,
     }),
     logger,

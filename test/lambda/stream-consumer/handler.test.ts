@@ -16,11 +16,11 @@ import {
   keyByEventId,
   keyByStreamPosition,
   ReadingAction,
-  STREAM_IDEMPOTENCY_KEY_PATH,
   StreamConsumerHandler,
 } from '../../../lambda/stream-consumer/handler';
 import { recordReading, SensorReading } from '../../../lambda/stream-consumer/reading';
 import { createIdempotencyDependencies, IdempotencyDependencies } from '../../../lambda/shared/powertools';
+import { IDEMPOTENCY_SCHEMES, type IdempotencyScheme } from '../../../lambda/shared/serial-key-persistence';
 import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
 import { unreachableDynamoDbClient, useLocalDynamoDb } from '../../helpers/dynamodb';
 import { kinesisEvent, kinesisRecord, lambdaContext, reading, sequenceNumber } from './kinesis-events';
@@ -50,6 +50,10 @@ function harness(
     idempotencyKeyOf?: IdempotencyKeyOf;
     /** Runs before the real action (e.g. to block it). */
     before?: (reading: SensorReading) => Promise<void>;
+    /** Runs after the real action has written its side-effect line (e.g. to signal that it is done). */
+    after?: (reading: SensorReading) => void;
+    /** @default 'claim-then-complete' (Powertools' default) */
+    scheme?: IdempotencyScheme;
   } = {},
 ): Harness {
   const logger = new Logger({ serviceName: 'stream-consumer-test', logLevel: 'SILENT' });
@@ -62,12 +66,13 @@ function harness(
     await options.before?.(r);
     if (options.poison?.has(r.eventId)) throw new Error(`poison reading ${r.eventId}`);
     recordReading(logger, r, position);
+    options.after?.(r);
   };
   const deps = createIdempotencyDependencies({
     tableName: local.tableName,
     expiresAfterSeconds: 3600,
-    eventKeyJmesPath: STREAM_IDEMPOTENCY_KEY_PATH,
     client: options.client ?? local.dynamo.client,
+    scheme: options.scheme,
   });
   const handler = createStreamConsumerHandler({
     ...deps,
@@ -123,6 +128,34 @@ function records(
 const seq = sequenceNumber;
 const pick = (all: KinesisStreamRecord[], ...ns: number[]) => ns.map((n) => all[n - 1]);
 
+/**
+ * Event ids grouped by partition key, each group in the order given. Records of different keys run
+ * concurrently, so the order *across* keys is not a guarantee (and not asserted); the order within a key is.
+ */
+function perKey(eventIds: readonly string[], keyOf: (eventId: string) => string): Record<string, string[]> {
+  const groups: Record<string, string[]> = {};
+  for (const eventId of eventIds) (groups[keyOf(eventId)] ??= []).push(eventId);
+  return groups;
+}
+
+/** The number in an event id (`evt-12`, `run3-evt-12` -> 12). */
+const numberOf = (eventId: string) => Number(eventId.split('-').pop());
+
+/** Event ids in record order (for sets of records whose completion order across keys is free). */
+const inRecordOrder = (eventIds: readonly string[]) =>
+  [...eventIds].sort((a, b) => numberOf(a) - numberOf(b));
+
+/** A promise with its resolve and reject, to pace a test by events instead of by time. */
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
 describe('a batch without failures', () => {
   it('applies every reading once, in sequence order, and reports no failure', async () => {
     const h = harness();
@@ -151,9 +184,28 @@ describe('partial failures', () => {
     const h = harness({ poison: new Set(['evt-3']) });
     const batch = records(7, (n) => keys[n]);
     expect(await h.failedSequenceNumbers(batch)).toEqual([seq(3), seq(5), seq(7)]);
-    expect(h.sideEffects()).toEqual(['evt-1', 'evt-2', 'evt-4', 'evt-6']);
+    // Keys run concurrently: every applied record exactly once, each key's in delivery order.
+    expect(inRecordOrder(h.sideEffects())).toEqual(['evt-1', 'evt-2', 'evt-4', 'evt-6']);
+    const keyOf = (eventId: string) => keys[numberOf(eventId)];
+    expect(perKey(h.sideEffects(), keyOf)).toEqual({ a: ['evt-1'], b: ['evt-2', 'evt-6'], c: ['evt-4'] });
     // The later records of key a were not run at all.
-    expect(h.attempts.map((r) => r.eventId)).toEqual(['evt-1', 'evt-2', 'evt-3', 'evt-4', 'evt-6']);
+    expect(inRecordOrder(h.attempts.map((r) => r.eventId))).toEqual([
+      'evt-1',
+      'evt-2',
+      'evt-3',
+      'evt-4',
+      'evt-6',
+    ]);
+    expect(
+      perKey(
+        h.attempts.map((r) => r.eventId),
+        keyOf,
+      ),
+    ).toEqual({
+      a: ['evt-1', 'evt-3'],
+      b: ['evt-2', 'evt-6'],
+      c: ['evt-4'],
+    });
   });
 
   it('log one line per failed record: the error, then each held-back record with its blocker', async () => {
@@ -183,85 +235,91 @@ describe('partial failures', () => {
   });
 });
 
-describe('the seeds walk-through: a batch of 10, the third record poison, bisect, 2 retries, destination', () => {
-  // The deliveries the seeds describe: the batch of 10 fails; halves of 5; the first half splits into 2 + 3;
-  // the 2 succeed; the 3 split into the poison record alone + 2; the poison is tried once and retried twice
-  // (MaximumRetryAttempts = 2), then sent to the on-failure destination; Lambda works back through the batch
-  // of 2 and the second half of 5. Records 1 and 2 are delivered three times, as the seeds point out.
-  const deliveries: number[][] = [
-    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
-    [1, 2, 3, 4, 5],
-    [1, 2],
-    [3, 4, 5],
-    [3],
-    [3],
-    [3],
-    [4, 5],
-    [6, 7, 8, 9, 10],
-  ];
+// The blocks that exercise re-delivery run with both idempotency schemes (lambda/shared/serial-key-persistence.ts).
+describe.each(IDEMPOTENCY_SCHEMES)(
+  'the seeds walk-through: a batch of 10, the third record poison, bisect, 2 retries, destination (%s)',
+  (scheme) => {
+    // The deliveries the seeds describe: the batch of 10 fails; halves of 5; the first half splits into 2 + 3;
+    // the 2 succeed; the 3 split into the poison record alone + 2; the poison is tried once and retried twice
+    // (MaximumRetryAttempts = 2), then sent to the on-failure destination; Lambda works back through the batch
+    // of 2 and the second half of 5. Records 1 and 2 are delivered three times, as the seeds point out.
+    const deliveries: number[][] = [
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      [1, 2, 3, 4, 5],
+      [1, 2],
+      [3, 4, 5],
+      [3],
+      [3],
+      [3],
+      [4, 5],
+      [6, 7, 8, 9, 10],
+    ];
 
-  it('with a sensor per record: every other record applied exactly once, the poison never', async () => {
-    const h = harness({ poison: new Set(['evt-3']) });
-    const all = records(10);
-    const failed: string[][] = [];
-    for (const delivery of deliveries) failed.push(await h.failedSequenceNumbers(pick(all, ...delivery)));
+    it('with a sensor per record: every other record applied exactly once, the poison never', async () => {
+      const h = harness({ poison: new Set(['evt-3']), scheme });
+      const all = records(10);
+      const failed: string[][] = [];
+      for (const delivery of deliveries) failed.push(await h.failedSequenceNumbers(pick(all, ...delivery)));
 
-    expect(failed).toEqual([[seq(3)], [seq(3)], [], [seq(3)], [seq(3)], [seq(3)], [seq(3)], [], []]);
-    expect(h.sideEffects()).toEqual([
-      'evt-1',
-      'evt-2',
-      'evt-4',
-      'evt-5',
-      'evt-6',
-      'evt-7',
-      'evt-8',
-      'evt-9',
-      'evt-10',
-    ]);
-    // Records 1 and 2 were delivered three times, but their action ran once: the other deliveries were
-    // answered from the idempotency records.
-    expect(h.attempts.filter((r) => r.eventId === 'evt-1')).toHaveLength(1);
-    expect(h.attempts.filter((r) => r.eventId === 'evt-3')).toHaveLength(6);
-    const items = await local.dynamo.scan(local.tableName);
-    expect(items.filter((item) => item.status === 'COMPLETED')).toHaveLength(9);
-  });
+      expect(failed).toEqual([[seq(3)], [seq(3)], [], [seq(3)], [seq(3)], [seq(3)], [seq(3)], [], []]);
+      // One key per record: the keys of a delivery run concurrently, so the order across them is free.
+      expect(h.sideEffects()).toHaveLength(9);
+      expect(inRecordOrder(h.sideEffects())).toEqual([
+        'evt-1',
+        'evt-2',
+        'evt-4',
+        'evt-5',
+        'evt-6',
+        'evt-7',
+        'evt-8',
+        'evt-9',
+        'evt-10',
+      ]);
+      // Records 1 and 2 were delivered three times, but their action ran once: the other deliveries were
+      // answered from the idempotency records.
+      expect(h.attempts.filter((r) => r.eventId === 'evt-1')).toHaveLength(1);
+      expect(h.attempts.filter((r) => r.eventId === 'evt-3')).toHaveLength(6);
+      const items = await local.dynamo.scan(local.tableName);
+      expect(items.filter((item) => item.status === 'COMPLETED')).toHaveLength(9);
+    });
 
-  it('with one sensor for all records: later readings wait until the poison is given up on, then run in order', async () => {
-    const h = harness({ poison: new Set(['evt-3']) });
-    const all = records(10, () => 'sensor-a');
-    const failed: string[][] = [];
-    for (const delivery of deliveries) failed.push(await h.failedSequenceNumbers(pick(all, ...delivery)));
+    it('with one sensor for all records: later readings wait until the poison is given up on, then run in order', async () => {
+      const h = harness({ poison: new Set(['evt-3']), scheme });
+      const all = records(10, () => 'sensor-a');
+      const failed: string[][] = [];
+      for (const delivery of deliveries) failed.push(await h.failedSequenceNumbers(pick(all, ...delivery)));
 
-    const range = (from: number, to: number) =>
-      Array.from({ length: to - from + 1 }, (_, i) => seq(from + i));
-    expect(failed).toEqual([
-      range(3, 10), // 3 fails, 4..10 held back
-      range(3, 5),
-      [],
-      range(3, 5), // every record fails: a function error, Lambda bisects
-      [seq(3)],
-      [seq(3)],
-      [seq(3)], // retries exhausted: the poison goes to the on-failure destination
-      [],
-      [],
-    ]);
-    expect(h.sideEffects()).toEqual([
-      'evt-1',
-      'evt-2',
-      'evt-4',
-      'evt-5',
-      'evt-6',
-      'evt-7',
-      'evt-8',
-      'evt-9',
-      'evt-10',
-    ]);
-  });
-});
+      const range = (from: number, to: number) =>
+        Array.from({ length: to - from + 1 }, (_, i) => seq(from + i));
+      expect(failed).toEqual([
+        range(3, 10), // 3 fails, 4..10 held back
+        range(3, 5),
+        [],
+        range(3, 5), // every record fails: a function error, Lambda bisects
+        [seq(3)],
+        [seq(3)],
+        [seq(3)], // retries exhausted: the poison goes to the on-failure destination
+        [],
+        [],
+      ]);
+      expect(h.sideEffects()).toEqual([
+        'evt-1',
+        'evt-2',
+        'evt-4',
+        'evt-5',
+        'evt-6',
+        'evt-7',
+        'evt-8',
+        'evt-9',
+        'evt-10',
+      ]);
+    });
+  },
+);
 
-describe('re-delivery after a split', () => {
+describe.each(IDEMPOTENCY_SCHEMES)('re-delivery after a split (%s)', (scheme) => {
   it('a sub-batch of records already applied has no second side effect', async () => {
-    const h = harness();
+    const h = harness({ scheme });
     const all = records(10, (n) => `sensor-${n % 3}`);
     await expect(h.invoke(all)).resolves.toEqual({ batchItemFailures: [] });
     await expect(h.invoke(all.slice(0, 5))).resolves.toEqual({ batchItemFailures: [] });
@@ -272,7 +330,7 @@ describe('re-delivery after a split', () => {
 
   it('a record whose first attempt failed runs again and is applied once it succeeds', async () => {
     const poison = new Set(['evt-2']);
-    const h = harness({ poison });
+    const h = harness({ poison, scheme });
     const all = records(3, () => 'sensor-a');
     expect(await h.failedSequenceNumbers(all)).toEqual([seq(2), seq(3)]);
     poison.clear(); // the downstream came back
@@ -282,14 +340,17 @@ describe('re-delivery after a split', () => {
 });
 
 describe('idempotency key', () => {
-  it('defaults to the eventId: a producer retry (same reading, new sequence number) is applied once', async () => {
-    const h = harness();
-    const original = kinesisRecord({ n: 1, payload: reading(1) });
-    const producerRetry = kinesisRecord({ n: 2, payload: reading(1) });
-    await h.invoke([original, producerRetry]);
-    expect(h.sideEffects()).toEqual(['evt-1']);
-    expect(keyByEventId(reading(1), original)).toBe('event:evt-1');
-  });
+  it.each(IDEMPOTENCY_SCHEMES)(
+    'defaults to the eventId: a producer retry (same reading, new sequence number) is applied once (%s)',
+    async (scheme) => {
+      const h = harness({ scheme });
+      const original = kinesisRecord({ n: 1, payload: reading(1) });
+      const producerRetry = kinesisRecord({ n: 2, payload: reading(1) });
+      await h.invoke([original, producerRetry]);
+      expect(h.sideEffects()).toEqual(['evt-1']);
+      expect(keyByEventId(reading(1), original)).toBe('event:evt-1');
+    },
+  );
 
   it('can be the record position instead: survives re-delivery, but not a producer retry', async () => {
     const h = harness({ idempotencyKeyOf: keyByStreamPosition });
@@ -321,6 +382,38 @@ describe('idempotency key', () => {
       'record already in progress in another invocation; it will be retried',
       expect.objectContaining({ sequenceNumber: seq(1) }),
     ]);
+  });
+});
+
+describe('what each idempotency scheme relies on', () => {
+  // The same reading (same eventId) under two partition keys in one batch: the keys run concurrently. The
+  // stream never does this for a producer retry (it repeats the whole PutRecord, partition key included).
+  const sameReadingUnderTwoKeys = () => [
+    kinesisRecord({ n: 1, payload: reading(1), partitionKey: 'sensor-a' }),
+    kinesisRecord({ n: 2, payload: reading(1), partitionKey: 'sensor-b' }),
+  ];
+
+  it('claim-then-complete: a copy running at the same time finds the claim and fails; applied once', async () => {
+    const gate = deferred();
+    const h = harness({ before: () => gate.promise });
+    const invocation = h.invoke(sameReadingUnderTwoKeys());
+    while (!h.problems().some(([message]) => message.startsWith('record already in progress'))) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    gate.resolve();
+    await expect(invocation).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: seq(2) }] });
+    expect(h.sideEffects()).toEqual(['evt-1']);
+  });
+
+  it('read-then-complete: two copies running at the same time are both applied (hence: one key at a time)', async () => {
+    const gate = deferred();
+    const h = harness({ scheme: 'read-then-complete', before: () => gate.promise });
+    const invocation = h.invoke(sameReadingUnderTwoKeys());
+    // Both copies have read "not recorded yet" and started the action before either completes.
+    while (h.attempts.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    gate.resolve();
+    await expect(invocation).resolves.toEqual({ batchItemFailures: [] });
+    expect(h.sideEffects()).toEqual(['evt-1', 'evt-1']);
   });
 });
 
@@ -427,7 +520,10 @@ describe('per-partition-key order', () => {
           const expectedApplied = specs.flatMap((_, i) => (shouldApply(i) ? [id(i + 1)] : []));
           const expectedFailed = specs.flatMap((_, i) => (shouldApply(i) ? [] : [seq(i + 1)]));
 
-          expect(h.sideEffects()).toEqual(expectedApplied);
+          // Each applied record exactly once; within a key, in delivery order (keys run concurrently).
+          const keyOf = (eventId: string) => specs[numberOf(eventId) - 1].key;
+          expect(inRecordOrder(h.sideEffects())).toEqual(expectedApplied);
+          expect(perKey(h.sideEffects(), keyOf)).toEqual(perKey(expectedApplied, keyOf));
           if (expectedFailed.length < specs.length) expect([...failed]).toEqual(expectedFailed);
           // No record of a key ran after a failure of that key.
           for (const [key, index] of firstPoison) {
@@ -440,5 +536,177 @@ describe('per-partition-key order', () => {
       ),
       { numRuns: 30 },
     );
+  });
+});
+
+describe('concurrency across partition keys (paced by deferred promises, never by time)', () => {
+  it('a slow record of one key does not delay the records of another key', async () => {
+    const slowA = deferred();
+    const lastOfBDone = deferred();
+    // 1 a (slow), 2 b, 3 b
+    const h = harness({
+      before: async (r) => {
+        if (r.eventId === 'evt-1') await slowA.promise;
+      },
+      after: (r) => {
+        if (r.eventId === 'evt-3') lastOfBDone.resolve();
+      },
+    });
+    const invocation = h.invoke(records(3, (n) => (n === 1 ? 'sensor-a' : 'sensor-b')));
+
+    // Both records of key b are applied while the record of key a is still running (its action has
+    // started and is blocked): a sequential handler would never get here.
+    await lastOfBDone.promise;
+    expect(h.attempts.map((r) => r.eventId)).toContain('evt-1');
+    expect(h.sideEffects()).toEqual(['evt-2', 'evt-3']);
+
+    slowA.resolve();
+    await expect(invocation).resolves.toEqual({ batchItemFailures: [] });
+    expect(h.sideEffects()).toEqual(['evt-2', 'evt-3', 'evt-1']);
+  });
+
+  it('the records of one key run one after the other, in delivery order, while other keys run', async () => {
+    const timeline: string[] = [];
+    const firstOfA = deferred();
+    const lastOfBDone = deferred();
+    // 1 a, 2 b, 3 a, 4 b, 5 a: the first record of a is held until key b is finished.
+    const keys: Record<number, string> = { 1: 'a', 2: 'b', 3: 'a', 4: 'b', 5: 'a' };
+    const h = harness({
+      before: async (r) => {
+        timeline.push(`start ${r.eventId}`);
+        if (r.eventId === 'evt-1') await firstOfA.promise;
+      },
+      after: (r) => {
+        timeline.push(`done ${r.eventId}`);
+        if (r.eventId === 'evt-4') lastOfBDone.resolve();
+      },
+    });
+    const invocation = h.invoke(records(5, (n) => keys[n]));
+
+    await lastOfBDone.promise;
+    // Key b is done; key a's later records have not started behind its unfinished first record.
+    expect(timeline.filter((entry) => entry.endsWith('evt-3') || entry.endsWith('evt-5'))).toEqual([]);
+    expect(timeline).toContain('start evt-1');
+    expect(timeline).not.toContain('done evt-1');
+
+    firstOfA.resolve();
+    await expect(invocation).resolves.toEqual({ batchItemFailures: [] });
+    const ofKeyA = timeline.filter((entry) => keys[numberOf(entry)] === 'a');
+    expect(ofKeyA).toEqual([
+      'start evt-1',
+      'done evt-1',
+      'start evt-3',
+      'done evt-3',
+      'start evt-5',
+      'done evt-5',
+    ]);
+    expect(h.sideEffects()).toHaveLength(5);
+  });
+
+  it('a failure holds back the later records of its key, even when other keys finish first', async () => {
+    const firstOfA = deferred();
+    const lastOfBDone = deferred();
+    // 1 a (fails, after key b is done), 2 b, 3 a, 4 b, 5 a
+    const keys: Record<number, string> = { 1: 'a', 2: 'b', 3: 'a', 4: 'b', 5: 'a' };
+    const h = harness({
+      poison: new Set(['evt-1']),
+      before: async (r) => {
+        if (r.eventId === 'evt-1') await firstOfA.promise;
+      },
+      after: (r) => {
+        if (r.eventId === 'evt-4') lastOfBDone.resolve();
+      },
+    });
+    const failed = h.failedSequenceNumbers(records(5, (n) => keys[n]));
+
+    await lastOfBDone.promise;
+    firstOfA.resolve(); // evt-1 now throws (poison)
+    expect(await failed).toEqual([seq(1), seq(3), seq(5)]);
+    expect(h.sideEffects()).toEqual(['evt-2', 'evt-4']);
+    // Key a's later records never ran: held back by evt-1, with one line each naming it.
+    expect(inRecordOrder(h.attempts.map((r) => r.eventId))).toEqual(['evt-1', 'evt-2', 'evt-4']);
+    const blockedByFirst = expect.stringContaining(`record ${seq(1)} of partition key "a" failed earlier`);
+    expect(h.problems()).toEqual([
+      ['record failed', expect.objectContaining({ sequenceNumber: seq(1), partitionKey: 'a' })],
+      ['record held back', expect.objectContaining({ sequenceNumber: seq(3), reason: blockedByFirst })],
+      ['record held back', expect.objectContaining({ sequenceNumber: seq(5), reason: blockedByFirst })],
+    ]);
+  });
+
+  it('reports the same failures as processing the batch sequentially, whatever order the keys finish in', async () => {
+    // A mixed batch: three keys, poison readings and a payload that is not JSON, each holding back the rest of
+    // its key. The records of key c finish first and those of key a last (a key's first record waits for the
+    // next key to finish), the reverse of delivery order.
+    type Spec = { key: string; poison?: boolean; invalid?: boolean };
+    const specs: Spec[] = [
+      { key: 'a' },
+      { key: 'b' },
+      { key: 'a', poison: true },
+      { key: 'c' },
+      { key: 'b', invalid: true },
+      { key: 'a' },
+      { key: 'c' },
+      { key: 'b' },
+      { key: 'c', poison: true },
+      { key: 'a' },
+      { key: 'c' },
+    ];
+    const poison = new Set(specs.flatMap((spec, i) => (spec.poison ? [`evt-${i + 1}`] : [])));
+    // Key c's last success is evt-7 (evt-9 is poison); key b's is evt-2 (evt-5 is invalid).
+    const cDone = deferred();
+    const bDone = deferred();
+    const h = harness({
+      poison,
+      before: async (r) => {
+        if (r.eventId === 'evt-1') await bDone.promise; // key a starts once key b is done
+        if (r.eventId === 'evt-2') await cDone.promise; // key b starts once key c is done
+      },
+      after: (r) => {
+        if (r.eventId === 'evt-7') cDone.resolve();
+        if (r.eventId === 'evt-2') bDone.resolve();
+      },
+    });
+    const batch = specs.map((spec, i) =>
+      spec.invalid
+        ? kinesisRecord({
+            n: i + 1,
+            data: Buffer.from('not json').toString('base64'),
+            partitionKey: spec.key,
+          })
+        : kinesisRecord({ n: i + 1, payload: reading(i + 1, { sensorId: spec.key }) }),
+    );
+    const response = await h.invoke(batch);
+
+    // The sequential reference: records in delivery order, a key stops at its first failure.
+    const stopped = new Set<string>();
+    const expectedFailures: string[] = [];
+    const expectedApplied: string[] = [];
+    specs.forEach((spec, i) => {
+      if (stopped.has(spec.key) || spec.poison || spec.invalid) {
+        stopped.add(spec.key);
+        expectedFailures.push(seq(i + 1));
+      } else {
+        expectedApplied.push(`evt-${i + 1}`);
+      }
+    });
+    expect(response).toEqual({
+      batchItemFailures: expectedFailures.map((itemIdentifier) => ({ itemIdentifier })),
+    });
+    expect(expectedFailures).toEqual([seq(3), seq(5), seq(6), seq(8), seq(9), seq(10), seq(11)]);
+    const keyOf = (eventId: string) => specs[numberOf(eventId) - 1].key;
+    expect(perKey(h.sideEffects(), keyOf)).toEqual(perKey(expectedApplied, keyOf));
+    expect(inRecordOrder(h.sideEffects())).toEqual(expectedApplied);
+    // The keys finished in reverse: c before b before a.
+    expect(h.sideEffects().map(keyOf)).toEqual(['c', 'c', 'b', 'a']);
+    // One line per failed record, each key's in delivery order.
+    const numberOfSequence = new Map(specs.map((_, i) => [seq(i + 1), i + 1]));
+    const problemsOf = (key: string) =>
+      h
+        .problems()
+        .filter(([, extra]) => extra.partitionKey === key)
+        .map(([message, extra]) => `${message} ${numberOfSequence.get(extra.sequenceNumber as string)}`);
+    expect(problemsOf('a')).toEqual(['record failed 3', 'record held back 6', 'record held back 10']);
+    expect(problemsOf('b')).toEqual(['invalid payload 5', 'record held back 8']);
+    expect(problemsOf('c')).toEqual(['record failed 9', 'record held back 11']);
   });
 });
