@@ -70,7 +70,7 @@ function lambdaContext(): Context {
   invocations += 1;
   return createLambdaContext({
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'bench',
-    memorySizeMb: Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 256),
+    memorySizeMb: Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE),
     requestId: `c6af9ac6-7b61-11e6-9a41-${String(invocations).padStart(12, '0')}`,
   });
 }

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ColdReport, InvocationReport, WarmRequest } from './child';
 import { eventOf, type EventKind } from './events';
+import { DEFAULT_MEMORY_MB } from '../../lib/constructs/consumer-function';
 import { PROJECT_ROOT } from './bundle';
 
 /**
@@ -59,7 +60,7 @@ export function functionEnvironment(options: {
     AWS_ENDPOINT_URL_DYNAMODB: options.dynamoDbEndpoint,
     AWS_LAMBDA_FUNCTION_NAME: options.functionName,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(options.memoryMb ?? 256),
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(options.memoryMb ?? DEFAULT_MEMORY_MB),
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${options.functionName}`,
     AWS_LAMBDA_LOG_STREAM_NAME: '2026/01/15/[$LATEST]0123456789abcdef0123456789abcdef',
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',

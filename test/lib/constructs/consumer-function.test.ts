@@ -37,7 +37,7 @@ describe('ConsumerFunction', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      MemorySize: 256,
+      MemorySize: 512,
       Timeout: 30,
       TracingConfig: { Mode: 'Active' },
     });
