@@ -16,7 +16,11 @@
 
 export type IngestionPath = 'sqs' | 'object' | 'stream';
 export type Architecture = 'arm64' | 'x86_64';
-export type Processing = 'parallel' | 'in-order';
+/**
+ * How a handler runs a batch's records: all at once, one after the other, or one after the other per
+ * partition key with the keys at once (the stream handler).
+ */
+export type Processing = 'parallel' | 'in-order' | 'per-key';
 /**
  * How records are made idempotent:
  * - `powertools`: Powertools' default, a conditional put that claims the key and an update that completes it;
@@ -54,6 +58,8 @@ export interface PathSettings {
 export interface PathAssumptions {
   /** How the handler runs a batch's records. */
   readonly processing: Processing;
+  /** `per-key` only: distinct partition keys in a batch (their records' round trips overlap). */
+  readonly keysPerBatch?: number;
   /** Size of one event as the source bills it (SQS body, SNS message, Kinesis record). */
   readonly eventBytes: number;
   /**
@@ -206,7 +212,13 @@ export function invocationDurationMs(
   // Round trips a record waits for: claim (or read) and complete; a single put; none.
   const writesInSequence =
     scheme === 'powertools' || scheme === 'read-then-complete' ? 2 : scheme === 'put-only' ? 1 : 0;
-  const rounds = own.processing === 'parallel' ? Math.ceil(records / assumptions.maxSockets) : records;
+  const lanes =
+    own.processing === 'parallel'
+      ? assumptions.maxSockets
+      : own.processing === 'per-key'
+        ? Math.min(own.keysPerBatch ?? 1, assumptions.maxSockets)
+        : 1;
+  const rounds = Math.ceil(records / lanes);
   return Math.ceil(cpu + writesInSequence * assumptions.dynamoDbLatencyMs * rounds);
 }
 

@@ -89,6 +89,22 @@ describe('Lambda duration', () => {
     expect(invocationDurationMs(stream, 100, ASSUMPTIONS, PRICES)).toBe(2383);
     // 120 parallel records: 210 + 20 × 2 = 250 ms × 1.7275 = 431.88; ⌈120 / 50⌉ = 3 rounds of writes: + 30 → 462.
     expect(invocationDurationMs(SQS, 120, ASSUMPTIONS, PRICES)).toBe(462);
+    // Per key, 10 keys: the same 100 records' writes in ⌈100 / 10⌉ = 10 rounds: 1382.03 + 2 × 5 × 10 → 1483.
+    const perKey = {
+      ...ASSUMPTIONS,
+      paths: {
+        ...ASSUMPTIONS.paths,
+        stream: { ...ASSUMPTIONS.paths.stream, processing: 'per-key' as const, keysPerBatch: 10 },
+      },
+    };
+    expect(invocationDurationMs(stream, 100, perKey, PRICES)).toBe(1483);
+    // One key is in order again; more keys than sockets are capped at the SDK's 50 sockets (2 rounds).
+    const keys = (keysPerBatch: number) => ({
+      ...perKey,
+      paths: { ...perKey.paths, stream: { ...perKey.paths.stream, keysPerBatch } },
+    });
+    expect(invocationDurationMs(stream, 100, keys(1), PRICES)).toBe(2383);
+    expect(invocationDurationMs(stream, 100, keys(500), PRICES)).toBe(1403);
   });
 });
 
