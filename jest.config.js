@@ -7,6 +7,9 @@ module.exports = {
   snapshotSerializers: ['<rootDir>/test/helpers/cdk-snapshot-serializer.ts'],
   // Skips CDK's built-in CloudFormation validation in template tests (seconds per test file); one test runs it.
   setupFiles: ['<rootDir>/test/helpers/jest-setup.ts'],
+  // A directory the files of a run share, e.g. for the one bundled cloud assembly (test/helpers/cloud-assembly.ts).
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
   // Every core: jest's default (cores − 1) runs a single worker on a 2-core machine, while the parent process
   // only waits. Measured by `npm run bench` (docs/performance.md).
   maxWorkers: '100%',

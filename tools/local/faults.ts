@@ -92,6 +92,9 @@ export class FaultPlan implements SimulationFaults {
 
   /** Whether the record fails (transiently) in invocation `seq`. Counts once per invocation. */
   failsTransiently(recordId: string, seq: number): boolean {
+    // Most records have no transient fault, and their answer is always no: only the others need a decision
+    // remembered per invocation (a key and a map entry per record and invocation otherwise).
+    if (!this.transient.has(recordId)) return false;
     const key = `${seq}:${recordId}`;
     const decided = this.transientDecisions.get(key);
     if (decided !== undefined) return decided;

@@ -3,7 +3,6 @@
  * code (the real bundles against dynalite, or the model), plays the simulation out and builds the report.
  */
 import { performance } from 'node:perf_hooks';
-import { keyByEventId } from '../../lambda/stream-consumer/handler';
 import type { IngestionPath, SimulationConfig } from './engine/config';
 import type { FunctionCode } from './engine/lambda';
 import type { StopReason } from './engine/scheduler';
@@ -11,10 +10,9 @@ import { Simulation } from './engine/simulation';
 import type { FaultPlan } from './faults';
 import { modelFunction } from './model-function';
 import { buildReport, toJsonReport, type Report } from './report';
-import { BundleFunction } from './runtime/bundle-function';
-import { FaultLayer } from './runtime/fault-layer';
+import type { FaultLayer } from './runtime/fault-layer';
 import type { KeyHint } from './runtime/idempotency-keys';
-import { startLocalDynamoDb, type LocalDynamoDb } from './runtime/local-dynamodb';
+import type { LocalDynamoDb } from './runtime/local-dynamodb';
 import { durationMs, PATHS, type Scenario } from './scenario';
 import { planWorkload, produce, type RecordCatalog } from './workload';
 
@@ -26,9 +24,18 @@ export const KEY_HINTS: Partial<Record<IngestionPath, KeyHint>> = {
   stream: (record) => {
     const data = (record as { kinesis?: { data?: string } }).kinesis?.data ?? '';
     const reading = JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
-    return [keyByEventId(reading, record as never)];
+    return [streamHandler().keyByEventId(reading, record as never)];
   },
 };
+
+/**
+ * The stream handler's module, loaded on first use. The bundles, dynalite and the AWS SDK are loaded only by
+ * runs that use them: a model run (the property tests, `npm run local -- --model`) starts ≈0.4 s sooner.
+ */
+function streamHandler(): typeof import('../../lambda/stream-consumer/handler') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../../lambda/stream-consumer/handler');
+}
 
 export interface RunResult {
   readonly sim: Simulation;
@@ -78,6 +85,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const paths = PATHS.filter((p) => scenario.paths[p]);
   try {
     if (functions === 'bundles') {
+      const { startLocalDynamoDb } = await import('./runtime/local-dynamodb');
+      const { FaultLayer } = await import('./runtime/fault-layer');
       dynamoDb = await startLocalDynamoDb();
       faultLayer = new FaultLayer(faults);
       dynamoDb.setFaultDecider(faultLayer.decide);
@@ -128,6 +137,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       throw new Error(`The ${path} function ${fn.functionName} has no bundle in the cloud assembly.`);
     const table = fn.environment.IDEMPOTENCY_TABLE_NAME;
     if (table) await dynamoDb!.createIdempotencyTable(table);
+    const { BundleFunction } = await import('./runtime/bundle-function');
     return new BundleFunction({
       config: fn,
       dynamoDbEndpoint: dynamoDb!.endpoint,

@@ -62,7 +62,8 @@ describe('idempotency keys', () => {
 });
 
 describe('fault layer', () => {
-  const claim = (key: string) => ({ Item: { id: { S: key } } });
+  // Powertools' claim: the conditional PutItem of an INPROGRESS record (the fault layer fails only claims).
+  const claim = (key: string) => ({ Item: { id: { S: key }, status: { S: 'INPROGRESS' } } });
 
   it('fails a record\'s claim in its first N invocations ("fail N times then succeed"), whatever the SDK retries', () => {
     const layer = new FaultLayer(new FaultPlan().addTransient('sqs-000001', 2));

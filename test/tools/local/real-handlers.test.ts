@@ -4,35 +4,39 @@
  * injected in front of it. A few hundred records per path (each invocation is real I/O, ~15 ms); the 10,000
  * record runs use the model (properties.test.ts).
  */
-import { App } from 'aws-cdk-lib';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { context as cdkJsonContext } from '../../../cdk.json';
-import { buildApp } from '../../../lib/app';
 import { loadCloudAssembly, type LoadedAssembly } from '../../../tools/local/cloudformation';
 import { runScenario, type RunResult } from '../../../tools/local/run';
 import { parseScenario } from '../../../tools/local/scenario';
+import { bundledCloudAssembly } from '../../helpers/cloud-assembly';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..', '..');
 
+/** The run's shared cloud assembly (read-only). */
 let outdir: string;
+/** This file's own files (the commands' scenario and report). */
+let scratch: string;
 let assembly: LoadedAssembly;
 let templates: Record<
   string,
   { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }
 >;
 let result: RunResult;
+let commands: Promise<CommandOutputs>;
 
 beforeAll(async () => {
-  outdir = mkdtempSync(join(tmpdir(), 'local-simulator-'));
   // cdk.json's context (feature flags), bundling on: the assembly `cdk synth` writes.
-  const app = new App({ outdir, context: cdkJsonContext });
-  buildApp(app, { nag: false });
-  app.synth();
+  outdir = await bundledCloudAssembly();
+  scratch = mkdtempSync(join(tmpdir(), 'local-simulator-'));
+  // The commands run in processes of their own: started now, they run alongside the scenario below instead of
+  // after it. Their test awaits them and makes its assertions there (a failure is reported by that test).
+  commands = runCommands();
+  commands.catch(() => undefined);
   assembly = loadCloudAssembly(outdir);
   templates = Object.fromEntries(
     ['Sqs', 'Object', 'Stream'].map((id) => [
@@ -80,9 +84,55 @@ beforeAll(async () => {
   });
 }, 120_000);
 
-afterAll(() => {
-  if (outdir) rmSync(outdir, { recursive: true, force: true });
+afterAll(async () => {
+  // Never leave the commands' processes writing into a removed directory.
+  await commands?.catch(() => undefined);
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
+
+interface CommandOutputs {
+  readonly invoked: { readonly stdout: string; readonly stderr: string };
+  readonly local: { readonly stdout: string; readonly stderr: string };
+  readonly jsonFile: string;
+}
+
+/** `npm run invoke` on the SQS bundle and `npm run local` on a small scenario file, both on the assembly. */
+async function runCommands(): Promise<CommandOutputs> {
+  const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
+  const scenarioFile = join(scratch, 'tiny.json');
+  writeFileSync(scenarioFile, JSON.stringify({ path: 'sqs', records: 20, seed: 3, faults: { poison: 1 } }));
+  const jsonFile = join(scratch, 'report.json');
+  const [invoked, local] = await Promise.all([
+    run(
+      tsx,
+      [
+        'tools/local/invoke.ts',
+        'sqs-consumer',
+        'tools/local/events/sqs.json',
+        '--cdk-out',
+        outdir,
+        '--no-synth',
+      ],
+      { cwd: ROOT },
+    ),
+    run(
+      tsx,
+      [
+        'tools/local/cli.ts',
+        scenarioFile,
+        '--model',
+        '--cdk-out',
+        outdir,
+        '--no-synth',
+        '--quiet',
+        '--json',
+        jsonFile,
+      ],
+      { cwd: ROOT },
+    ),
+  ]);
+  return { invoked, local, jsonFile };
+}
 
 function resourceOf(stack: string, type: string) {
   const [logicalId, resource] = Object.entries(templates[stack].Resources).find(([, r]) => r.Type === type)!;
@@ -194,39 +244,7 @@ describe('the real handlers under faults', () => {
 
 describe('the commands', () => {
   it('npm run invoke runs one bundle and prints its response; npm run local runs a scenario file', async () => {
-    const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
-    const scenarioFile = join(outdir, 'tiny.json');
-    writeFileSync(scenarioFile, JSON.stringify({ path: 'sqs', records: 20, seed: 3, faults: { poison: 1 } }));
-    const jsonFile = join(outdir, 'report.json');
-    const [invoked, local] = await Promise.all([
-      run(
-        tsx,
-        [
-          'tools/local/invoke.ts',
-          'sqs-consumer',
-          'tools/local/events/sqs.json',
-          '--cdk-out',
-          outdir,
-          '--no-synth',
-        ],
-        { cwd: ROOT },
-      ),
-      run(
-        tsx,
-        [
-          'tools/local/cli.ts',
-          scenarioFile,
-          '--model',
-          '--cdk-out',
-          outdir,
-          '--no-synth',
-          '--quiet',
-          '--json',
-          jsonFile,
-        ],
-        { cwd: ROOT },
-      ),
-    ]);
+    const { invoked, local, jsonFile } = await commands;
     // The second record of the example event is invalid: reported in batchItemFailures.
     const response = JSON.parse(invoked.stdout);
     const event = JSON.parse(readFileSync(join(ROOT, 'tools/local/events/sqs.json'), 'utf8'));

@@ -16,7 +16,6 @@
  *   (3 immediate, 2 one second apart, 10 backing off from 1 to 20 s, then every 20 s) before they do.
  */
 import { s3ObjectCreatedRecord } from '../../shared/aws-events';
-import { createHash } from 'node:crypto';
 import type {
   EventInvokeConfig,
   S3BucketConfig,
@@ -24,6 +23,7 @@ import type {
   SnsTopicConfig,
 } from './config';
 import type { LambdaService, TimedOutcome } from './lambda';
+import { md5Hex } from './md5';
 import type { Random } from './random';
 import type { Scheduler } from './scheduler';
 import type { Sinks } from './sinks';
@@ -420,9 +420,7 @@ export class S3Bucket {
       // Keys in notifications are URL-encoded like an HTML form (a space is "+").
       key: encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/'),
       size: options.size,
-      eTag: createHash('md5')
-        .update(`${key}:${versionId ?? ''}`)
-        .digest('hex'),
+      eTag: md5Hex(`${key}:${versionId ?? ''}`),
       versionId,
       sequencer: this.sequencer.toString(16).toUpperCase().padStart(18, '0'),
       region: this.region,

@@ -18,10 +18,10 @@
  * records before it are done, the rest is retried; with bisect on, "the batch is bisected at the returned
  * sequence number and Lambda retries only the remaining records" (a split, not a retry).
  */
-import { createHash } from 'node:crypto';
 import { readBatchResponse } from './batch-response';
 import type { KinesisEventSourceMappingConfig, KinesisStreamConfig } from './config';
 import type { LambdaService, TimedOutcome } from './lambda';
+import { md5Hex } from './md5';
 import type { Random } from './random';
 import type { Scheduler } from './scheduler';
 import type { Sinks } from './sinks';
@@ -62,12 +62,14 @@ export class KinesisShard {
 }
 
 export function partitionKeyHash(partitionKey: string): bigint {
-  return BigInt(`0x${createHash('md5').update(partitionKey, 'utf8').digest('hex')}`);
+  return BigInt(`0x${md5Hex(partitionKey)}`);
 }
 
 export class KinesisStream {
   readonly shards: KinesisShard[];
   private readonly listeners: ((record: KinesisRecord) => void)[] = [];
+  /** Each partition key's hash and shard, computed once: a workload sends thousands of records per key. */
+  private readonly routes = new Map<string, { readonly hashKey: bigint; readonly shard: KinesisShard }>();
 
   constructor(
     readonly config: KinesisStreamConfig,
@@ -87,8 +89,7 @@ export class KinesisStream {
 
   /** PutRecord: data is the record's bytes as a UTF-8 string. */
   putRecord(partitionKey: string, data: string, recordId: string): KinesisRecord {
-    const hashKey = partitionKeyHash(partitionKey);
-    const shard = this.shards.find((s) => hashKey >= s.startingHashKey && hashKey <= s.endingHashKey)!;
+    const { hashKey, shard } = this.routeOf(partitionKey);
     const sequenceNumber = shard.nextSequenceNumber();
     const record: KinesisRecord = {
       sequenceNumber,
@@ -103,6 +104,17 @@ export class KinesisStream {
     shard.records.push(record);
     for (const listener of this.listeners) listener(record);
     return record;
+  }
+
+  private routeOf(partitionKey: string): { readonly hashKey: bigint; readonly shard: KinesisShard } {
+    let route = this.routes.get(partitionKey);
+    if (!route) {
+      const hashKey = partitionKeyHash(partitionKey);
+      const shard = this.shards.find((s) => hashKey >= s.startingHashKey && hashKey <= s.endingHashKey)!;
+      route = { hashKey, shard };
+      this.routes.set(partitionKey, route);
+    }
+    return route;
   }
 }
 

@@ -14,10 +14,10 @@
  * retried with backoff while the messages are still invisible; then they return to the queue with their receive
  * count raised.
  */
-import { createHash } from 'node:crypto';
 import { readBatchResponse } from './batch-response';
 import { AWS_DEFAULTS, type SqsEventSourceMappingConfig, type SqsQueueConfig } from './config';
 import type { LambdaService, TimedOutcome } from './lambda';
+import { md5Hex } from './md5';
 import type { Random } from './random';
 import type { Scheduler } from './scheduler';
 import type { Sinks } from './sinks';
@@ -67,7 +67,7 @@ export class SqsQueue {
     const message: SqsMessage = {
       messageId,
       body,
-      md5OfBody: createHash('md5').update(body).digest('hex'),
+      md5OfBody: md5Hex(body),
       sentAt: this.scheduler.now,
       recordId,
       receiveCount: 0,

@@ -1,0 +1,15 @@
+/**
+ * Runs once before the test files (jest.config.js `globalSetup`), in jest's parent process: a directory the
+ * test files of this run share (the workers inherit the environment variable), removed by global-teardown.ts.
+ * It holds what is expensive to build and the same for every file, such as the bundled cloud assembly
+ * (test/helpers/cloud-assembly.ts). Nothing is built here: a file builds it when it first needs it, so a run
+ * of other files pays nothing, and the workers are not kept waiting before the first file starts.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SHARED_DIRECTORY_VARIABLE } from './helpers/shared-directory';
+
+export default function globalSetup(): void {
+  process.env[SHARED_DIRECTORY_VARIABLE] = mkdtempSync(join(tmpdir(), 'jest-shared-'));
+}

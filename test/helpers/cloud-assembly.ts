@@ -1,0 +1,61 @@
+/**
+ * The app's cloud assembly as `cdk synth` writes it (cdk.json's context, bundling on: the handler bundles are in
+ * the asset directories), synthesized once per jest run and shared by every test file that reads it.
+ *
+ * Bundling three handlers is seconds of work. The first file to ask takes a lock (an atomic `mkdir` in the
+ * run's shared directory) and synthesizes in its own process; a file that asks meanwhile, in another worker,
+ * waits for it instead of doing the same work again. Files must treat the assembly as read-only.
+ */
+import { App } from 'aws-cdk-lib';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { context as cdkJsonContext } from '../../cdk.json';
+import { buildApp } from '../../lib/app';
+import { sharedDirectory } from './shared-directory';
+
+const WAIT_LIMIT_MS = 180_000;
+const POLL_MS = 50;
+
+/** The directory of the bundled cloud assembly (synthesized on the first call of the run). */
+export async function bundledCloudAssembly(): Promise<string> {
+  const root = sharedDirectory();
+  const outdir = join(root, 'cloud-assembly');
+  const done = join(root, 'cloud-assembly.done');
+  const failed = join(root, 'cloud-assembly.failed');
+  if (existsSync(done)) return outdir;
+  if (tryLock(join(root, 'cloud-assembly.lock'))) {
+    try {
+      const app = new App({ outdir, context: cdkJsonContext });
+      buildApp(app, { nag: false });
+      app.synth();
+    } catch (error) {
+      writeFileSync(failed, error instanceof Error ? (error.stack ?? error.message) : String(error));
+      throw error;
+    }
+    writeFileSync(done, '');
+    return outdir;
+  }
+  const deadline = Date.now() + WAIT_LIMIT_MS;
+  while (!existsSync(done)) {
+    if (existsSync(failed)) {
+      throw new Error(
+        `Synthesizing the shared cloud assembly failed in another test file:\n${readFileSync(failed, 'utf8')}`,
+      );
+    }
+    if (Date.now() > deadline)
+      throw new Error(`The shared cloud assembly in ${outdir} was not ready in time.`);
+    await sleep(POLL_MS);
+  }
+  return outdir;
+}
+
+function tryLock(path: string): boolean {
+  try {
+    mkdirSync(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
