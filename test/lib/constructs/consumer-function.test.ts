@@ -1,5 +1,6 @@
 import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -134,14 +135,14 @@ describe('ConsumerFunction bundling', () => {
   });
 
   it("fails synth with the entry and esbuild's message when the code does not build (no Docker fallback)", () => {
-    const broken = fs.mkdtempSync(path.join(PROJECT_ROOT, '.tmp', 'broken-entry-'));
+    const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'broken-entry-'));
     try {
       const file = path.join(broken, 'index.ts');
       fs.writeFileSync(file, "import { missing } from './nowhere';\nexport const handler = missing;\n");
       const app = bundlingApp();
       apps.push(app);
       expect(() => consumerIn(new Stack(app, 'Broken'), 'Consumer', file)).toThrow(
-        /esbuild could not bundle \.tmp\/broken-entry-\w+\/index\.ts: Build failed with 1 error:[\s\S]*Could not resolve "\.\/nowhere"/,
+        /esbuild could not bundle \S*broken-entry-\w+\/index\.ts: Build failed with 1 error:[\s\S]*Could not resolve "\.\/nowhere"/,
       );
     } finally {
       fs.rmSync(broken, { recursive: true, force: true });
