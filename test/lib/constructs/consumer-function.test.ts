@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildSync } from 'esbuild';
-import { esbuildOptions, PROJECT_ROOT } from '../../../lib/bundling';
+import { esbuildOptions } from '../../../lib/bundling';
 import {
   CONSUMER_BUNDLING,
   ConsumerFunction,
