@@ -5,11 +5,18 @@
  * (test/helpers/cloud-assembly.ts). Nothing is built here: a file builds it when it first needs it, so a run
  * of other files pays nothing, and the workers are not kept waiting before the first file starts.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SHARED_DIRECTORY_VARIABLE } from './helpers/shared-directory';
 
 export default function globalSetup(): void {
-  process.env[SHARED_DIRECTORY_VARIABLE] = mkdtempSync(join(tmpdir(), 'jest-shared-'));
+  const shared = mkdtempSync(join(tmpdir(), 'jest-shared-'));
+  process.env[SHARED_DIRECTORY_VARIABLE] = shared;
+  // Every temporary directory the tests make goes inside it too, so the teardown removes them all: a CDK App
+  // without an outdir synthesizes into a fresh `cdk.out…` under the OS temp dir and never removes it
+  // (hundreds per run otherwise). Node's tmpdir() reads TMPDIR on every call; the workers inherit it.
+  const temporary = join(shared, 'tmp');
+  mkdirSync(temporary);
+  process.env.TMPDIR = temporary;
 }
