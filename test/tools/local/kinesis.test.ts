@@ -280,4 +280,26 @@ describe('Kinesis event source mapping', () => {
     expect(effects.get('r2')).toBe(3);
     expect(effects.get('r3')).toBeUndefined();
   });
+
+  it('a timeout stops what the stream handler would not have reached: the hanging record and the later records of its key, not other keys', async () => {
+    // The stream handler runs partition keys concurrently and each key in order (lambda/stream-consumer/handler.ts),
+    // so when one record hangs, the other keys' records finish before the invocation times out.
+    const faults = new FaultPlan().addHang('a2', 1);
+    const puts: Put[] = [
+      { id: 'a1', key: 'a' },
+      { id: 'b1', key: 'b' },
+      { id: 'a2', key: 'a' },
+      { id: 'b2', key: 'b' },
+      { id: 'a3', key: 'a' },
+      { id: 'b3', key: 'b' },
+    ];
+    const { sim, fn } = await run(succeed, puts, { faults, mapping: { batchSize: 6 } });
+    expect(sim.trace.invocations[0].outcome).toBe('timeout');
+    // The function was handed the records it got to before the timeout: a1 and every record of key b.
+    expect(fn.calls[0].recordIds).toEqual(['a1', 'b1', 'b2', 'b3']);
+    const firstEffects = sim.trace.sideEffects.filter(
+      (e) => e.invocationSeq === sim.trace.invocations[0].seq,
+    );
+    expect(firstEffects.map((e) => e.recordId)).toEqual(['a1', 'b1', 'b2', 'b3']);
+  });
 });

@@ -90,6 +90,8 @@ export interface InvokeRequest {
   readonly lane?: number;
 }
 
+export type RecordProcessing = 'concurrent' | 'in-order' | 'per-key';
+
 export type TimedOutcome = FunctionOutcome | { readonly kind: 'timed-out'; readonly errorMessage: string };
 
 export type InvokeResult =
@@ -108,11 +110,14 @@ export interface LambdaServiceOptions {
   readonly epochMs: number;
   readonly duration?: DurationModel;
   /**
-   * Whether the function of a path works on a batch's records concurrently. A hanging record then lets every
-   * other record finish; in a function that works through the records one after the other (the stream path),
-   * the records after the hanging one never start. Default: concurrent except for the stream path.
+   * How the function of a path works through a batch, which decides what a hanging record (a timeout) stops:
+   * - `concurrent`: every other record finishes (the SQS handler);
+   * - `in-order`: the records after the hanging one never start;
+   * - `per-key`: the later records of the hanging record's partition key never start, other keys finish (the
+   *   stream handler: keys concurrently, each key in order).
+   * Default: `per-key` for the stream path, `concurrent` for the others (the object path gets one record).
    */
-  readonly processesRecordsConcurrently?: (path: IngestionPath) => boolean;
+  readonly recordProcessing?: (path: IngestionPath) => RecordProcessing;
 }
 
 export class LambdaService {
@@ -198,12 +203,19 @@ export class LambdaService {
     // is reached. The hanging record never completes; the others of the batch complete (concurrent
     // processing) or only those before it do (in-order processing), and their work stays done.
     const hanging = this.faults.timeoutsFor({ seq, recordIds: request.recordIds });
-    const concurrent = (this.options.processesRecordsConcurrently ?? ((path) => path !== 'stream'))(
-      request.path,
-    );
+    const processing = (this.options.recordProcessing ?? defaultRecordProcessing)(request.path);
     const firstHanging = Math.min(...hanging);
+    const keyOf = (index: number) =>
+      (request.event.Records[index] as { kinesis?: { partitionKey?: string } }).kinesis?.partitionKey;
+    const hangingKeys = new Set([...hanging].map(keyOf));
+    const firstHangingOfKey = (index: number) =>
+      Math.min(...[...hanging].filter((h) => keyOf(h) === keyOf(index)));
     const keep = request.event.Records.map((_, index) =>
-      concurrent ? !hanging.has(index) : index < firstHanging,
+      processing === 'concurrent'
+        ? !hanging.has(index)
+        : processing === 'in-order'
+          ? index < firstHanging
+          : !hangingKeys.has(keyOf(index)) || index < firstHangingOfKey(index),
     );
     const runnable = keep.some(Boolean);
     const event =
@@ -287,4 +299,8 @@ export function createContext(
     timeoutMs,
     logStreamSuffix: streamSuffix,
   });
+}
+
+function defaultRecordProcessing(path: IngestionPath): RecordProcessing {
+  return path === 'stream' ? 'per-key' : 'concurrent';
 }
