@@ -8,7 +8,7 @@ import type { FunctionCode } from './engine/lambda';
 import type { StopReason } from './engine/scheduler';
 import { Simulation } from './engine/simulation';
 import type { FaultPlan } from './faults';
-import { modelFunction } from './model-function';
+import { modelFunction, type ModelOptions } from './model-function';
 import { buildReport, toJsonReport, type Report } from './report';
 import type { FaultLayer } from './runtime/fault-layer';
 import type { KeyHint } from './runtime/idempotency-keys';
@@ -62,6 +62,8 @@ export interface RunOptions {
   readonly onLog?: (line: string, invocationSeq: number) => void;
   /** Model functions only: how they fail (see model-function.ts). */
   readonly failureMode?: 'partial' | 'throw';
+  /** Model functions only: the stream's idempotency (see model-function.ts). */
+  readonly streamIdempotency?: ModelOptions['streamIdempotency'];
 }
 
 export async function runScenario(options: RunOptions): Promise<RunResult> {
@@ -131,7 +133,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
 
   async function codeFor(path: IngestionPath, functionId: string): Promise<FunctionCode> {
     if (functions === 'model')
-      return modelFunction(faults, { failureMode: options.failureMode ?? 'partial' });
+      return modelFunction(faults, {
+        failureMode: options.failureMode ?? 'partial',
+        ...(options.streamIdempotency && { streamIdempotency: options.streamIdempotency }),
+      });
     const fn = config.functions.find((f) => f.id === functionId)!;
     if (!fn.code)
       throw new Error(`The ${path} function ${fn.functionName} has no bundle in the cloud assembly.`);
