@@ -331,7 +331,7 @@ async function main(): Promise<void> {
           'first synth of a one-queue stack, validation off (as the tests run)',
           probe.firstSynthWithoutValidationMs.toFixed(0),
         ],
-        ['SQS stack with its function bundled (npx esbuild)', probe.sqsStackWithBundlingMs.toFixed(0)],
+        ['SQS stack with its function bundled (esbuild in process)', probe.sqsStackWithBundlingMs.toFixed(0)],
         [
           'SQS stack, bundling skipped (as the template tests run)',
           probe.sqsStackWithoutBundlingMs.toFixed(0),

@@ -85,7 +85,7 @@ export interface JestProbe {
   readonly firstSynthWithValidationMs: number;
   /** The first synth of a one-queue stack with it off (`CDK_VALIDATION=false`, as the template tests run). */
   readonly firstSynthWithoutValidationMs: number;
-  /** Synthesizing the SQS stack with its function bundled (esbuild through npx, as NodejsFunction runs it). */
+  /** Synthesizing the SQS stack with its function bundled (esbuild's API in the test process, as lib/bundling.ts bundles). */
   readonly sqsStackWithBundlingMs: number;
   /** The same stack with bundling skipped (`aws:cdk:bundling-stacks: []`, as the template tests run). */
   readonly sqsStackWithoutBundlingMs: number;
