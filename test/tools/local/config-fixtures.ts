@@ -86,6 +86,20 @@ export function kinesisConfig(
   };
 }
 
+/** The stream mapping as `StreamConsumer` deploys it (bisect, 2 retries, 1 h record age, partial batch responses). */
+export function deployedKinesisConfig(shardCount = 4): SimulationConfig {
+  return kinesisConfig(
+    {
+      batchSize: 100,
+      bisectBatchOnFunctionError: true,
+      maximumRetryAttempts: 2,
+      maximumRecordAgeSeconds: 3600,
+      reportBatchItemFailures: true,
+    },
+    { shardCount },
+  );
+}
+
 export const QUEUE_ARN = arnOf('sqs', 'orders');
 export const DLQ_ARN = arnOf('sqs', 'orders-dlq');
 

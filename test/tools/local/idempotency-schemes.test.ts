@@ -9,7 +9,7 @@ import type { PathReport } from '../../../tools/local/report';
 import { runScenario, type RunResult } from '../../../tools/local/run';
 import { parseScenario } from '../../../tools/local/scenario';
 import { bundledCloudAssembly } from '../../helpers/cloud-assembly';
-import { kinesisConfig } from './config-fixtures';
+import { deployedKinesisConfig } from './config-fixtures';
 
 /** Every invariant of a path report, as {name, holds, examples}, for one readable assertion. */
 const invariantsOf = (report: PathReport) =>
@@ -112,17 +112,7 @@ describe('the rejected high-water mark per batch (model functions, 10,000 record
   ) => {
     const result = await runScenario({
       scenario: scenarioWith(duplicates),
-      // As deployed: bisect, 2 retries, partial batch responses; four shards.
-      config: kinesisConfig(
-        {
-          batchSize: 100,
-          bisectBatchOnFunctionError: true,
-          maximumRetryAttempts: 2,
-          maximumRecordAgeSeconds: 3600,
-          reportBatchItemFailures: true,
-        },
-        { shardCount: 4 },
-      ),
+      config: deployedKinesisConfig(),
       functions: 'model',
       streamIdempotency,
     });

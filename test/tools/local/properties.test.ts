@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import type { SimulationConfig } from '../../../tools/local/engine/config';
 import { runScenario } from '../../../tools/local/run';
 import { parseScenario } from '../../../tools/local/scenario';
-import { asyncConfig, kinesisConfig, sqsConfig } from './config-fixtures';
+import { asyncConfig, deployedKinesisConfig, kinesisConfig, sqsConfig } from './config-fixtures';
 
 const RECORDS = 10_000;
 
@@ -129,16 +129,7 @@ describe('invariants over 10,000 records per path, with seeded random faults', (
   });
 
   it('stream (as deployed: bisect, 2 retries, partial batch responses): at most once, in order per key, or in the destination', async () => {
-    const config = kinesisConfig(
-      {
-        batchSize: 100,
-        bisectBatchOnFunctionError: true,
-        maximumRetryAttempts: 2,
-        maximumRecordAgeSeconds: 3600,
-        reportBatchItemFailures: true,
-      },
-      { shardCount: 4 },
-    );
+    const config = deployedKinesisConfig();
     await fc.assert(
       fc.asyncProperty(faultsArbitrary, async (f) => {
         const { sim } = await checkPath('stream', config, f, 400);
