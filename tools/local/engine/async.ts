@@ -24,14 +24,13 @@ import type {
 } from './config';
 import type { LambdaService, TimedOutcome } from './lambda';
 import { md5Hex } from './md5';
+import { ASYNC_THROTTLE_BACKOFF_MAX_MS, throttleBackoffMs } from './backoff';
 import type { Random } from './random';
 import type { Scheduler } from './scheduler';
 import type { Sinks } from './sinks';
 import type { InvocationRecord, Trace } from './trace';
 
 const RETRY_DELAYS_MS = [60_000, 120_000];
-const THROTTLE_BACKOFF_START_MS = 1000;
-const THROTTLE_BACKOFF_MAX_MS = 300_000;
 /** Latency of S3 → SNS and SNS → Lambda hand-offs (the simulator's constants, not AWS figures). */
 const S3_NOTIFICATION_DELAY_MS = 50;
 const SNS_DELIVERY_DELAY_MS = 20;
@@ -118,7 +117,7 @@ export class AsyncInvocationQueue {
     });
     if (result.status === 'throttled') {
       event.throttles += 1;
-      const delay = Math.min(THROTTLE_BACKOFF_MAX_MS, THROTTLE_BACKOFF_START_MS * 2 ** (event.throttles - 1));
+      const delay = throttleBackoffMs(event.throttles, ASYNC_THROTTLE_BACKOFF_MAX_MS);
       this.retryLater(event, delay, 'throttled');
       return;
     }

@@ -22,14 +22,13 @@ import { readBatchResponse } from './batch-response';
 import type { KinesisEventSourceMappingConfig, KinesisStreamConfig } from './config';
 import type { LambdaService, TimedOutcome } from './lambda';
 import { md5Hex } from './md5';
+import { MAPPING_THROTTLE_BACKOFF_MAX_MS, throttleBackoffMs } from './backoff';
 import type { Random } from './random';
 import type { Scheduler } from './scheduler';
 import type { Sinks } from './sinks';
 import type { InvocationReason, InvocationRecord, Trace } from './trace';
 
 const HASH_SPACE = 2n ** 128n;
-const THROTTLE_BACKOFF_START_MS = 1000;
-const THROTTLE_BACKOFF_MAX_MS = 60_000;
 
 export interface KinesisRecord {
   readonly sequenceNumber: string;
@@ -235,10 +234,7 @@ export class KinesisEventSourcePoller {
     if (result.status === 'throttled') {
       // Not a function error: retried until the records are too old or expire, without using a retry.
       lane.throttles += 1;
-      this.wake(
-        lane,
-        Math.min(THROTTLE_BACKOFF_MAX_MS, THROTTLE_BACKOFF_START_MS * 2 ** (lane.throttles - 1)),
-      );
+      this.wake(lane, throttleBackoffMs(lane.throttles, MAPPING_THROTTLE_BACKOFF_MAX_MS));
       return;
     }
     lane.throttles = 0;

@@ -18,6 +18,7 @@ import { readBatchResponse } from './batch-response';
 import { AWS_DEFAULTS, type SqsEventSourceMappingConfig, type SqsQueueConfig } from './config';
 import type { LambdaService, TimedOutcome } from './lambda';
 import { md5Hex } from './md5';
+import { MAPPING_THROTTLE_BACKOFF_MAX_MS, throttleBackoffMs } from './backoff';
 import type { Random } from './random';
 import type { Scheduler } from './scheduler';
 import type { Sinks } from './sinks';
@@ -28,8 +29,6 @@ const RECEIVE_MAX = 10;
 /** How fast pollers are added when `MaximumConcurrency` is unset (per minute). */
 const SCALE_UP_PER_MINUTE = 300;
 const MAX_POLLER_CONCURRENCY = 1250;
-const THROTTLE_BACKOFF_START_MS = 1000;
-const THROTTLE_BACKOFF_MAX_MS = 60_000;
 
 export interface SqsMessage {
   readonly messageId: string;
@@ -321,7 +320,7 @@ export class SqsEventSourcePoller {
 
   private onThrottled(batch: Batch): void {
     batch.throttles += 1;
-    const delay = Math.min(THROTTLE_BACKOFF_MAX_MS, THROTTLE_BACKOFF_START_MS * 2 ** (batch.throttles - 1));
+    const delay = throttleBackoffMs(batch.throttles, MAPPING_THROTTLE_BACKOFF_MAX_MS);
     // Fewer concurrent batches while throttled: the pollers back off too.
     this.backoffUntil = Math.max(this.backoffUntil, this.scheduler.now + delay);
     const hiddenUntil = Math.min(...batch.messages.map((m) => m.invisibleUntil ?? 0));
