@@ -207,15 +207,15 @@ export class LambdaService {
     const firstHanging = Math.min(...hanging);
     const keyOf = (index: number) =>
       (request.event.Records[index] as { kinesis?: { partitionKey?: string } }).kinesis?.partitionKey;
-    const hangingKeys = new Set([...hanging].map(keyOf));
-    const firstHangingOfKey = (index: number) =>
-      Math.min(...[...hanging].filter((h) => keyOf(h) === keyOf(index)));
+    // Per key: the first hanging record of each partition key; that key's later records never start.
+    const firstHangingOfKey = new Map<string | undefined, number>();
+    for (const index of [...hanging].sort((a, b) => b - a)) firstHangingOfKey.set(keyOf(index), index);
     const keep = request.event.Records.map((_, index) =>
       processing === 'concurrent'
         ? !hanging.has(index)
         : processing === 'in-order'
           ? index < firstHanging
-          : !hangingKeys.has(keyOf(index)) || index < firstHangingOfKey(index),
+          : index < (firstHangingOfKey.get(keyOf(index)) ?? Infinity),
     );
     const runnable = keep.some(Boolean);
     const event =
