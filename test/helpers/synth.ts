@@ -5,8 +5,9 @@
  *
  * Every test app gets cdk.json's context (its feature flags), so a test sees the template `cdk synth` writes.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { context as cdkJsonContext } from '../../cdk.json';
 
 /** An App with cdk.json's context whose stacks skip bundling; extra context merged in. */
@@ -27,4 +28,9 @@ export function testStack(context: Record<string, unknown> = {}): Stack {
 /** The template of a stack. */
 export function templateOf(stack: Stack): Template {
   return Template.fromStack(stack);
+}
+
+/** The logical id of a construct's CloudFormation resource (its default child) in its stack. */
+export function logicalIdOf(construct: IConstruct): string {
+  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 }

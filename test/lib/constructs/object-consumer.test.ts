@@ -8,7 +8,7 @@ import { IdempotencyTable } from '../../../lib/constructs/idempotency-table';
 import { ObjectConsumer, ObjectConsumerProps } from '../../../lib/constructs/object-consumer';
 import { ConfigurationError } from '../../../lib/validation';
 import { nagFindings } from '../../helpers/nag';
-import { templateOf, testStack } from '../../helpers/synth';
+import { logicalIdOf, templateOf, testStack } from '../../helpers/synth';
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
 
@@ -49,8 +49,8 @@ describe('ObjectConsumer with its defaults', () => {
     topicId = logicalId(template, 'AWS::SNS::Topic');
     keyId = logicalId(template, 'AWS::KMS::Key');
     functionId = logicalId(template, 'AWS::Lambda::Function', { Runtime: 'nodejs24.x' });
-    onFailureQueueId = stack.getLogicalId(consumer.onFailureQueue!.node.defaultChild as never);
-    subscriptionDlqId = stack.getLogicalId(consumer.subscriptionDeadLetterQueue.node.defaultChild as never);
+    onFailureQueueId = logicalIdOf(consumer.onFailureQueue!);
+    subscriptionDlqId = logicalIdOf(consumer.subscriptionDeadLetterQueue);
   });
 
   it('hardens the bucket: versioned, private, S3-managed encryption, TLS only, access logs, kept on delete', () => {
@@ -308,8 +308,8 @@ describe('ObjectConsumer with options', () => {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     template = templateOf(stack);
-    failureTopicId = stack.getLogicalId(failureTopic.node.defaultChild as never);
-    busId = stack.getLogicalId(bus.node.defaultChild as never);
+    failureTopicId = logicalIdOf(failureTopic);
+    busId = logicalIdOf(bus);
   });
 
   it('filters notifications by key prefix and suffix', () => {

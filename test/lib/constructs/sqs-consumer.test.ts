@@ -10,7 +10,7 @@ import {
   SqsConsumerProps,
 } from '../../../lib/constructs/sqs-consumer';
 import { ConfigurationError } from '../../../lib/validation';
-import { templateOf, testStack } from '../../helpers/synth';
+import { logicalIdOf, templateOf, testStack } from '../../helpers/synth';
 
 type Overrides = Omit<SqsConsumerProps, 'idempotencyTable'>;
 
@@ -19,10 +19,6 @@ function synthConsumer(overrides: Overrides = {}): { stack: Stack; consumer: Sqs
   const idempotencyTable = new IdempotencyTable(stack, 'Idempotency');
   const consumer = new SqsConsumer(stack, 'SqsConsumer', { idempotencyTable, ...overrides });
   return { stack, consumer };
-}
-
-function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
-  return stack.getLogicalId(construct.node.defaultChild as never);
 }
 
 describe('SqsConsumer with its defaults', () => {
@@ -35,8 +31,8 @@ describe('SqsConsumer with its defaults', () => {
   beforeAll(() => {
     ({ stack, consumer } = synthConsumer());
     template = templateOf(stack);
-    queueId = logicalId(stack, consumer.queue);
-    dlqId = logicalId(stack, consumer.deadLetterQueue);
+    queueId = logicalIdOf(consumer.queue);
+    dlqId = logicalIdOf(consumer.deadLetterQueue);
   });
 
   it('puts the dead-letter queue on the source queue: redrive policy with maxReceiveCount 5', () => {
@@ -86,7 +82,7 @@ describe('SqsConsumer with its defaults', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
-      FunctionName: { Ref: logicalId(stack, consumer.function) },
+      FunctionName: { Ref: logicalIdOf(consumer.function) },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BatchSize: 10,
       MaximumBatchingWindowInSeconds: Match.absent(),
@@ -211,7 +207,7 @@ describe('SqsConsumer with its settings', () => {
 
   it('notifies the given topic when the alarm fires', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmActions: [{ Ref: logicalId(stack, topic) }],
+      AlarmActions: [{ Ref: logicalIdOf(topic) }],
     });
   });
 

@@ -15,7 +15,7 @@ import {
 import { IDEMPOTENCY_SCHEMES } from '../../../lambda/shared/serial-key-persistence';
 import { ConfigurationError } from '../../../lib/validation';
 import { nagFindings } from '../../helpers/nag';
-import { templateOf, testStack } from '../../helpers/synth';
+import { logicalIdOf, templateOf, testStack } from '../../helpers/synth';
 
 type Overrides = Omit<StreamConsumerProps, 'idempotencyTable'>;
 
@@ -28,10 +28,6 @@ function synthConsumer(overrides: Overrides | ((stack: Stack) => Overrides) = {}
   const props = typeof overrides === 'function' ? overrides(stack) : overrides;
   const consumer = new StreamConsumer(stack, 'StreamConsumer', { idempotencyTable, ...props });
   return { stack, consumer };
-}
-
-function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
-  return stack.getLogicalId(construct.node.defaultChild as never);
 }
 
 /** All IAM statements of the consumer function's policies, flattened. */
@@ -58,9 +54,9 @@ describe('StreamConsumer with its defaults', () => {
   beforeAll(() => {
     ({ stack, consumer } = synthConsumer());
     template = templateOf(stack);
-    streamId = logicalId(stack, consumer.stream as Stream);
-    topicId = logicalId(stack, consumer.onFailureDestination.topic as Topic);
-    queueId = logicalId(stack, consumer.onFailureDestination.queue as never);
+    streamId = logicalIdOf(consumer.stream as Stream);
+    topicId = logicalIdOf(consumer.onFailureDestination.topic as Topic);
+    queueId = logicalIdOf(consumer.onFailureDestination.queue as never);
   });
 
   it('maps the stream with the seeds failure handling: bisect, 2 retries, 1 h record age, partial responses', () => {
@@ -162,7 +158,7 @@ describe('StreamConsumer with its defaults', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/Lambda',
       MetricName: 'IteratorAge',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack, consumer.function) } }],
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalIdOf(consumer.function) } }],
       Statistic: 'Maximum',
       Period: 60,
       Threshold: 300_000,
@@ -338,7 +334,7 @@ describe('StreamConsumer with an SQS queue as the on-failure destination', () =>
   });
 
   it('sends failure records straight to the queue, which the function may send to', () => {
-    const queueId = logicalId(stack, consumer.onFailureDestination.queue as never);
+    const queueId = logicalIdOf(consumer.onFailureDestination.queue as never);
     template.resourceCountIs('AWS::SNS::Topic', 0);
     template.resourceCountIs('AWS::SQS::Queue', 1);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -367,7 +363,7 @@ describe('StreamConsumer with an S3 bucket as the on-failure destination', () =>
   beforeAll(() => {
     ({ stack, consumer } = synthConsumer({ onFailure: { kind: 'bucket' } }));
     template = templateOf(stack);
-    bucketId = logicalId(stack, consumer.onFailureDestination.bucket as never);
+    bucketId = logicalIdOf(consumer.onFailureDestination.bucket as never);
   });
 
   it('writes whole invocation records to an encrypted, private, TLS-only bucket that expires them', () => {
@@ -442,14 +438,14 @@ describe('StreamConsumer with an existing stream, topic and an alarm topic', () 
   it('subscribes the failure queue to the given topic', () => {
     template.resourceCountIs('AWS::SNS::Topic', 2);
     template.hasResourceProperties('AWS::SNS::Subscription', {
-      TopicArn: { Ref: stack.getLogicalId(stack.node.findChild('TeamTopic').node.defaultChild as never) },
+      TopicArn: { Ref: logicalIdOf(stack.node.findChild('TeamTopic')) },
       RawMessageDelivery: true,
     });
   });
 
   it('notifies the alarm topic from both alarms', () => {
     const alarmTopicRef = {
-      Ref: stack.getLogicalId(stack.node.findChild('AlarmTopic').node.defaultChild as never),
+      Ref: logicalIdOf(stack.node.findChild('AlarmTopic')),
     };
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     expect(alarms).toHaveLength(2);
@@ -468,8 +464,8 @@ describe('StreamConsumer through an enhanced fan-out consumer', () => {
   });
 
   it('registers a stream consumer and maps the function to it', () => {
-    const streamId = logicalId(stack, consumer.stream as Stream);
-    const consumerId = logicalId(stack, consumer.streamConsumer!);
+    const streamId = logicalIdOf(consumer.stream as Stream);
+    const consumerId = logicalIdOf(consumer.streamConsumer!);
     template.hasResourceProperties('AWS::Kinesis::StreamConsumer', {
       StreamARN: { 'Fn::GetAtt': [streamId, 'Arn'] },
       ConsumerName: Match.stringLikeRegexp('^[a-zA-Z0-9_.-]{1,128}$'),
@@ -483,7 +479,7 @@ describe('StreamConsumer through an enhanced fan-out consumer', () => {
   });
 
   it('grants subscribing through the consumer', () => {
-    const consumerId = logicalId(stack, consumer.streamConsumer!);
+    const consumerId = logicalIdOf(consumer.streamConsumer!);
     expect(functionStatements(template)).toContainEqual(
       expect.objectContaining({
         Action: expect.arrayContaining(['kinesis:SubscribeToShard', 'kinesis:DescribeStreamConsumer']),
@@ -509,7 +505,7 @@ describe('StreamConsumer with a customer managed key', () => {
       return { encryptionKey: key };
     }));
     template = templateOf(stack);
-    keyId = logicalId(stack, key!);
+    keyId = logicalIdOf(key!);
   });
 
   it('encrypts the stream with the key and lets the function decrypt', () => {

@@ -1,18 +1,15 @@
 import { Duration } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { buildApp } from '../../../lib/app';
 import { StageConfig } from '../../../lib/config';
 import { ObjectIngestionStack, ObjectIngestionStackProps } from '../../../lib/stacks/object-ingestion-stack';
 import { nagFindings } from '../../helpers/nag';
-import { testApp } from '../../helpers/synth';
+import { logicalIdOf, testApp } from '../../helpers/synth';
+import { expectConsumerUsesStackTable, PROD, SANDBOX } from './stack-fixtures';
 
-const sandbox: StageConfig = {
-  stageName: 'sandbox',
-  retainData: false,
-  logRetention: RetentionDays.ONE_MONTH,
-};
-const prod: StageConfig = { stageName: 'prod', retainData: true, logRetention: RetentionDays.THREE_MONTHS };
+// A month of logs here, to show the stage's retention reaching the function.
+const sandbox: StageConfig = { ...SANDBOX, logRetention: RetentionDays.ONE_MONTH };
 
 function stackFor(
   config: StageConfig,
@@ -51,15 +48,7 @@ describe('ObjectIngestionStack (sandbox)', () => {
 
   it('gives the function the stage log retention and the stack table', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: {
-        Variables: Match.objectLike({
-          IDEMPOTENCY_TABLE_NAME: {
-            Ref: stack.getLogicalId(stack.idempotencyTable.table.node.defaultChild as never),
-          },
-        }),
-      },
-    });
+    expectConsumerUsesStackTable(stack, template);
   });
 
   it('outputs the bucket name, the on-failure queue URL and what an operator needs', () => {
@@ -73,10 +62,10 @@ describe('ObjectIngestionStack (sandbox)', () => {
       'SubscriptionDeadLetterQueueUrl',
     ]);
     expect(outputs.BucketName.Value).toEqual({
-      Ref: stack.getLogicalId(stack.objectConsumer.bucket.node.defaultChild as never),
+      Ref: logicalIdOf(stack.objectConsumer.bucket),
     });
     expect(outputs.OnFailureQueueUrl.Value).toEqual({
-      Ref: stack.getLogicalId(stack.objectConsumer.onFailureQueue!.node.defaultChild as never),
+      Ref: logicalIdOf(stack.objectConsumer.onFailureQueue!),
     });
   });
 });
@@ -86,7 +75,7 @@ describe('ObjectIngestionStack (a stage that keeps its data)', () => {
   let template: Template;
 
   beforeAll(() => {
-    stack = stackFor(prod, { retryAttempts: 1, maxEventAge: Duration.hours(1) });
+    stack = stackFor(PROD, { retryAttempts: 1, maxEventAge: Duration.hours(1) });
     template = Template.fromStack(stack);
   });
 

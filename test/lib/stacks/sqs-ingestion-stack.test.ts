@@ -2,29 +2,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { StageConfig } from '../../../lib/config';
 import { SqsIngestionStack } from '../../../lib/stacks/sqs-ingestion-stack';
 import { maskAssetHashes } from '../../helpers/cdk-snapshot-serializer';
 import { nagFindings } from '../../helpers/nag';
 import { testApp } from '../../helpers/synth';
+import { expectConsumerUsesStackTable, PROD, SANDBOX } from './stack-fixtures';
 
 // The masking the registered snapshot serializer applies, as a string to compare two templates.
 const masked = (template: unknown): string => JSON.stringify(maskAssetHashes(template));
-
-const sandbox: StageConfig = {
-  stageName: 'sandbox',
-  retainData: false,
-  logRetention: RetentionDays.ONE_WEEK,
-};
-const prod: StageConfig = { stageName: 'prod', retainData: true, logRetention: RetentionDays.THREE_MONTHS };
 
 describe('SqsIngestionStack', () => {
   let stack: SqsIngestionStack;
   let template: Template;
 
   beforeAll(() => {
-    stack = new SqsIngestionStack(testApp(), 'Sqs', { config: sandbox });
+    stack = new SqsIngestionStack(testApp(), 'Sqs', { config: SANDBOX });
     template = Template.fromStack(stack);
   });
 
@@ -42,15 +34,7 @@ describe('SqsIngestionStack', () => {
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: {
-        Variables: Match.objectLike({
-          IDEMPOTENCY_TABLE_NAME: {
-            Ref: stack.getLogicalId(stack.idempotencyTable.table.node.defaultChild as never),
-          },
-        }),
-      },
-    });
+    expectConsumerUsesStackTable(stack, template);
   });
 
   it('takes removal policy and log retention from the stage: a sandbox is destroyed cleanly', () => {
@@ -63,7 +47,7 @@ describe('SqsIngestionStack', () => {
   });
 
   it('keeps the table and both queues in a stage that retains data, and lets props override the consumer', () => {
-    const kept = new SqsIngestionStack(testApp(), 'Sqs', { config: prod, consumer: { batchSize: 5 } });
+    const kept = new SqsIngestionStack(testApp(), 'Sqs', { config: PROD, consumer: { batchSize: 5 } });
     const keptTemplate = Template.fromStack(kept);
     for (const type of ['AWS::DynamoDB::Table', 'AWS::SQS::Queue']) {
       const resources = Object.values(keptTemplate.findResources(type));
@@ -114,7 +98,7 @@ describe('SqsIngestionStack snapshot stability', () => {
     // A real App: bundling on (esbuild in this process), output to its own temporary directory, removed after.
     const app = new App();
     try {
-      const stack = new SqsIngestionStack(app, 'Sqs', { config: sandbox, consumer: { entry } });
+      const stack = new SqsIngestionStack(app, 'Sqs', { config: SANDBOX, consumer: { entry } });
       return Template.fromStack(stack).toJSON();
     } finally {
       fs.rmSync(app.outdir, { recursive: true, force: true });

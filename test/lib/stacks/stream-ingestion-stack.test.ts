@@ -1,17 +1,9 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { StageConfig } from '../../../lib/config';
 import { StreamIngestionStack } from '../../../lib/stacks/stream-ingestion-stack';
 import { nagFindings } from '../../helpers/nag';
 import { testApp } from '../../helpers/synth';
-
-const sandbox: StageConfig = {
-  stageName: 'sandbox',
-  retainData: false,
-  logRetention: RetentionDays.ONE_WEEK,
-};
-const prod: StageConfig = { stageName: 'prod', retainData: true, logRetention: RetentionDays.THREE_MONTHS };
+import { expectConsumerUsesStackTable, PROD, SANDBOX } from './stack-fixtures';
 
 const STATEFUL_TYPES = ['AWS::DynamoDB::Table', 'AWS::Kinesis::Stream', 'AWS::SQS::Queue'];
 
@@ -20,7 +12,7 @@ describe('StreamIngestionStack', () => {
   let template: Template;
 
   beforeAll(() => {
-    stack = new StreamIngestionStack(testApp(), 'Stream', { config: sandbox });
+    stack = new StreamIngestionStack(testApp(), 'Stream', { config: SANDBOX });
     template = Template.fromStack(stack);
   });
 
@@ -40,15 +32,7 @@ describe('StreamIngestionStack', () => {
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.resourceCountIs('AWS::SQS::Queue', 1);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: {
-        Variables: Match.objectLike({
-          IDEMPOTENCY_TABLE_NAME: {
-            Ref: stack.getLogicalId(stack.idempotencyTable.table.node.defaultChild as never),
-          },
-        }),
-      },
-    });
+    expectConsumerUsesStackTable(stack, template);
   });
 
   it('takes removal policy and log retention from the stage: a sandbox is destroyed cleanly', () => {
@@ -62,7 +46,7 @@ describe('StreamIngestionStack', () => {
 
   it('keeps table, stream and failure queue in a stage that retains data, and lets props override the consumer', () => {
     const kept = new StreamIngestionStack(testApp(), 'Stream', {
-      config: prod,
+      config: PROD,
       consumer: { batchSize: 10, maxRecordAge: Duration.hours(2) },
     });
     const keptTemplate = Template.fromStack(kept);
@@ -95,7 +79,7 @@ describe('StreamIngestionStack', () => {
 
   it('has no failure queue output when the destination is a bucket', () => {
     const withBucket = new StreamIngestionStack(testApp(), 'Stream', {
-      config: sandbox,
+      config: SANDBOX,
       consumer: { onFailure: { kind: 'bucket' } },
     });
     const outputs = Template.fromStack(withBucket).toJSON().Outputs as Record<string, unknown>;
