@@ -279,14 +279,10 @@ export class SnsLambdaSubscription {
     const nextDelay = failure === 'server-error' ? snsRetryDelayMs(retry + 1) : undefined;
     if (nextDelay !== undefined) {
       if (retry === 0) {
-        this.trace.event({
-          at: this.scheduler.now,
-          path: 'object',
-          kind: 'delivery-failed',
-          sourceId: this.config.id,
-          recordIds: [notification.recordId],
-          detail: `SNS could not deliver message ${notification.messageId} (server error): retried with SNS's delivery policy`,
-        });
+        this.deliveryFailed(
+          notification,
+          `SNS could not deliver message ${notification.messageId} (server error): retried with SNS's delivery policy`,
+        );
       }
       this.scheduler.after(nextDelay, () => this.deliver(notification, retry + 1));
       return;
@@ -295,14 +291,7 @@ export class SnsLambdaSubscription {
       failure === 'client-error'
         ? 'client error (e.g. the function or its permission is gone): SNS does not retry'
         : `server error after ${retry} retries`;
-    this.trace.event({
-      at: this.scheduler.now,
-      path: 'object',
-      kind: 'delivery-failed',
-      sourceId: this.config.id,
-      recordIds: [notification.recordId],
-      detail: `SNS gave up on message ${notification.messageId}: ${reason}`,
-    });
+    this.deliveryFailed(notification, `SNS gave up on message ${notification.messageId}: ${reason}`);
     if (this.config.deadLetterTargetArn) {
       this.sinks.send(this.config.deadLetterTargetArn, {
         path: 'object',
@@ -327,6 +316,17 @@ export class SnsLambdaSubscription {
         detail: `message ${notification.messageId} lost: the subscription has no dead-letter queue`,
       });
     }
+  }
+
+  private deliveryFailed(notification: SnsNotification, detail: string): void {
+    this.trace.event({
+      at: this.scheduler.now,
+      path: 'object',
+      kind: 'delivery-failed',
+      sourceId: this.config.id,
+      recordIds: [notification.recordId],
+      detail,
+    });
   }
 
   private envelope(notification: SnsNotification): Record<string, unknown> {
