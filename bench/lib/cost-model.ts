@@ -210,7 +210,7 @@ export function invocationDurationMs(
     invocationCpuMs(own.cpuMsPerRecordAtBatchSize, records) * cpuScale(settings, assumptions, prices);
   const scheme = schemeOf(settings, assumptions);
   // Round trips a record waits for: claim (or read) and complete; a single put; none.
-  const writesInSequence =
+  const roundTripsPerRecord =
     scheme === 'powertools' || scheme === 'read-then-complete' ? 2 : scheme === 'put-only' ? 1 : 0;
   const lanes =
     own.processing === 'parallel'
@@ -219,7 +219,7 @@ export function invocationDurationMs(
         ? Math.min(own.keysPerBatch ?? 1, assumptions.maxSockets)
         : 1;
   const rounds = Math.ceil(records / lanes);
-  return Math.ceil(cpu + writesInSequence * assumptions.dynamoDbLatencyMs * rounds);
+  return Math.ceil(cpu + roundTripsPerRecord * assumptions.dynamoDbLatencyMs * rounds);
 }
 
 /** Write request units of one idempotency write of an item of `bytes` bytes. */
