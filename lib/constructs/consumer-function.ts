@@ -2,9 +2,10 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { bundledCode, type EsbuildSettings } from '../bundling';
-import { assertDurationInRange, assertIntegerInRange } from '../validation';
+import { assertDurationInRange, assertIntegerInRange, type Check, validateAll } from '../validation';
+import { EffectTable } from './effect-table';
 import { IdempotencyTable } from './idempotency-table';
 
 /** Lambda's own limits (AWS Lambda quotas). */
@@ -13,6 +14,12 @@ export const LAMBDA_MIN_MEMORY_MB = 128;
 export const LAMBDA_MAX_MEMORY_MB = 10240;
 /** Every consumer's memory unless set (see {@link ConsumerFunctionOptions.memorySize}). */
 export const DEFAULT_MEMORY_MB = 512;
+/**
+ * The range of {@link ConsumerFunctionOptions.idempotencyExpiry}: from a minute up to 365 days, the longest a
+ * Kinesis stream retains a record (and so the longest re-delivery window any path here can have).
+ */
+export const MIN_IDEMPOTENCY_EXPIRY = Duration.minutes(1);
+export const MAX_IDEMPOTENCY_EXPIRY = Duration.days(365);
 
 /** The esbuild settings of {@link CONSUMER_BUNDLING}: the ones that decide what the bundle contains. */
 export type ConsumerBundling = EsbuildSettings;
@@ -44,6 +51,39 @@ export const CONSUMER_BUNDLING: ConsumerBundling = {
 /** `NODE_OPTIONS` of every consumer: map stack traces in the logs back to the TypeScript sources. */
 export const CONSUMER_NODE_OPTIONS = '--enable-source-maps';
 
+/** A function's timeout unless set (see {@link ConsumerFunctionOptions.timeout}). */
+export const DEFAULT_TIMEOUT = Duration.seconds(30);
+/** Powertools' default expiry, for a `ConsumerFunction` used without a path construct deriving one. */
+const DEFAULT_IDEMPOTENCY_EXPIRY = Duration.hours(1);
+
+/**
+ * The checks of the settings every consumer shares (timeout, memory, idempotency expiry range), for a path
+ * construct to run together with its own so that one synth reports every broken rule (`validateAll`); the
+ * function runs them again itself. `scope` is the construct whose props they are.
+ */
+export function consumerFunctionChecks(scope: IConstruct, options: ConsumerFunctionOptions): Check[] {
+  return [
+    () => assertDurationInRange(scope, 'timeout', options.timeout, Duration.seconds(1), LAMBDA_MAX_TIMEOUT),
+    () =>
+      assertIntegerInRange(
+        scope,
+        'memorySize',
+        options.memorySize,
+        LAMBDA_MIN_MEMORY_MB,
+        LAMBDA_MAX_MEMORY_MB,
+      ),
+    () =>
+      assertDurationInRange(
+        scope,
+        'idempotencyExpiry',
+        options.idempotencyExpiry,
+        MIN_IDEMPOTENCY_EXPIRY,
+        MAX_IDEMPOTENCY_EXPIRY,
+        'a record must outlive every re-delivery it protects against, and no source here re-delivers after 365 days',
+      ),
+  ];
+}
+
 /** Settings every consumer function shares; each path construct exposes these through its own props. */
 export interface ConsumerFunctionOptions {
   /**
@@ -62,9 +102,12 @@ export interface ConsumerFunctionOptions {
    */
   readonly memorySize?: number;
   /**
-   * How long an idempotency record protects against a re-delivery. Must outlast every way the source can
-   * re-deliver (retries, visibility timeouts, record age), or a late duplicate runs again.
-   * @default Duration.hours(1) (Powertools' default)
+   * How long an idempotency record protects against a re-delivery: 1 minute to 365 days. Must outlast every way
+   * the source can re-deliver a record (retries, dead-letter queues and destinations an operator re-drives,
+   * replays from a stream), or a late duplicate applies its effect again: each path derives its default from
+   * its source and refuses a shorter value at synth time (see the path's own `idempotencyExpiry`).
+   * @default derived by each path from its source; `Duration.hours(1)` (Powertools' default) for a
+   *   `ConsumerFunction` used on its own
    */
   readonly idempotencyExpiry?: Duration;
   /**
@@ -86,6 +129,11 @@ export interface ConsumerFunctionProps extends ConsumerFunctionOptions {
   readonly serviceName: string;
   /** The table the handler's idempotency records go to; read and write access is granted. */
   readonly idempotencyTable: IdempotencyTable;
+  /**
+   * The table the business action's effects are written to, in the same DynamoDB transaction as the
+   * idempotency record (`EFFECT_TABLE_NAME`); `UpdateItem` on it is granted.
+   */
+  readonly effectTable: EffectTable;
   /** What the function does, shown in the console. */
   readonly description: string;
   /** Extra environment variables for the handler. */
@@ -97,7 +145,8 @@ export interface ConsumerFunctionProps extends ConsumerFunctionOptions {
 /**
  * A Lambda function as every path of this template ships it: newest Node.js runtime on arm64, bundled by
  * esbuild in the synth process (no Docker, no npx), X-Ray tracing, its own log group with a retention,
- * Powertools configured through the environment, and least-privilege access to the idempotency table.
+ * Powertools configured through the environment, and least-privilege access to the idempotency table and the
+ * effect table.
  */
 export class ConsumerFunction extends Construct {
   /** The function. */
@@ -107,18 +156,9 @@ export class ConsumerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: ConsumerFunctionProps) {
     super(scope, id);
-    this.timeout = props.timeout ?? Duration.seconds(30);
-    assertDurationInRange(this, 'timeout', this.timeout, Duration.seconds(1), LAMBDA_MAX_TIMEOUT);
-    assertIntegerInRange(this, 'memorySize', props.memorySize, LAMBDA_MIN_MEMORY_MB, LAMBDA_MAX_MEMORY_MB);
-    const idempotencyExpiry = props.idempotencyExpiry ?? Duration.hours(1);
-    assertDurationInRange(
-      this,
-      'idempotencyExpiry',
-      idempotencyExpiry,
-      Duration.minutes(1),
-      Duration.days(30),
-      'a record must outlive every re-delivery it protects against',
-    );
+    this.timeout = props.timeout ?? DEFAULT_TIMEOUT;
+    const idempotencyExpiry = props.idempotencyExpiry ?? DEFAULT_IDEMPOTENCY_EXPIRY;
+    validateAll(this, consumerFunctionChecks(this, { ...props, idempotencyExpiry }));
 
     const logGroup = new LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
@@ -143,11 +183,13 @@ export class ConsumerFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
         IDEMPOTENCY_TABLE_NAME: props.idempotencyTable.table.tableName,
         IDEMPOTENCY_EXPIRY_SECONDS: String(idempotencyExpiry.toSeconds()),
+        EFFECT_TABLE_NAME: props.effectTable.table.tableName,
         NODE_OPTIONS: CONSUMER_NODE_OPTIONS,
         ...props.environment,
       },
     });
     props.idempotencyTable.grantIdempotencyAccess(this.function);
+    props.effectTable.grantEffectWrites(this.function);
 
     // cdk-nag findings that every consumer shares, each acknowledged for its specific finding only.
     Validations.of(this).acknowledge(

@@ -20,12 +20,15 @@ import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  assertDurationAtLeastSum,
   assertDurationInRange,
   assertIntegerInRange,
   ConfigurationError,
   describeDuration,
+  validateAll,
 } from '../validation';
-import { ConsumerFunction, ConsumerFunctionOptions } from './consumer-function';
+import { ConsumerFunction, consumerFunctionChecks, ConsumerFunctionOptions } from './consumer-function';
+import { EffectTable } from './effect-table';
 import { IdempotencyTable } from './idempotency-table';
 
 /** The feature flag under which CDK's SnsDestination lets S3 use the topic's key itself. */
@@ -43,13 +46,22 @@ export const SQS_MAX_RETENTION = Duration.days(14);
 export const OBJECT_CONSUMER_DEFAULTS = {
   retryAttempts: 2,
   maxEventAge: Duration.hours(6),
-  /** Added to `maxEventAge` for the default idempotency expiry. */
-  idempotencyExpiryMargin: Duration.hours(1),
   failedEventRetention: Duration.days(14),
   noncurrentVersionExpiration: Duration.days(30),
   accessLogsExpiration: Duration.days(90),
   serviceName: 'object-consumer',
 } as const;
+
+/**
+ * The shortest idempotency expiry that covers every re-delivery of an object event: `maxEventAge` +
+ * `failedEventRetention` (see {@link ObjectConsumerProps.idempotencyExpiry}); also its default.
+ */
+export function minimumObjectIdempotencyExpiry(
+  maxEventAge: Duration,
+  failedEventRetention: Duration,
+): Duration {
+  return maxEventAge.plus(failedEventRetention);
+}
 
 /** The handler this construct deploys unless told otherwise. */
 export const OBJECT_CONSUMER_ENTRY = path.join(
@@ -64,6 +76,12 @@ export const OBJECT_CONSUMER_ENTRY = path.join(
 export interface ObjectConsumerProps extends ConsumerFunctionOptions {
   /** Where the handler's idempotency records go (one per object version); access is granted. */
   readonly idempotencyTable: IdempotencyTable;
+
+  /**
+   * The table the business action's effects are written to, in the same DynamoDB transaction as the
+   * idempotency record (one item per object prefix); `UpdateItem` on it is granted.
+   */
+  readonly effectTable: EffectTable;
 
   /**
    * What happens to the stateful resources (the bucket and its objects, the access-log bucket, the topic's
@@ -117,9 +135,14 @@ export interface ObjectConsumerProps extends ConsumerFunctionOptions {
   readonly maxEventAge?: Duration;
 
   /**
-   * How long an idempotency record protects an object version. Must be at least `maxEventAge`: a duplicate
-   * notification can wait that long in Lambda's queue, and if the record expired first it would run again.
-   * @default maxEventAge + 1 hour (7 hours with the default event age)
+   * How long an idempotency record protects an object version: at least `maxEventAge` +
+   * `failedEventRetention` (a shorter value fails synth), within 1 minute to 365 days. Lambda retries an event
+   * (or holds a duplicate notification) for up to `maxEventAge` before it hands it to the on-failure
+   * destination, where an operator can re-drive it until it leaves after `failedEventRetention`; a re-driven
+   * event whose object version's record expired by then would apply its effect a second time. Storage: an
+   * idempotency record is ≈200 bytes, so 1 million objects a day kept 14 days 6 hours is ≈2.85 GB, ≈$0.71 a
+   * month at DynamoDB's $0.25 per GB-month (us-east-1, standard table class).
+   * @default maxEventAge + failedEventRetention: 14 days 6 hours with the defaults (6 hours + 14 days)
    */
   readonly idempotencyExpiry?: Duration;
 
@@ -139,7 +162,10 @@ export interface ObjectConsumerProps extends ConsumerFunctionOptions {
 
   /**
    * How long the queues this construct creates (the on-failure queue and the subscription dead-letter
-   * queue) keep a message (1 minute to 14 days).
+   * queue) keep a message (1 minute to 14 days), and so how long an operator can re-drive a failed event:
+   * part of the minimum `idempotencyExpiry`. With your own `onFailure` destination this is still the retention
+   * assumed for it (the construct cannot see how long your destination keeps events): set it to that
+   * destination's retention, or to the longest time after which you would still re-drive from it.
    * @default Duration.days(14), the SQS maximum: the longest time for someone to look
    */
   readonly failedEventRetention?: Duration;
@@ -207,81 +233,94 @@ export class ObjectConsumer extends Construct {
   constructor(scope: Construct, id: string, props: ObjectConsumerProps) {
     super(scope, id);
 
-    // --- settings, validated before anything is built ------------------------------------------------------
+    // --- settings, validated before anything is built; every broken rule is reported at once --------------
     this.retryAttempts = props.retryAttempts ?? OBJECT_CONSUMER_DEFAULTS.retryAttempts;
-    assertIntegerInRange(
-      this,
-      'retryAttempts',
-      this.retryAttempts,
-      0,
-      ASYNC_MAX_RETRY_ATTEMPTS,
-      'Lambda retries a failed asynchronous invocation at most twice',
-    );
     this.maxEventAge = props.maxEventAge ?? OBJECT_CONSUMER_DEFAULTS.maxEventAge;
-    assertDurationInRange(
-      this,
-      'maxEventAge',
-      this.maxEventAge,
-      ASYNC_MIN_EVENT_AGE,
-      ASYNC_MAX_EVENT_AGE,
-      "Lambda's limits for the maximum age of an asynchronous event",
-    );
-    this.idempotencyExpiry =
-      props.idempotencyExpiry ?? this.maxEventAge.plus(OBJECT_CONSUMER_DEFAULTS.idempotencyExpiryMargin);
-    if (
-      !this.idempotencyExpiry.isUnresolved() &&
-      !this.maxEventAge.isUnresolved() &&
-      this.idempotencyExpiry.toSeconds() < this.maxEventAge.toSeconds()
-    ) {
-      throw new ConfigurationError(
-        this,
-        'idempotencyExpiry',
-        `must be at least maxEventAge (${describeDuration(this.maxEventAge)}), got ${describeDuration(
-          this.idempotencyExpiry,
-        )}: a duplicate notification can wait in Lambda's queue until maxEventAge, and would run again once its idempotency record expired. Raise idempotencyExpiry or lower maxEventAge.`,
-      );
-    }
     const failedEventRetention = props.failedEventRetention ?? OBJECT_CONSUMER_DEFAULTS.failedEventRetention;
-    assertDurationInRange(
-      this,
-      'failedEventRetention',
-      failedEventRetention,
-      SQS_MIN_RETENTION,
-      SQS_MAX_RETENTION,
-      "SQS's message retention limits",
-    );
+    this.idempotencyExpiry =
+      props.idempotencyExpiry ?? minimumObjectIdempotencyExpiry(this.maxEventAge, failedEventRetention);
     const noncurrentVersionExpiration =
       props.noncurrentVersionExpiration ?? OBJECT_CONSUMER_DEFAULTS.noncurrentVersionExpiration;
-    assertDurationInRange(
-      this,
-      'noncurrentVersionExpiration',
-      noncurrentVersionExpiration,
-      Duration.days(1),
-      Duration.days(36500),
-      'S3 lifecycle rules count whole days',
-    );
-    if (
-      !noncurrentVersionExpiration.isUnresolved() &&
-      noncurrentVersionExpiration.toSeconds() % 86400 !== 0
-    ) {
-      throw new ConfigurationError(
-        this,
-        'noncurrentVersionExpiration',
-        `must be a whole number of days, got ${describeDuration(noncurrentVersionExpiration)}.`,
-      );
-    }
-    for (const [property, value] of [
-      ['objectKeyPrefix', props.objectKeyPrefix],
-      ['objectKeySuffix', props.objectKeySuffix],
-    ] as const) {
-      if (value !== undefined && (value.length === 0 || value.length > 1024)) {
-        throw new ConfigurationError(
+    validateAll(this, [
+      () =>
+        assertIntegerInRange(
           this,
-          property,
-          `must be 1 to 1024 characters (an S3 notification filter rule), got ${value.length}; omit it to match every object.`,
-        );
-      }
-    }
+          'retryAttempts',
+          this.retryAttempts,
+          0,
+          ASYNC_MAX_RETRY_ATTEMPTS,
+          'Lambda retries a failed asynchronous invocation at most twice',
+        ),
+      () =>
+        assertDurationInRange(
+          this,
+          'maxEventAge',
+          this.maxEventAge,
+          ASYNC_MIN_EVENT_AGE,
+          ASYNC_MAX_EVENT_AGE,
+          "Lambda's limits for the maximum age of an asynchronous event",
+        ),
+      () =>
+        assertDurationInRange(
+          this,
+          'failedEventRetention',
+          failedEventRetention,
+          SQS_MIN_RETENTION,
+          SQS_MAX_RETENTION,
+          "SQS's message retention limits",
+        ),
+      () =>
+        assertDurationAtLeastSum(
+          this,
+          'idempotencyExpiry',
+          this.idempotencyExpiry,
+          [
+            ['maxEventAge', this.maxEventAge],
+            ['failedEventRetention', failedEventRetention],
+          ],
+          'Lambda retries an event (and holds a duplicate notification) for up to maxEventAge before it hands it ' +
+            'to the on-failure destination, and an operator can re-drive it from there until it leaves after ' +
+            'failedEventRetention (the retention assumed for an onFailure destination of your own too); an object ' +
+            'version whose idempotency record expired by then applies its effect twice. Raise idempotencyExpiry ' +
+            '(or leave it unset to derive it), or lower maxEventAge or failedEventRetention.',
+        ),
+      ...consumerFunctionChecks(this, { ...props, idempotencyExpiry: this.idempotencyExpiry }),
+      () =>
+        assertDurationInRange(
+          this,
+          'noncurrentVersionExpiration',
+          noncurrentVersionExpiration,
+          Duration.days(1),
+          Duration.days(36500),
+          'S3 lifecycle rules count whole days',
+        ),
+      () => {
+        if (
+          !noncurrentVersionExpiration.isUnresolved() &&
+          noncurrentVersionExpiration.toSeconds() % 86400 !== 0
+        ) {
+          throw new ConfigurationError(
+            this,
+            'noncurrentVersionExpiration',
+            `must be a whole number of days, got ${describeDuration(noncurrentVersionExpiration)}.`,
+          );
+        }
+      },
+      ...(
+        [
+          ['objectKeyPrefix', props.objectKeyPrefix],
+          ['objectKeySuffix', props.objectKeySuffix],
+        ] as const
+      ).map(([property, value]) => () => {
+        if (value !== undefined && (value.length === 0 || value.length > 1024)) {
+          throw new ConfigurationError(
+            this,
+            property,
+            `must be 1 to 1024 characters (an S3 notification filter rule), got ${value.length}; omit it to match every object.`,
+          );
+        }
+      }),
+    ]);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const destroy = removalPolicy === RemovalPolicy.DESTROY;
@@ -368,6 +407,7 @@ export class ObjectConsumer extends Construct {
       serviceName: props.serviceName ?? OBJECT_CONSUMER_DEFAULTS.serviceName,
       description: 'Processes objects created in the bucket (S3 -> SNS -> asynchronous Lambda), idempotently',
       idempotencyTable: props.idempotencyTable,
+      effectTable: props.effectTable,
       timeout: props.timeout,
       memorySize: props.memorySize,
       idempotencyExpiry: this.idempotencyExpiry,

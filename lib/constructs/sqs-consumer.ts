@@ -9,12 +9,21 @@ import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  assertDurationAtLeastSum,
   assertDurationInRange,
   assertIntegerInRange,
+  type Check,
   ConfigurationError,
   describeDuration,
+  validateAll,
 } from '../validation';
-import { ConsumerFunction, ConsumerFunctionOptions } from './consumer-function';
+import {
+  ConsumerFunction,
+  consumerFunctionChecks,
+  ConsumerFunctionOptions,
+  DEFAULT_TIMEOUT,
+} from './consumer-function';
+import { EffectTable } from './effect-table';
 import { IdempotencyTable } from './idempotency-table';
 
 /** Limits of SQS and of Lambda's SQS event source mapping (AWS documentation). */
@@ -43,8 +52,6 @@ export const SQS_CONSUMER_DEFAULTS = {
   retentionPeriod: Duration.days(4),
   deadLetterQueueRetentionPeriod: Duration.days(14),
   removalPolicy: RemovalPolicy.RETAIN,
-  /** Same as ConsumerFunction's and Powertools' default. */
-  idempotencyExpiry: Duration.hours(1),
 } as const;
 
 /**
@@ -56,9 +63,40 @@ export function minimumVisibilityTimeout(functionTimeout: Duration, maxBatchingW
   return Duration.seconds(6 * functionTimeout.toSeconds() + maxBatchingWindow.toSeconds());
 }
 
+/**
+ * The shortest idempotency expiry that covers every re-delivery of an SQS message: `retentionPeriod` +
+ * `deadLetterQueueRetentionPeriod` (see {@link SqsConsumerProps.idempotencyExpiry}); also its default.
+ */
+export function minimumSqsIdempotencyExpiry(
+  retentionPeriod: Duration,
+  deadLetterQueueRetentionPeriod: Duration,
+): Duration {
+  return retentionPeriod.plus(deadLetterQueueRetentionPeriod);
+}
+
 export interface SqsConsumerProps extends ConsumerFunctionOptions {
   /** The table the consumer's idempotency records go to. */
   readonly idempotencyTable: IdempotencyTable;
+
+  /**
+   * The table the business action's effects are written to, in the same DynamoDB transaction as the
+   * idempotency record (one item per customer and currency).
+   */
+  readonly effectTable: EffectTable;
+
+  /**
+   * How long an idempotency record protects an order: at least `retentionPeriod` +
+   * `deadLetterQueueRetentionPeriod` (a shorter value fails synth), within 1 minute to 365 days. A batch that
+   * times out returns the orders it already completed to the queue with the others, and after
+   * `maxReceiveCount` receives they all reach the dead-letter queue; a redrive on the dead-letter queue's last
+   * day (a message keeps its original enqueue time there) sends them back to the source queue, where they can
+   * wait up to `retentionPeriod` before Lambda receives them again. An order whose record expired by then
+   * would apply its effect a second time. Storage: an idempotency record is ≈200 bytes, so 1 million orders a
+   * day kept 18 days is ≈3.6 GB, ≈$0.90 a month at DynamoDB's $0.25 per GB-month (us-east-1, standard table
+   * class).
+   * @default retentionPeriod + deadLetterQueueRetentionPeriod: 18 days with the defaults (4 days + 14 days)
+   */
+  readonly idempotencyExpiry?: Duration;
 
   /**
    * Path of the handler's entry file (its `handler` export is the entry point). Point it at your own handler
@@ -115,7 +153,8 @@ export interface SqsConsumerProps extends ConsumerFunctionOptions {
   readonly visibilityTimeout?: Duration;
 
   /**
-   * How long the source queue keeps a message that nobody deleted. Valid range: 60 seconds to 14 days.
+   * How long the source queue keeps a message that nobody deleted. Valid range: 60 seconds to 14 days. Part of
+   * the minimum (and default) `idempotencyExpiry`.
    * @default Duration.days(4) (SQS's default)
    */
   readonly retentionPeriod?: Duration;
@@ -123,7 +162,8 @@ export interface SqsConsumerProps extends ConsumerFunctionOptions {
   /**
    * How long the dead-letter queue keeps a message. Must be longer than `retentionPeriod`: for a standard queue
    * a message keeps its original enqueue time when it is moved, so a dead-letter queue with the same retention
-   * would drop it as soon as it arrives. Valid range: 60 seconds to 14 days.
+   * would drop it as soon as it arrives. Valid range: 60 seconds to 14 days. Part of the minimum (and default)
+   * `idempotencyExpiry`.
    * @default Duration.days(14) (the maximum)
    */
   readonly deadLetterQueueRetentionPeriod?: Duration;
@@ -170,6 +210,8 @@ export class SqsConsumer extends Construct {
   readonly dlqAlarm: Alarm;
   /** The visibility timeout the source queue got (derived or given). */
   readonly visibilityTimeout: Duration;
+  /** How long idempotency records protect an order (derived or given). */
+  readonly idempotencyExpiry: Duration;
 
   constructor(scope: Construct, id: string, props: SqsConsumerProps) {
     super(scope, id);
@@ -182,46 +224,62 @@ export class SqsConsumer extends Construct {
     const deadLetterQueueRetentionPeriod =
       props.deadLetterQueueRetentionPeriod ?? defaults.deadLetterQueueRetentionPeriod;
     const removalPolicy = props.removalPolicy ?? defaults.removalPolicy;
+    const timeout = props.timeout ?? DEFAULT_TIMEOUT;
+    this.visibilityTimeout = props.visibilityTimeout ?? minimumVisibilityTimeout(timeout, maxBatchingWindow);
+    this.idempotencyExpiry =
+      props.idempotencyExpiry ?? minimumSqsIdempotencyExpiry(retentionPeriod, deadLetterQueueRetentionPeriod);
 
-    this.validateEventSource(batchSize, maxBatchingWindow, maxConcurrency);
-    assertIntegerInRange(
-      this,
-      'maxReceiveCount',
-      maxReceiveCount,
-      SQS_LIMITS.minMaxReceiveCount,
-      SQS_LIMITS.maxMaxReceiveCount,
-      'SQS redrive policy limit',
-    );
+    // Every rule is checked before anything is built, and every broken one is reported at once.
+    validateAll(this, [
+      ...this.eventSourceChecks(batchSize, maxBatchingWindow, maxConcurrency),
+      () =>
+        assertIntegerInRange(
+          this,
+          'maxReceiveCount',
+          maxReceiveCount,
+          SQS_LIMITS.minMaxReceiveCount,
+          SQS_LIMITS.maxMaxReceiveCount,
+          'SQS redrive policy limit',
+        ),
+      ...this.retentionChecks(retentionPeriod, deadLetterQueueRetentionPeriod),
+      ...this.visibilityTimeoutChecks(props.visibilityTimeout, timeout, maxBatchingWindow),
+      () =>
+        assertDurationAtLeastSum(
+          this,
+          'idempotencyExpiry',
+          this.idempotencyExpiry,
+          [
+            ['retentionPeriod', retentionPeriod],
+            ['deadLetterQueueRetentionPeriod', deadLetterQueueRetentionPeriod],
+          ],
+          'a batch that times out returns orders it already completed to the queue, and after maxReceiveCount ' +
+            "receives they reach the dead-letter queue; a redrive on the dead-letter queue's last day sends them " +
+            'back to the source queue for up to retentionPeriod, and an order whose idempotency record expired ' +
+            'by then applies its effect twice. Raise idempotencyExpiry (or leave it unset to derive it), or ' +
+            'shorten the retention periods.',
+        ),
+      ...consumerFunctionChecks(this, { ...props, idempotencyExpiry: this.idempotencyExpiry }),
+    ]);
     if (!Token.isUnresolved(maxReceiveCount) && maxReceiveCount < defaults.maxReceiveCount) {
       Annotations.of(this).addWarningV2(
         'reliable-lambda:sqs-max-receive-count',
         `maxReceiveCount ${maxReceiveCount} is below ${defaults.maxReceiveCount}: throttled receives count too, so under load healthy messages can reach the dead-letter queue without ever failing.`,
       );
     }
-    this.validateRetention(retentionPeriod, deadLetterQueueRetentionPeriod);
 
     this.consumer = new ConsumerFunction(this, 'Consumer', {
       entry: props.entry ?? defaults.entry,
       serviceName: 'sqs-consumer',
       description: 'Consumes order messages from the SQS source queue (Powertools batch + idempotency)',
       idempotencyTable: props.idempotencyTable,
-      timeout: props.timeout,
+      effectTable: props.effectTable,
+      timeout,
       memorySize: props.memorySize,
-      idempotencyExpiry: props.idempotencyExpiry,
+      idempotencyExpiry: this.idempotencyExpiry,
       logLevel: props.logLevel,
       logRetention: props.logRetention,
     });
     this.function = this.consumer.function;
-
-    this.visibilityTimeout = this.resolveVisibilityTimeout(
-      props.visibilityTimeout,
-      this.consumer.timeout,
-      maxBatchingWindow,
-    );
-    this.warnIfIdempotencyExpiresDuringRetries(
-      props.idempotencyExpiry ?? defaults.idempotencyExpiry,
-      maxReceiveCount,
-    );
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       retentionPeriod: deadLetterQueueRetentionPeriod,
@@ -271,119 +329,120 @@ export class SqsConsumer extends Construct {
     this.acknowledgeNagFindings();
   }
 
-  private validateEventSource(batchSize: number, maxBatchingWindow: Duration, maxConcurrency: number): void {
-    assertDurationInRange(
-      this,
-      'maxBatchingWindow',
-      maxBatchingWindow,
-      Duration.seconds(0),
-      SQS_LIMITS.maxBatchingWindow,
-      'SQS event source mapping limit',
-    );
-    assertIntegerInRange(
-      this,
-      'batchSize',
-      batchSize,
-      1,
-      SQS_LIMITS.maxBatchSize,
-      'SQS event source mapping limit',
-    );
-    if (
-      !Token.isUnresolved(batchSize) &&
-      !maxBatchingWindow.isUnresolved() &&
-      batchSize > SQS_LIMITS.maxBatchSizeWithoutWindow &&
-      maxBatchingWindow.toSeconds() < 1
-    ) {
-      throw new ConfigurationError(
-        this,
-        'batchSize',
-        `above ${SQS_LIMITS.maxBatchSizeWithoutWindow} (got ${batchSize}) requires a maxBatchingWindow of at least 1 second (AWS rule for SQS event sources); set maxBatchingWindow or lower batchSize.`,
-      );
-    }
-    assertIntegerInRange(
-      this,
-      'maxConcurrency',
-      maxConcurrency,
-      SQS_LIMITS.minMaxConcurrency,
-      SQS_LIMITS.maxMaxConcurrency,
-      'SQS event source mapping ScalingConfig.MaximumConcurrency limit',
-    );
+  private eventSourceChecks(batchSize: number, maxBatchingWindow: Duration, maxConcurrency: number): Check[] {
+    return [
+      () =>
+        assertDurationInRange(
+          this,
+          'maxBatchingWindow',
+          maxBatchingWindow,
+          Duration.seconds(0),
+          SQS_LIMITS.maxBatchingWindow,
+          'SQS event source mapping limit',
+        ),
+      () =>
+        assertIntegerInRange(
+          this,
+          'batchSize',
+          batchSize,
+          1,
+          SQS_LIMITS.maxBatchSize,
+          'SQS event source mapping limit',
+        ),
+      () => {
+        if (
+          !Token.isUnresolved(batchSize) &&
+          !maxBatchingWindow.isUnresolved() &&
+          batchSize > SQS_LIMITS.maxBatchSizeWithoutWindow &&
+          maxBatchingWindow.toSeconds() < 1
+        ) {
+          throw new ConfigurationError(
+            this,
+            'batchSize',
+            `above ${SQS_LIMITS.maxBatchSizeWithoutWindow} (got ${batchSize}) requires a maxBatchingWindow of at least 1 second (AWS rule for SQS event sources); set maxBatchingWindow or lower batchSize.`,
+          );
+        }
+      },
+      () =>
+        assertIntegerInRange(
+          this,
+          'maxConcurrency',
+          maxConcurrency,
+          SQS_LIMITS.minMaxConcurrency,
+          SQS_LIMITS.maxMaxConcurrency,
+          'SQS event source mapping ScalingConfig.MaximumConcurrency limit',
+        ),
+    ];
   }
 
-  private validateRetention(retentionPeriod: Duration, deadLetterQueueRetentionPeriod: Duration): void {
-    for (const [property, value] of [
-      ['retentionPeriod', retentionPeriod],
-      ['deadLetterQueueRetentionPeriod', deadLetterQueueRetentionPeriod],
-    ] as const) {
-      assertDurationInRange(
-        this,
-        property,
-        value,
-        SQS_LIMITS.minRetentionPeriod,
-        SQS_LIMITS.maxRetentionPeriod,
-        'SQS message retention limit',
-      );
-    }
-    if (
-      !retentionPeriod.isUnresolved() &&
-      !deadLetterQueueRetentionPeriod.isUnresolved() &&
-      deadLetterQueueRetentionPeriod.toSeconds() <= retentionPeriod.toSeconds()
-    ) {
-      throw new ConfigurationError(
-        this,
-        'deadLetterQueueRetentionPeriod',
-        `(${describeDuration(deadLetterQueueRetentionPeriod)}) must be longer than retentionPeriod (${describeDuration(
-          retentionPeriod,
-        )}): a message keeps its original enqueue time when it moves to the dead-letter queue, so it would expire there before anyone could redrive it.`,
-      );
-    }
+  private retentionChecks(retentionPeriod: Duration, deadLetterQueueRetentionPeriod: Duration): Check[] {
+    return [
+      ...(
+        [
+          ['retentionPeriod', retentionPeriod],
+          ['deadLetterQueueRetentionPeriod', deadLetterQueueRetentionPeriod],
+        ] as const
+      ).map(
+        ([property, value]): Check =>
+          () =>
+            assertDurationInRange(
+              this,
+              property,
+              value,
+              SQS_LIMITS.minRetentionPeriod,
+              SQS_LIMITS.maxRetentionPeriod,
+              'SQS message retention limit',
+            ),
+      ),
+      () => {
+        if (
+          !retentionPeriod.isUnresolved() &&
+          !deadLetterQueueRetentionPeriod.isUnresolved() &&
+          deadLetterQueueRetentionPeriod.toSeconds() <= retentionPeriod.toSeconds()
+        ) {
+          throw new ConfigurationError(
+            this,
+            'deadLetterQueueRetentionPeriod',
+            `(${describeDuration(deadLetterQueueRetentionPeriod)}) must be longer than retentionPeriod (${describeDuration(
+              retentionPeriod,
+            )}): a message keeps its original enqueue time when it moves to the dead-letter queue, so it would expire there before anyone could redrive it.`,
+          );
+        }
+      },
+    ];
   }
 
-  private resolveVisibilityTimeout(
+  private visibilityTimeoutChecks(
     requested: Duration | undefined,
     functionTimeout: Duration,
     maxBatchingWindow: Duration,
-  ): Duration {
-    const minimum = minimumVisibilityTimeout(functionTimeout, maxBatchingWindow);
-    if (requested === undefined) return minimum;
-    assertDurationInRange(
-      this,
-      'visibilityTimeout',
-      requested,
-      Duration.seconds(0),
-      SQS_LIMITS.maxVisibilityTimeout,
-      'SQS visibility timeout limit',
-    );
-    if (!requested.isUnresolved() && requested.toSeconds() < minimum.toSeconds()) {
-      throw new ConfigurationError(
-        this,
-        'visibilityTimeout',
-        `(${describeDuration(requested)}) is below AWS's rule for a queue feeding Lambda: at least 6 × function timeout + maxBatchingWindow = 6 × ${describeDuration(
-          functionTimeout,
-        )} + ${describeDuration(maxBatchingWindow)} = ${describeDuration(
-          minimum,
-        )}. Raise it to at least ${minimum.toSeconds()} seconds, or leave it unset to derive it.`,
-      );
-    }
-    return requested;
-  }
-
-  /**
-   * A message can be received again up to `maxReceiveCount` times, one visibility timeout apart (more under a
-   * backlog). An idempotency record that expires sooner lets a late re-delivery of a completed order run again.
-   */
-  private warnIfIdempotencyExpiresDuringRetries(idempotencyExpiry: Duration, maxReceiveCount: number): void {
-    if (idempotencyExpiry.isUnresolved() || this.visibilityTimeout.isUnresolved()) return;
-    if (Token.isUnresolved(maxReceiveCount)) return;
-    const retryWindowSeconds = maxReceiveCount * this.visibilityTimeout.toSeconds();
-    if (idempotencyExpiry.toSeconds() < retryWindowSeconds) {
-      Annotations.of(this).addWarningV2(
-        'reliable-lambda:sqs-idempotency-expiry',
-        `idempotencyExpiry (${describeDuration(idempotencyExpiry)}) is shorter than maxReceiveCount × visibilityTimeout (${describeDuration(
-          Duration.seconds(retryWindowSeconds),
-        )}): a re-delivery after the record expired runs the business action again.`,
-      );
-    }
+  ): Check[] {
+    if (requested === undefined) return [];
+    return [
+      () =>
+        assertDurationInRange(
+          this,
+          'visibilityTimeout',
+          requested,
+          Duration.seconds(0),
+          SQS_LIMITS.maxVisibilityTimeout,
+          'SQS visibility timeout limit',
+        ),
+      () => {
+        const minimum = minimumVisibilityTimeout(functionTimeout, maxBatchingWindow);
+        if (!requested.isUnresolved() && requested.toSeconds() < minimum.toSeconds()) {
+          throw new ConfigurationError(
+            this,
+            'visibilityTimeout',
+            `(${describeDuration(requested)}) is below AWS's rule for a queue feeding Lambda: at least 6 × function timeout + maxBatchingWindow = 6 × ${describeDuration(
+              functionTimeout,
+            )} + ${describeDuration(maxBatchingWindow)} = ${describeDuration(
+              minimum,
+            )}. Raise it to at least ${minimum.toSeconds()} seconds, or leave it unset to derive it.`,
+          );
+        }
+      },
+    ];
   }
 
   /** cdk-nag findings that do not fit a queue-fed consumer, each acknowledged on its resource with the reason. */

@@ -34,12 +34,21 @@ import { IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
 import {
+  assertDurationAtLeastSum,
   assertDurationInRange,
   assertIntegerInRange,
+  type Check,
   ConfigurationError,
   describeDuration,
+  validateAll,
 } from '../validation';
-import { ConsumerFunction, ConsumerFunctionOptions } from './consumer-function';
+import {
+  ConsumerFunction,
+  consumerFunctionChecks,
+  ConsumerFunctionOptions,
+  DEFAULT_TIMEOUT,
+} from './consumer-function';
+import { EffectTable } from './effect-table';
 import { IdempotencyTable } from './idempotency-table';
 
 /** Limits of Kinesis Data Streams and of Lambda's Kinesis event source mapping (AWS API reference). */
@@ -75,23 +84,21 @@ export const STREAM_DEFAULTS = {
  */
 export const StreamIdempotencyScheme = {
   /**
-   * Powertools' default: a conditional put claims the key (`INPROGRESS`) before the action, an update completes
-   * it after. Two DynamoDB write units per record (a put and a delete for a failed one). Safe whatever runs
-   * concurrently.
+   * Powertools' default: a conditional put claims the key (`INPROGRESS`) before the action, and one
+   * `TransactWriteItems` completes it together with the effect after: 1 + 2 × 2 = 5 DynamoDB write units per
+   * record (a put and a delete for a failed one). Safe whatever runs concurrently.
    */
   CLAIM_THEN_COMPLETE: 'claim-then-complete',
   /**
-   * A strongly consistent read before the action, one write completing the key after it: one read unit and one
-   * write unit per record, 40 % less DynamoDB cost at on-demand prices (a failed record costs one read). Correct
-   * because Lambda never runs two records of one partition key at once and a reading's copies share its partition
-   * key; do not use it if the same `eventId` can be written under different partition keys.
+   * A strongly consistent read before the action, and the same transaction completing the key with the effect
+   * after it: one read unit and 4 write units per record, 16 % less DynamoDB cost than claim-then-complete at
+   * on-demand prices (a failed record costs one read). Correct because Lambda never runs two records of one
+   * partition key at once and a reading's copies share its partition key; do not use it if the same `eventId`
+   * can be written under different partition keys.
    */
   READ_THEN_COMPLETE: 'read-then-complete',
 } as const;
 export type StreamIdempotencyScheme = (typeof StreamIdempotencyScheme)[keyof typeof StreamIdempotencyScheme];
-
-/** The longest idempotency expiry `ConsumerFunction` accepts. */
-const MAX_IDEMPOTENCY_EXPIRY = Duration.days(30);
 
 /**
  * Where Lambda sends the description of a batch it gives up on (retries or record age exhausted).
@@ -138,6 +145,11 @@ export interface StreamConsumerProps extends ConsumerFunctionOptions {
   /** The table the handler's idempotency records go to. */
   readonly idempotencyTable: IdempotencyTable;
   /**
+   * The table the business action's effects are written to, in the same DynamoDB transaction as the
+   * idempotency record (one item per sensor and metric); `UpdateItem` on it is granted.
+   */
+  readonly effectTable: EffectTable;
+  /**
    * The handler's `index.ts` (its `handler` export is the entry point), for a fork with its own domain.
    * @default lambda/stream-consumer/index.ts of this repository
    */
@@ -156,8 +168,8 @@ export interface StreamConsumerProps extends ConsumerFunctionOptions {
   readonly shardCount?: number;
   /**
    * How long the stream keeps records: 24 to 8760 hours. Also the window in which a failure record on the
-   * destination can still be replayed (the destination names the records, only S3 holds their data).
-   * For an existing stream, state its retention here.
+   * destination can still be replayed (the destination names the records, only S3 holds their data), and so
+   * the default and minimum `idempotencyExpiry`. For an existing stream, state its retention here.
    * @default Duration.hours(24) (the stream's free retention)
    */
   readonly retentionPeriod?: Duration;
@@ -260,10 +272,15 @@ export interface StreamConsumerProps extends ConsumerFunctionOptions {
   readonly iteratorAgeAlarmThreshold?: Duration;
 
   /**
-   * How long an idempotency record protects. Must be at least `maxRecordAge` + `timeout`: Lambda can
-   * re-deliver a record until it is `maxRecordAge` old, and the last delivery can run for a whole timeout.
-   * @default `retentionPeriod` (at most 30 days): a record replayed from the stream, which is only possible
-   *   while it is still there, is then always recognised if it was already applied
+   * How long an idempotency record protects a reading: at least `retentionPeriod` (a shorter value fails synth),
+   * within 1 minute to 365 days (Kinesis's longest retention). Anything still in the stream can be delivered
+   * again: by Lambda's retries until `maxRecordAge` (at most the retention), by a replay (`npm run replay`), or
+   * by an event source mapping re-created at `TRIM_HORIZON`; a reading whose record expired first would apply
+   * its effect a second time. A record is written when the reading is processed, after it entered the stream,
+   * so the retention alone covers the last delivery, however long it runs. Storage: an idempotency record is
+   * ≈200 bytes, so 1 million readings a day kept 1 day is ≈0.2 GB, ≈$0.05 a month at DynamoDB's $0.25 per
+   * GB-month (us-east-1, standard table class), and kept 365 days ≈73 GB, ≈$18.25 a month.
+   * @default `retentionPeriod` (1 day with the default retention)
    */
   readonly idempotencyExpiry?: Duration;
   /**
@@ -308,8 +325,8 @@ export class StreamConsumer extends Construct {
     const retentionPeriod = props.retentionPeriod ?? STREAM_DEFAULTS.retentionPeriod;
     const maxRecordAge = props.maxRecordAge ?? STREAM_DEFAULTS.maxRecordAge;
     const retryAttempts = props.retryAttempts ?? STREAM_DEFAULTS.retryAttempts;
-    const timeout = props.timeout ?? Duration.seconds(30); // ConsumerFunction's default
-    const idempotencyExpiry = props.idempotencyExpiry ?? minDuration(retentionPeriod, MAX_IDEMPOTENCY_EXPIRY);
+    const timeout = props.timeout ?? DEFAULT_TIMEOUT;
+    const idempotencyExpiry = props.idempotencyExpiry ?? retentionPeriod;
     const iteratorAgeAlarmThreshold =
       props.iteratorAgeAlarmThreshold ??
       minDuration(STREAM_DEFAULTS.iteratorAgeAlarmThreshold, halfOf(maxRecordAge));
@@ -335,6 +352,7 @@ export class StreamConsumer extends Construct {
       description:
         'Stream path: Kinesis records, one after the other per partition key, idempotent per event id',
       idempotencyTable: props.idempotencyTable,
+      effectTable: props.effectTable,
       timeout,
       memorySize: props.memorySize,
       idempotencyExpiry,
@@ -383,6 +401,7 @@ export class StreamConsumer extends Construct {
     this.acknowledgeNagFindings(props);
   }
 
+  /** Every rule of the props; `validateAll` reports every broken one at once. */
   private validate(
     props: StreamConsumerProps,
     resolved: {
@@ -397,138 +416,165 @@ export class StreamConsumer extends Construct {
   ): void {
     const L = STREAM_LIMITS;
     const schemes: readonly string[] = Object.values(StreamIdempotencyScheme);
-    if (props.idempotencyScheme !== undefined && !schemes.includes(props.idempotencyScheme)) {
-      throw new ConfigurationError(
-        this,
-        'idempotencyScheme',
-        `must be one of ${schemes.map((s) => `'${s}'`).join(', ')}, got '${String(props.idempotencyScheme)}'.`,
-      );
-    }
-    if (props.stream && props.shardCount !== undefined) {
-      throw new ConfigurationError(
-        this,
-        'shardCount',
-        'only applies to a stream created here; an existing stream (`stream`) keeps its own capacity.',
-      );
-    }
-    if (props.stream && props.encryptionKey) {
-      throw new ConfigurationError(
-        this,
-        'encryptionKey',
-        'only applies to a stream created here; an existing stream (`stream`) keeps its own encryption.',
-      );
-    }
-    assertIntegerInRange(this, 'shardCount', props.shardCount, L.shardCount.min, L.shardCount.max);
-    assertDurationInRange(
-      this,
-      'retentionPeriod',
-      resolved.retentionPeriod,
-      L.retentionPeriod.min,
-      L.retentionPeriod.max,
-      'Kinesis keeps records from 24 hours to 365 days',
-    );
-    if (!Token.isUnresolved(resolved.retryAttempts) && resolved.retryAttempts === -1) {
-      throw new ConfigurationError(
-        this,
-        'retryAttempts',
-        'must be finite (0 to 10000), got -1 (infinite). Infinite retries hold a poison record, and every later ' +
-          'record of its shard, until it leaves the stream (up to the retention); this template insists that a ' +
-          'failing batch reaches the on-failure destination after a bounded number of attempts so the shard moves on.',
-      );
-    }
-    assertIntegerInRange(
-      this,
-      'retryAttempts',
-      resolved.retryAttempts,
-      L.retryAttempts.min,
-      L.retryAttempts.max,
-      'Lambda retries a failing stream batch at most 10000 times',
-    );
-    assertDurationInRange(
-      this,
-      'maxRecordAge',
-      resolved.maxRecordAge,
-      L.maxRecordAge.min,
-      L.maxRecordAge.max,
-      "Lambda's MaximumRecordAgeInSeconds range; infinite (-1) is not offered for the same reason as infinite retries",
-    );
-    if (
-      !resolved.maxRecordAge.isUnresolved() &&
-      !resolved.retentionPeriod.isUnresolved() &&
-      resolved.maxRecordAge.toSeconds() > resolved.retentionPeriod.toSeconds()
-    ) {
-      throw new ConfigurationError(
-        this,
-        'maxRecordAge',
-        `must not exceed the stream's retentionPeriod (${describeDuration(resolved.retentionPeriod)}), got ` +
-          `${describeDuration(resolved.maxRecordAge)}: records would leave the stream before Lambda gives up on ` +
-          'them, and then nothing reaches the on-failure destination and nothing can be replayed.',
-      );
-    }
-    assertIntegerInRange(this, 'batchSize', props.batchSize, L.batchSize.min, L.batchSize.max);
-    assertDurationInRange(
-      this,
-      'maxBatchingWindow',
-      props.maxBatchingWindow,
-      L.maxBatchingWindow.min,
-      L.maxBatchingWindow.max,
-    );
-    assertIntegerInRange(
-      this,
-      'parallelizationFactor',
-      props.parallelizationFactor,
-      L.parallelizationFactor.min,
-      L.parallelizationFactor.max,
-    );
+    const { idempotencyExpiry, maxRecordAge, retentionPeriod } = resolved;
     const startingPosition = props.startingPosition ?? STREAM_DEFAULTS.startingPosition;
-    if (startingPosition === StartingPosition.AT_TIMESTAMP && props.startingPositionTimestamp === undefined) {
-      throw new ConfigurationError(
-        this,
-        'startingPositionTimestamp',
-        'is required with StartingPosition.AT_TIMESTAMP (Unix time in seconds).',
-      );
-    }
-    if (startingPosition !== StartingPosition.AT_TIMESTAMP && props.startingPositionTimestamp !== undefined) {
-      throw new ConfigurationError(
-        this,
-        'startingPositionTimestamp',
-        `only applies with StartingPosition.AT_TIMESTAMP, but startingPosition is ${startingPosition}.`,
-      );
-    }
-    assertDurationInRange(
-      this,
-      'failureRecordRetention',
-      resolved.failureRecordRetention,
-      L.failureRecordRetention.min,
-      L.failureRecordRetention.max,
-      'an SQS queue keeps messages from 60 seconds to 14 days',
-    );
-    const { idempotencyExpiry, maxRecordAge, timeout } = resolved;
-    if (!idempotencyExpiry.isUnresolved() && !maxRecordAge.isUnresolved() && !timeout.isUnresolved()) {
-      const needed = maxRecordAge.toSeconds() + timeout.toSeconds();
-      if (idempotencyExpiry.toSeconds() < needed) {
-        throw new ConfigurationError(
+    const checks: Check[] = [
+      () => {
+        if (props.idempotencyScheme !== undefined && !schemes.includes(props.idempotencyScheme)) {
+          throw new ConfigurationError(
+            this,
+            'idempotencyScheme',
+            `must be one of ${schemes.map((s) => `'${s}'`).join(', ')}, got '${String(props.idempotencyScheme)}'.`,
+          );
+        }
+      },
+      () => {
+        if (props.stream && props.shardCount !== undefined) {
+          throw new ConfigurationError(
+            this,
+            'shardCount',
+            'only applies to a stream created here; an existing stream (`stream`) keeps its own capacity.',
+          );
+        }
+      },
+      () => {
+        if (props.stream && props.encryptionKey) {
+          throw new ConfigurationError(
+            this,
+            'encryptionKey',
+            'only applies to a stream created here; an existing stream (`stream`) keeps its own encryption.',
+          );
+        }
+      },
+      () => assertIntegerInRange(this, 'shardCount', props.shardCount, L.shardCount.min, L.shardCount.max),
+      () =>
+        assertDurationInRange(
+          this,
+          'retentionPeriod',
+          retentionPeriod,
+          L.retentionPeriod.min,
+          L.retentionPeriod.max,
+          'Kinesis keeps records from 24 hours to 365 days',
+        ),
+      () => {
+        if (!Token.isUnresolved(resolved.retryAttempts) && resolved.retryAttempts === -1) {
+          throw new ConfigurationError(
+            this,
+            'retryAttempts',
+            'must be finite (0 to 10000), got -1 (infinite). Infinite retries hold a poison record, and every later ' +
+              'record of its shard, until it leaves the stream (up to the retention); this template insists that a ' +
+              'failing batch reaches the on-failure destination after a bounded number of attempts so the shard moves on.',
+          );
+        }
+        assertIntegerInRange(
+          this,
+          'retryAttempts',
+          resolved.retryAttempts,
+          L.retryAttempts.min,
+          L.retryAttempts.max,
+          'Lambda retries a failing stream batch at most 10000 times',
+        );
+      },
+      () =>
+        assertDurationInRange(
+          this,
+          'maxRecordAge',
+          maxRecordAge,
+          L.maxRecordAge.min,
+          L.maxRecordAge.max,
+          "Lambda's MaximumRecordAgeInSeconds range; infinite (-1) is not offered for the same reason as infinite retries",
+        ),
+      () => {
+        if (
+          !maxRecordAge.isUnresolved() &&
+          !retentionPeriod.isUnresolved() &&
+          maxRecordAge.toSeconds() > retentionPeriod.toSeconds()
+        ) {
+          throw new ConfigurationError(
+            this,
+            'maxRecordAge',
+            `must not exceed the stream's retentionPeriod (${describeDuration(retentionPeriod)}), got ` +
+              `${describeDuration(maxRecordAge)}: records would leave the stream before Lambda gives up on ` +
+              'them, and then nothing reaches the on-failure destination and nothing can be replayed.',
+          );
+        }
+      },
+      () => assertIntegerInRange(this, 'batchSize', props.batchSize, L.batchSize.min, L.batchSize.max),
+      () =>
+        assertDurationInRange(
+          this,
+          'maxBatchingWindow',
+          props.maxBatchingWindow,
+          L.maxBatchingWindow.min,
+          L.maxBatchingWindow.max,
+        ),
+      () =>
+        assertIntegerInRange(
+          this,
+          'parallelizationFactor',
+          props.parallelizationFactor,
+          L.parallelizationFactor.min,
+          L.parallelizationFactor.max,
+        ),
+      () => {
+        if (
+          startingPosition === StartingPosition.AT_TIMESTAMP &&
+          props.startingPositionTimestamp === undefined
+        ) {
+          throw new ConfigurationError(
+            this,
+            'startingPositionTimestamp',
+            'is required with StartingPosition.AT_TIMESTAMP (Unix time in seconds).',
+          );
+        }
+        if (
+          startingPosition !== StartingPosition.AT_TIMESTAMP &&
+          props.startingPositionTimestamp !== undefined
+        ) {
+          throw new ConfigurationError(
+            this,
+            'startingPositionTimestamp',
+            `only applies with StartingPosition.AT_TIMESTAMP, but startingPosition is ${startingPosition}.`,
+          );
+        }
+      },
+      () =>
+        assertDurationInRange(
+          this,
+          'failureRecordRetention',
+          resolved.failureRecordRetention,
+          L.failureRecordRetention.min,
+          L.failureRecordRetention.max,
+          'an SQS queue keeps messages from 60 seconds to 14 days',
+        ),
+      () =>
+        assertDurationAtLeastSum(
           this,
           'idempotencyExpiry',
-          `must be at least maxRecordAge + timeout (${describeDuration(maxRecordAge)} + ` +
-            `${describeDuration(timeout)} = ${needed} seconds), got ${describeDuration(idempotencyExpiry)}: ` +
-            'Lambda re-delivers a record (after a split or a retry) until it is maxRecordAge old, and an ' +
-            'idempotency record that expired first lets the re-delivery run its side effect again.',
-        );
-      }
-    }
-    const threshold = resolved.iteratorAgeAlarmThreshold;
-    if (!threshold.isUnresolved() && !maxRecordAge.isUnresolved()) {
-      if (threshold.toSeconds() < 1 || threshold.toSeconds() >= maxRecordAge.toSeconds()) {
-        throw new ConfigurationError(
-          this,
-          'iteratorAgeAlarmThreshold',
-          `must be at least 1 second and below maxRecordAge (${describeDuration(maxRecordAge)}), got ` +
-            `${describeDuration(threshold)}: records older than maxRecordAge are discarded, so the alarm would ` +
-            'fire only after the damage is done.',
-        );
-      }
-    }
+          idempotencyExpiry,
+          [['retentionPeriod', retentionPeriod]],
+          'anything still in the stream can be delivered again: by a replay (npm run replay) or an event source ' +
+            'mapping re-created at TRIM_HORIZON, as well as by Lambda retrying until maxRecordAge; a reading whose ' +
+            'idempotency record expired first applies its effect twice. Raise idempotencyExpiry (or leave it unset: ' +
+            'it is the retention), or shorten retentionPeriod.',
+        ),
+      ...consumerFunctionChecks(this, { ...props, timeout: resolved.timeout, idempotencyExpiry }),
+      () => {
+        const threshold = resolved.iteratorAgeAlarmThreshold;
+        if (!threshold.isUnresolved() && !maxRecordAge.isUnresolved()) {
+          if (threshold.toSeconds() < 1 || threshold.toSeconds() >= maxRecordAge.toSeconds()) {
+            throw new ConfigurationError(
+              this,
+              'iteratorAgeAlarmThreshold',
+              `must be at least 1 second and below maxRecordAge (${describeDuration(maxRecordAge)}), got ` +
+                `${describeDuration(threshold)}: records older than maxRecordAge are discarded, so the alarm would ` +
+                'fire only after the damage is done.',
+            );
+          }
+        }
+      },
+    ];
+    validateAll(this, checks);
   }
 
   private createStream(props: StreamConsumerProps, retentionPeriod: Duration, removalPolicy: RemovalPolicy) {

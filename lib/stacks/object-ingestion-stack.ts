@@ -1,28 +1,30 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { removalPolicyFor, StageConfig } from '../config';
+import { EFFECT_KEY_ATTRIBUTE, EffectTable } from '../constructs/effect-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { ObjectConsumer, ObjectConsumerProps } from '../constructs/object-consumer';
 
 export interface ObjectIngestionStackProps extends StackProps {
-  /** The stage: removal policy of the table, buckets, key and queues; log retention. */
+  /** The stage: removal policy of the tables, buckets, key and queues; log retention. */
   readonly config: StageConfig;
   /**
    * Overrides of the object consumer's settings (filters, retries, event age, destinations, timeouts...).
-   * The idempotency table is the stack's own; removal policy and log retention come from `config` unless
-   * given here.
+   * The idempotency and effect tables are the stack's own; removal policy and log retention come from
+   * `config` unless given here.
    * @default the ObjectConsumer defaults
    */
-  readonly consumer?: Omit<ObjectConsumerProps, 'idempotencyTable'>;
+  readonly consumer?: Omit<ObjectConsumerProps, 'idempotencyTable' | 'effectTable'>;
 }
 
 /**
- * The asynchronous path as a deployable unit: its own idempotency table and the {@link ObjectConsumer}
+ * The asynchronous path as a deployable unit: its own idempotency and effect tables and the {@link ObjectConsumer}
  * (S3 bucket -> SNS topic -> Lambda, with retries, event age, on-failure destination and subscription DLQ).
  * Composition only; environment-agnostic (no account or region is resolved).
  */
 export class ObjectIngestionStack extends Stack {
   readonly idempotencyTable: IdempotencyTable;
+  readonly effectTable: EffectTable;
   readonly objectConsumer: ObjectConsumer;
 
   constructor(scope: Construct, id: string, props: ObjectIngestionStackProps) {
@@ -34,11 +36,13 @@ export class ObjectIngestionStack extends Stack {
     const removalPolicy = removalPolicyFor(props.config);
 
     this.idempotencyTable = new IdempotencyTable(this, 'IdempotencyTable', { removalPolicy });
+    this.effectTable = new EffectTable(this, 'EffectTable', { removalPolicy });
     this.objectConsumer = new ObjectConsumer(this, 'ObjectConsumer', {
       removalPolicy,
       logRetention: props.config.logRetention,
       ...props.consumer,
       idempotencyTable: this.idempotencyTable,
+      effectTable: this.effectTable,
     });
     const consumer = this.objectConsumer;
 
@@ -61,6 +65,10 @@ export class ObjectIngestionStack extends Stack {
       description:
         'Notifications SNS could not deliver to the function (delivery failures, not function errors)',
       value: consumer.subscriptionDeadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'EffectTableName', {
+      description: `What the consumer applied: one item per object prefix (${EFFECT_KEY_ATTRIBUTE} = prefix#<bucket>/<first path segment or (root)>)`,
+      value: this.effectTable.table.tableName,
     });
     new CfnOutput(this, 'ConsumerFunctionName', {
       description: 'The consumer function (re-drive: aws lambda invoke --invocation-type Event)',

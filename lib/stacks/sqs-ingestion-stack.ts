@@ -1,26 +1,28 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { removalPolicyFor, StageConfig } from '../config';
+import { EFFECT_KEY_ATTRIBUTE, EffectTable } from '../constructs/effect-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { SqsConsumer, SqsConsumerProps } from '../constructs/sqs-consumer';
 
 export interface SqsIngestionStackProps extends StackProps {
-  /** The stage: removal policy of the table and queues, log retention. */
+  /** The stage: removal policy of the tables and queues, log retention. */
   readonly config: StageConfig;
   /**
    * Overrides of the SQS consumer's settings (batch size, concurrency, timeouts, entry...). The idempotency
-   * table is the stack's own; removal policy and log retention come from `config` unless given here.
+   * and effect tables are the stack's own; removal policy and log retention come from `config` unless given here.
    * @default the SqsConsumer defaults
    */
-  readonly consumer?: Omit<SqsConsumerProps, 'idempotencyTable'>;
+  readonly consumer?: Omit<SqsConsumerProps, 'idempotencyTable' | 'effectTable'>;
 }
 
 /**
- * The SQS path as a deployable unit: its own idempotency table and the {@link SqsConsumer}. Composition only;
+ * The SQS path as a deployable unit: its own idempotency and effect tables and the {@link SqsConsumer}. Composition only;
  * environment-agnostic (no account or region is resolved).
  */
 export class SqsIngestionStack extends Stack {
   readonly idempotencyTable: IdempotencyTable;
+  readonly effectTable: EffectTable;
   readonly sqsConsumer: SqsConsumer;
 
   constructor(scope: Construct, id: string, props: SqsIngestionStackProps) {
@@ -32,11 +34,13 @@ export class SqsIngestionStack extends Stack {
     const removalPolicy = removalPolicyFor(props.config);
 
     this.idempotencyTable = new IdempotencyTable(this, 'IdempotencyTable', { removalPolicy });
+    this.effectTable = new EffectTable(this, 'EffectTable', { removalPolicy });
     this.sqsConsumer = new SqsConsumer(this, 'SqsConsumer', {
       removalPolicy,
       logRetention: props.config.logRetention,
       ...props.consumer,
       idempotencyTable: this.idempotencyTable,
+      effectTable: this.effectTable,
     });
 
     new CfnOutput(this, 'QueueUrl', {
@@ -50,6 +54,10 @@ export class SqsIngestionStack extends Stack {
     new CfnOutput(this, 'DeadLetterQueueArn', {
       description: 'Source ARN for a redrive: aws sqs start-message-move-task --source-arn <this>',
       value: this.sqsConsumer.deadLetterQueue.queueArn,
+    });
+    new CfnOutput(this, 'EffectTableName', {
+      description: `What the consumer applied: one item per customer and currency (${EFFECT_KEY_ATTRIBUTE} = customer#<customerId>#<currency>)`,
+      value: this.effectTable.table.tableName,
     });
     new CfnOutput(this, 'ConsumerFunctionName', {
       description: 'The consumer function',

@@ -1,27 +1,30 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { removalPolicyFor, StageConfig } from '../config';
+import { EFFECT_KEY_ATTRIBUTE, EffectTable } from '../constructs/effect-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { StreamConsumer, StreamConsumerProps } from '../constructs/stream-consumer';
 
 export interface StreamIngestionStackProps extends StackProps {
-  /** The stage: removal policy of the table, stream and failure queue; log retention. */
+  /** The stage: removal policy of the tables, stream and failure queue; log retention. */
   readonly config: StageConfig;
   /**
    * Overrides of the stream consumer's settings (capacity, retries, record age, destination...). The
-   * idempotency table is the stack's own; removal policy and log retention come from `config` unless given here.
+   * idempotency and effect tables are the stack's own; removal policy and log retention come from `config`
+   * unless given here.
    * @default the StreamConsumer defaults
    */
-  readonly consumer?: Omit<StreamConsumerProps, 'idempotencyTable'>;
+  readonly consumer?: Omit<StreamConsumerProps, 'idempotencyTable' | 'effectTable'>;
 }
 
 /**
- * The stream path as a deployable unit: its own idempotency table and the {@link StreamConsumer}
+ * The stream path as a deployable unit: its own idempotency and effect tables and the {@link StreamConsumer}
  * (Kinesis stream, consumer function, event source mapping with bisect / bounded retries / record age /
  * on-failure destination, alarms). Composition only; environment-agnostic.
  */
 export class StreamIngestionStack extends Stack {
   readonly idempotencyTable: IdempotencyTable;
+  readonly effectTable: EffectTable;
   readonly streamConsumer: StreamConsumer;
 
   constructor(scope: Construct, id: string, props: StreamIngestionStackProps) {
@@ -33,11 +36,13 @@ export class StreamIngestionStack extends Stack {
     const removalPolicy = removalPolicyFor(props.config);
 
     this.idempotencyTable = new IdempotencyTable(this, 'IdempotencyTable', { removalPolicy });
+    this.effectTable = new EffectTable(this, 'EffectTable', { removalPolicy });
     this.streamConsumer = new StreamConsumer(this, 'StreamConsumer', {
       removalPolicy,
       logRetention: props.config.logRetention,
       ...props.consumer,
       idempotencyTable: this.idempotencyTable,
+      effectTable: this.effectTable,
     });
     const { stream, onFailureDestination, alarms } = this.streamConsumer;
 
@@ -60,6 +65,10 @@ export class StreamIngestionStack extends Stack {
         value: onFailureDestination.queue.queueUrl,
       });
     }
+    new CfnOutput(this, 'EffectTableName', {
+      description: `What the consumer applied: one item per sensor and metric (${EFFECT_KEY_ATTRIBUTE} = sensor#<sensorId>#<metric>)`,
+      value: this.effectTable.table.tableName,
+    });
     new CfnOutput(this, 'ConsumerFunctionName', {
       description: 'The consumer function',
       value: this.streamConsumer.function.functionName,

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildSync } from 'esbuild';
 import { esbuildOptions } from '../../../lib/bundling';
 import {
@@ -11,27 +11,33 @@ import {
   ConsumerFunction,
   ConsumerFunctionProps,
 } from '../../../lib/constructs/consumer-function';
+import { EffectTable } from '../../../lib/constructs/effect-table';
 import { IdempotencyTable } from '../../../lib/constructs/idempotency-table';
+import { ConfigurationError, ConfigurationErrors } from '../../../lib/validation';
 import { nagFindings } from '../../helpers/nag';
-import { bundlingApp, testStack } from '../../helpers/synth';
+import { bundlingApp, logicalIdOf, testStack } from '../../helpers/synth';
+import { expectEffectWritesOnly } from './effect-table-fixtures';
 
 function synthFunction(props: Partial<ConsumerFunctionProps> = {}) {
   const stack = testStack();
   const idempotencyTable = new IdempotencyTable(stack, 'Idempotency');
+  const effectTable = new EffectTable(stack, 'Effects');
   const consumer = new ConsumerFunction(stack, 'Consumer', {
     entry: 'lambda/shared/side-effect.ts',
     serviceName: 'test-consumer',
     description: 'test',
     idempotencyTable,
+    effectTable,
     ...props,
   });
-  return { stack, consumer, template: Template.fromStack(stack) };
+  return { stack, consumer, effectTable, template: Template.fromStack(stack) };
 }
 
 describe('ConsumerFunction', () => {
   let template: Template;
+  let effectTable: EffectTable;
   beforeAll(() => {
-    template = synthFunction().template;
+    ({ template, effectTable } = synthFunction());
   });
 
   it('runs on the newest Node.js runtime on arm64 with explicit memory, timeout and tracing', () => {
@@ -56,6 +62,10 @@ describe('ConsumerFunction', () => {
     expect(variables.IDEMPOTENCY_TABLE_NAME).toEqual({ Ref: expect.stringMatching(/^IdempotencyTable/) });
   });
 
+  it('passes the effect table as EFFECT_TABLE_NAME and may only UpdateItem there', () => {
+    expectEffectWritesOnly(template, logicalIdOf(effectTable.table));
+  });
+
   it('logs to its own log group with a retention', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
@@ -73,11 +83,51 @@ describe('ConsumerFunction', () => {
     ],
     [{ memorySize: 64 }, /Consumer: memorySize must be a whole number from 128 to 10240, got 64/],
     [
-      { idempotencyExpiry: Duration.seconds(30) },
-      /Consumer: idempotencyExpiry must be from 1 minute to 30 days/,
+      { idempotencyExpiry: Duration.seconds(59) },
+      /Consumer: idempotencyExpiry must be from 1 minute to 365 days, got 59 seconds/,
+    ],
+    [
+      { idempotencyExpiry: Duration.days(366) },
+      /Consumer: idempotencyExpiry must be from 1 minute to 365 days, got 366 days .*no source here re-delivers after 365 days/,
     ],
   ])('rejects %p with a clear message', (props, message) => {
     expect(() => synthFunction(props)).toThrow(message);
+  });
+
+  it('accepts an idempotency expiry from 1 minute to 365 days (the longest Kinesis retention)', () => {
+    for (const idempotencyExpiry of [Duration.minutes(1), Duration.days(365)]) {
+      const { template: accepted } = synthFunction({ idempotencyExpiry });
+      accepted.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({ IDEMPOTENCY_EXPIRY_SECONDS: String(idempotencyExpiry.toSeconds()) }),
+        },
+      });
+    }
+  });
+
+  it('reports every broken setting at once', () => {
+    let error: unknown;
+    try {
+      synthFunction({ timeout: Duration.minutes(16), memorySize: 64, idempotencyExpiry: Duration.days(400) });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigurationErrors);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    const { message, errors } = error as ConfigurationErrors;
+    expect(errors.map((each) => each.message.split(' ')[1])).toEqual([
+      'timeout',
+      'memorySize',
+      'idempotencyExpiry',
+    ]);
+    expect(message).toMatch(/^TestStack\/Consumer: 3 rules are broken/);
+    expect(message).toContain('\n  - TestStack/Consumer: timeout must be from 1 second to 15 minutes');
+    expect(message).toContain(
+      '\n  - TestStack/Consumer: memorySize must be a whole number from 128 to 10240',
+    );
+    expect(message).toContain(
+      '\n  - TestStack/Consumer: idempotencyExpiry must be from 1 minute to 365 days',
+    );
   });
 });
 
@@ -95,6 +145,7 @@ describe('ConsumerFunction bundling', () => {
       serviceName: id,
       description: 'test',
       idempotencyTable: new IdempotencyTable(stack, `${id}Idempotency`),
+      effectTable: new EffectTable(stack, `${id}Effects`),
     });
   }
 

@@ -4,22 +4,41 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { EventBridgeDestination, SnsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EffectTable } from '../../../lib/constructs/effect-table';
 import { IdempotencyTable } from '../../../lib/constructs/idempotency-table';
-import { ObjectConsumer, ObjectConsumerProps } from '../../../lib/constructs/object-consumer';
-import { ConfigurationError } from '../../../lib/validation';
+import {
+  minimumObjectIdempotencyExpiry,
+  ObjectConsumer,
+  ObjectConsumerProps,
+} from '../../../lib/constructs/object-consumer';
+import { ConfigurationError, ConfigurationErrors } from '../../../lib/validation';
 import { nagFindings } from '../../helpers/nag';
 import { logicalIdOf, templateOf, testStack } from '../../helpers/synth';
+import { expectEffectWritesOnly } from './effect-table-fixtures';
 
-const FOURTEEN_DAYS = 14 * 24 * 3600;
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+const FOURTEEN_DAYS = 14 * DAY;
 
 function build(
   props: Partial<ObjectConsumerProps> = {},
   context: Record<string, unknown> = {},
-): { stack: Stack; consumer: ObjectConsumer } {
+): { stack: Stack; consumer: ObjectConsumer; effectTable: EffectTable } {
   const stack = testStack(context);
   const idempotencyTable = new IdempotencyTable(stack, 'Idempotency');
-  const consumer = new ObjectConsumer(stack, 'Objects', { idempotencyTable, ...props });
-  return { stack, consumer };
+  const effectTable = new EffectTable(stack, 'Effects');
+  const consumer = new ObjectConsumer(stack, 'Objects', { idempotencyTable, effectTable, ...props });
+  return { stack, consumer, effectTable };
+}
+
+/** The error building the consumer with `props` throws. */
+function errorOf(props: Partial<ObjectConsumerProps>): Error {
+  try {
+    build(props);
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error(`no error for ${JSON.stringify(props)}`);
 }
 
 /** The logical id of the only resource of a type matching `props`. */
@@ -40,9 +59,10 @@ describe('ObjectConsumer with its defaults', () => {
   let functionId: string;
   let onFailureQueueId: string;
   let subscriptionDlqId: string;
+  let effectTable: EffectTable;
 
   beforeAll(() => {
-    ({ stack, consumer } = build());
+    ({ stack, consumer, effectTable } = build());
     template = templateOf(stack);
     bucketId = logicalId(template, 'AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } });
     accessLogsBucketId = logicalId(template, 'AWS::S3::Bucket', { VersioningConfiguration: Match.absent() });
@@ -199,11 +219,17 @@ describe('ObjectConsumer with its defaults', () => {
     });
   });
 
-  it('keeps idempotency records longer than the maximum event age (7 hours by default)', () => {
-    expect(consumer.idempotencyExpiry.toSeconds()).toBe(7 * 3600);
+  it('keeps idempotency records for maxEventAge + failedEventRetention (6 hours + 14 days by default)', () => {
+    expect(consumer.idempotencyExpiry.toSeconds()).toBe(6 * HOUR + 14 * DAY);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ IDEMPOTENCY_EXPIRY_SECONDS: String(7 * 3600) }) },
+      Environment: {
+        Variables: Match.objectLike({ IDEMPOTENCY_EXPIRY_SECONDS: String(6 * HOUR + 14 * DAY) }),
+      },
     });
+  });
+
+  it('writes its effects to the effect table (EFFECT_TABLE_NAME), with UpdateItem only', () => {
+    expectEffectWritesOnly(template, logicalIdOf(effectTable.table));
   });
 
   it('encrypts both failure queues, enforces TLS on them, and keeps messages 14 days, retained on delete', () => {
@@ -292,11 +318,13 @@ describe('ObjectConsumer with options', () => {
   beforeAll(() => {
     stack = testStack();
     const idempotencyTable = new IdempotencyTable(stack, 'Idempotency');
+    const effectTable = new EffectTable(stack, 'Effects');
     const failureTopic = new Topic(stack, 'FailureTopic', { enforceSSL: true });
     const bus = new EventBus(stack, 'Bus');
     const centralLogs = Bucket.fromBucketName(stack, 'CentralLogs', 'central-access-logs');
     consumer = new ObjectConsumer(stack, 'Objects', {
       idempotencyTable,
+      effectTable,
       objectKeyPrefix: 'incoming/',
       objectKeySuffix: '.csv',
       retryAttempts: 0,
@@ -362,9 +390,11 @@ describe('ObjectConsumer with options', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 4 * 24 * 3600 });
   });
 
-  it('derives the idempotency expiry from the event age (2 hours + 1 hour)', () => {
+  it('derives the idempotency expiry from the event age and the assumed retention of the given destination (2 hours + 4 days)', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ IDEMPOTENCY_EXPIRY_SECONDS: String(3 * 3600) }) },
+      Environment: {
+        Variables: Match.objectLike({ IDEMPOTENCY_EXPIRY_SECONDS: String(2 * HOUR + 4 * DAY) }),
+      },
     });
   });
 
@@ -423,21 +453,7 @@ describe('ObjectConsumer validation', () => {
     );
   });
 
-  it('rejects an idempotencyExpiry shorter than maxEventAge, saying why', () => {
-    failsWith(
-      { idempotencyExpiry: Duration.hours(1) },
-      /idempotencyExpiry must be at least maxEventAge \(6 hours\), got 1 hour: a duplicate notification can wait in Lambda's queue until maxEventAge/,
-    );
-    failsWith(
-      { maxEventAge: Duration.hours(2), idempotencyExpiry: Duration.minutes(90) },
-      /idempotencyExpiry must be at least maxEventAge \(2 hours\), got 1 hour 30 minutes/,
-    );
-  });
-
-  it('accepts an idempotencyExpiry equal to maxEventAge, and the edges of every range', () => {
-    expect(() =>
-      build({ maxEventAge: Duration.hours(2), idempotencyExpiry: Duration.hours(2) }),
-    ).not.toThrow();
+  it('accepts the edges of every range', () => {
     expect(() => build({ retryAttempts: 0, maxEventAge: Duration.seconds(60) })).not.toThrow();
     expect(() => build({ retryAttempts: 2, maxEventAge: Duration.hours(6) })).not.toThrow();
   });
@@ -501,5 +517,76 @@ describe('ObjectConsumer in an app without the S3 trust-key-policy feature flag'
         ]),
       },
     });
+  });
+});
+
+describe('ObjectConsumer idempotency expiry (an error at synth, derived from event age and failed-event retention)', () => {
+  it('derives the default from maxEventAge + failedEventRetention and accepts it given explicitly', () => {
+    expect(minimumObjectIdempotencyExpiry(Duration.hours(6), Duration.days(14)).toSeconds()).toBe(
+      6 * HOUR + 14 * DAY,
+    );
+    const { consumer } = build({
+      maxEventAge: Duration.minutes(1),
+      failedEventRetention: Duration.minutes(1),
+    });
+    expect(consumer.idempotencyExpiry.toSeconds()).toBe(120);
+    expect(() => build({ idempotencyExpiry: Duration.seconds(6 * HOUR + 14 * DAY) })).not.toThrow();
+  });
+
+  it('refuses one second less, with the arithmetic and why', () => {
+    const error = errorOf({ idempotencyExpiry: Duration.seconds(6 * HOUR + 14 * DAY - 1) });
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toBe(
+      'TestStack/Objects: idempotencyExpiry must be at least maxEventAge + failedEventRetention = 6 hours + 14 days = ' +
+        '14 days 6 hours (1231200 seconds), got 14 days 5 hours 59 minutes 59 seconds (1231199 seconds): Lambda ' +
+        'retries an event (and holds a duplicate notification) for up to maxEventAge before it hands it to the ' +
+        'on-failure destination, and an operator can re-drive it from there until it leaves after ' +
+        'failedEventRetention (the retention assumed for an onFailure destination of your own too); an object ' +
+        'version whose idempotency record expired by then applies its effect twice. Raise idempotencyExpiry (or ' +
+        'leave it unset to derive it), or lower maxEventAge or failedEventRetention.',
+    );
+  });
+
+  it('applies the rule with an on-failure destination of your own, using failedEventRetention as its retention', () => {
+    const onFailure = (stack: Stack) =>
+      new SnsDestination(new Topic(stack, 'Failures', { enforceSSL: true }));
+    const stack = testStack();
+    expect(
+      () =>
+        new ObjectConsumer(stack, 'Objects', {
+          idempotencyTable: new IdempotencyTable(stack, 'Idempotency'),
+          effectTable: new EffectTable(stack, 'Effects'),
+          onFailure: onFailure(stack),
+          maxEventAge: Duration.hours(1),
+          failedEventRetention: Duration.days(3),
+          idempotencyExpiry: Duration.days(3),
+        }),
+    ).toThrow(
+      /idempotencyExpiry must be at least maxEventAge \+ failedEventRetention = 1 hour \+ 3 days = 3 days 1 hour \(262800 seconds\), got 3 days \(259200 seconds\)/,
+    );
+  });
+
+  it('reports several broken rules together, each with its own message', () => {
+    const error = errorOf({
+      retryAttempts: 3,
+      maxEventAge: Duration.hours(7),
+      idempotencyExpiry: Duration.hours(1),
+      timeout: Duration.minutes(16),
+      objectKeyPrefix: '',
+    });
+    expect(error).toBeInstanceOf(ConfigurationErrors);
+    const { errors } = error as ConfigurationErrors;
+    expect(errors.map((each) => each.message.split(' ')[1])).toEqual([
+      'retryAttempts',
+      'maxEventAge',
+      'idempotencyExpiry',
+      'timeout',
+      'objectKeyPrefix',
+    ]);
+    expect(error.message).toMatch(/^TestStack\/Objects: 5 rules are broken/);
+    expect(error.message).toMatch(
+      /\n {2}- TestStack\/Objects: idempotencyExpiry must be at least maxEventAge \+ failedEventRetention = 7 hours \+ 14 days = 14 days 7 hours \(1234800 seconds\), got 1 hour/,
+    );
+    expect(error.message).toMatch(/\n {2}- TestStack\/Objects: timeout must be from 1 second to 15 minutes/);
   });
 });

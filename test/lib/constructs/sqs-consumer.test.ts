@@ -2,23 +2,43 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import fc from 'fast-check';
+import { EffectTable } from '../../../lib/constructs/effect-table';
 import { IdempotencyTable } from '../../../lib/constructs/idempotency-table';
 import {
+  minimumSqsIdempotencyExpiry,
   minimumVisibilityTimeout,
   SQS_CONSUMER_DEFAULTS,
   SqsConsumer,
   SqsConsumerProps,
 } from '../../../lib/constructs/sqs-consumer';
-import { ConfigurationError } from '../../../lib/validation';
+import { ConfigurationError, ConfigurationErrors } from '../../../lib/validation';
 import { logicalIdOf, templateOf, testStack } from '../../helpers/synth';
+import { expectEffectWritesOnly } from './effect-table-fixtures';
 
-type Overrides = Omit<SqsConsumerProps, 'idempotencyTable'>;
+type Overrides = Omit<SqsConsumerProps, 'idempotencyTable' | 'effectTable'>;
 
-function synthConsumer(overrides: Overrides = {}): { stack: Stack; consumer: SqsConsumer } {
+const DAY = 86_400;
+
+function synthConsumer(overrides: Overrides = {}): {
+  stack: Stack;
+  consumer: SqsConsumer;
+  effectTable: EffectTable;
+} {
   const stack = testStack();
   const idempotencyTable = new IdempotencyTable(stack, 'Idempotency');
-  const consumer = new SqsConsumer(stack, 'SqsConsumer', { idempotencyTable, ...overrides });
-  return { stack, consumer };
+  const effectTable = new EffectTable(stack, 'Effects');
+  const consumer = new SqsConsumer(stack, 'SqsConsumer', { idempotencyTable, effectTable, ...overrides });
+  return { stack, consumer, effectTable };
+}
+
+/** The error building the consumer with `overrides` throws. */
+function errorOf(overrides: Overrides): Error {
+  try {
+    synthConsumer(overrides);
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error(`no error for ${JSON.stringify(overrides)}`);
 }
 
 describe('SqsConsumer with its defaults', () => {
@@ -27,9 +47,10 @@ describe('SqsConsumer with its defaults', () => {
   let template: Template;
   let queueId: string;
   let dlqId: string;
+  let effectTable: EffectTable;
 
   beforeAll(() => {
-    ({ stack, consumer } = synthConsumer());
+    ({ stack, consumer, effectTable } = synthConsumer());
     template = templateOf(stack);
     queueId = logicalIdOf(consumer.queue);
     dlqId = logicalIdOf(consumer.deadLetterQueue);
@@ -100,10 +121,18 @@ describe('SqsConsumer with its defaults', () => {
       Environment: {
         Variables: Match.objectLike({
           POWERTOOLS_SERVICE_NAME: 'sqs-consumer',
-          IDEMPOTENCY_EXPIRY_SECONDS: '3600',
+          IDEMPOTENCY_EXPIRY_SECONDS: String(18 * DAY),
         }),
       },
     });
+  });
+
+  it('keeps idempotency records for retentionPeriod + deadLetterQueueRetentionPeriod: 4 + 14 = 18 days', () => {
+    expect(consumer.idempotencyExpiry.toSeconds()).toBe(18 * DAY);
+  });
+
+  it('writes its effects to the effect table (EFFECT_TABLE_NAME), with UpdateItem only', () => {
+    expectEffectWritesOnly(template, logicalIdOf(effectTable.table));
   });
 
   it('lets the function consume the source queue only', () => {
@@ -168,6 +197,7 @@ describe('SqsConsumer with its settings', () => {
     topic = new Topic(stack, 'Alerts');
     consumer = new SqsConsumer(stack, 'SqsConsumer', {
       idempotencyTable: new IdempotencyTable(stack, 'Idempotency'),
+      effectTable: new EffectTable(stack, 'Effects'),
       timeout: Duration.seconds(60),
       maxBatchingWindow: Duration.seconds(20),
       batchSize: 100,
@@ -178,7 +208,7 @@ describe('SqsConsumer with its settings', () => {
       deadLetterQueueRetentionPeriod: Duration.days(7),
       removalPolicy: RemovalPolicy.DESTROY,
       dlqAlarmTopic: topic,
-      idempotencyExpiry: Duration.hours(2),
+      idempotencyExpiry: Duration.days(10),
     });
     template = templateOf(stack);
   });
@@ -202,6 +232,13 @@ describe('SqsConsumer with its settings', () => {
       MaximumBatchingWindowInSeconds: 20,
       ScalingConfig: { MaximumConcurrency: 50 },
       Enabled: false,
+    });
+  });
+
+  it('keeps idempotency records as long as asked (10 days, beyond 2 + 7 days of retention)', () => {
+    expect(consumer.idempotencyExpiry.toDays()).toBe(10);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ IDEMPOTENCY_EXPIRY_SECONDS: String(10 * DAY) }) },
     });
   });
 
@@ -343,17 +380,6 @@ describe('SqsConsumer warnings', () => {
     );
   });
 
-  it('warns when idempotency records can expire while a message is still being retried', () => {
-    // 5 receives × (6 × 300 s) = 9000 s > 3600 s.
-    const { stack } = synthConsumer({ timeout: Duration.minutes(5) });
-    Annotations.fromStack(stack).hasWarning(
-      '/TestStack/SqsConsumer',
-      Match.stringLikeRegexp(
-        'idempotencyExpiry \\(1 hour\\) is shorter than maxReceiveCount × visibilityTimeout \\(2 hours 30 minutes\\)',
-      ),
-    );
-  });
-
   it('uses the defaults it documents', () => {
     expect(SQS_CONSUMER_DEFAULTS).toMatchObject({
       batchSize: 10,
@@ -363,5 +389,86 @@ describe('SqsConsumer warnings', () => {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     expect(SQS_CONSUMER_DEFAULTS.entry).toMatch(/lambda\/sqs-consumer\/index\.ts$/);
+  });
+});
+
+describe('SqsConsumer idempotency expiry (an error at synth, derived from the queues)', () => {
+  it('derives the default from the retention periods and accepts it given explicitly', () => {
+    expect(minimumSqsIdempotencyExpiry(Duration.days(4), Duration.days(14)).toSeconds()).toBe(18 * DAY);
+    const { consumer } = synthConsumer({
+      retentionPeriod: Duration.days(1),
+      deadLetterQueueRetentionPeriod: Duration.days(2),
+    });
+    expect(consumer.idempotencyExpiry.toSeconds()).toBe(3 * DAY);
+    expect(() => synthConsumer({ idempotencyExpiry: Duration.days(18) })).not.toThrow();
+    // The largest the rule can ask for (14 + 14 days) is within ConsumerFunction's range.
+    expect(() =>
+      synthConsumer({
+        retentionPeriod: Duration.days(14).minus(Duration.seconds(1)),
+        deadLetterQueueRetentionPeriod: Duration.days(14),
+      }),
+    ).not.toThrow();
+  });
+
+  it('refuses one second less than retentionPeriod + deadLetterQueueRetentionPeriod, with the arithmetic and why', () => {
+    const error = errorOf({ idempotencyExpiry: Duration.seconds(18 * DAY - 1) });
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toBe(
+      'TestStack/SqsConsumer: idempotencyExpiry must be at least retentionPeriod + deadLetterQueueRetentionPeriod = ' +
+        '4 days + 14 days = 18 days (1555200 seconds), got 17 days 23 hours 59 minutes 59 seconds (1555199 seconds): ' +
+        'a batch that times out returns orders it already completed to the queue, and after maxReceiveCount ' +
+        "receives they reach the dead-letter queue; a redrive on the dead-letter queue's last day sends them back " +
+        'to the source queue for up to retentionPeriod, and an order whose idempotency record expired by then ' +
+        'applies its effect twice. Raise idempotencyExpiry (or leave it unset to derive it), or shorten the ' +
+        'retention periods.',
+    );
+  });
+
+  it('checks the rule against the retention periods given', () => {
+    expect(
+      errorOf({
+        retentionPeriod: Duration.hours(12),
+        deadLetterQueueRetentionPeriod: Duration.days(2),
+        idempotencyExpiry: Duration.days(2),
+      }).message,
+    ).toMatch(
+      /idempotencyExpiry must be at least retentionPeriod \+ deadLetterQueueRetentionPeriod = 12 hours \+ 2 days = 2 days 12 hours \(216000 seconds\), got 2 days \(172800 seconds\)/,
+    );
+  });
+
+  it('no longer warns: a shorter expiry is an error, a long retry window within the retention is fine', () => {
+    // 5 receives × (6 × 300 s) = 2.5 hours of retries, well inside the 18 days.
+    const { stack } = synthConsumer({ timeout: Duration.minutes(5) });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  it('reports several broken rules together, each with its own message', () => {
+    const error = errorOf({
+      batchSize: 11,
+      maxConcurrency: 1,
+      visibilityTimeout: Duration.seconds(179),
+      idempotencyExpiry: Duration.hours(1),
+      memorySize: 64,
+    });
+    expect(error).toBeInstanceOf(ConfigurationErrors);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    const { errors } = error as ConfigurationErrors;
+    expect(errors.map((each) => each.message.split(' ')[1])).toEqual([
+      'batchSize',
+      'maxConcurrency',
+      'visibilityTimeout',
+      'idempotencyExpiry',
+      'memorySize',
+    ]);
+    const lines = error.message.split('\n');
+    expect(lines[0]).toBe(
+      'TestStack/SqsConsumer: 5 rules are broken (each listed below; fix them all before synthesizing again):',
+    );
+    expect(lines.slice(1)).toEqual(errors.map((each) => `  - ${each.message}`));
+    expect(error.message).toMatch(/batchSize above 10 \(got 11\) requires a maxBatchingWindow/);
+    expect(error.message).toMatch(
+      /idempotencyExpiry must be at least .* = 18 days \(1555200 seconds\), got 1 hour/,
+    );
+    expect(error.message).toMatch(/memorySize must be a whole number from 128 to 10240, got 64/);
   });
 });

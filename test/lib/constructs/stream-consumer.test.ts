@@ -5,6 +5,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { KinesisConsumerEventSource, KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EffectTable } from '../../../lib/constructs/effect-table';
 import { IdempotencyTable } from '../../../lib/constructs/idempotency-table';
 import {
   STREAM_DEFAULTS,
@@ -13,21 +14,36 @@ import {
   StreamIdempotencyScheme,
 } from '../../../lib/constructs/stream-consumer';
 import { IDEMPOTENCY_SCHEMES } from '../../../lambda/shared/serial-key-persistence';
-import { ConfigurationError } from '../../../lib/validation';
+import { ConfigurationError, ConfigurationErrors } from '../../../lib/validation';
 import { nagFindings } from '../../helpers/nag';
 import { logicalIdOf, templateOf, testStack } from '../../helpers/synth';
+import { expectEffectWritesOnly } from './effect-table-fixtures';
 
-type Overrides = Omit<StreamConsumerProps, 'idempotencyTable'>;
+type Overrides = Omit<StreamConsumerProps, 'idempotencyTable' | 'effectTable'>;
+
+const DAY = 86_400;
 
 function synthConsumer(overrides: Overrides | ((stack: Stack) => Overrides) = {}): {
   stack: Stack;
   consumer: StreamConsumer;
+  effectTable: EffectTable;
 } {
   const stack = testStack();
   const idempotencyTable = new IdempotencyTable(stack, 'Idempotency');
+  const effectTable = new EffectTable(stack, 'Effects');
   const props = typeof overrides === 'function' ? overrides(stack) : overrides;
-  const consumer = new StreamConsumer(stack, 'StreamConsumer', { idempotencyTable, ...props });
-  return { stack, consumer };
+  const consumer = new StreamConsumer(stack, 'StreamConsumer', { idempotencyTable, effectTable, ...props });
+  return { stack, consumer, effectTable };
+}
+
+/** The error building the consumer with `overrides` throws. */
+function errorOf(overrides: Overrides): Error {
+  try {
+    synthConsumer(overrides);
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error(`no error for ${JSON.stringify(overrides)}`);
 }
 
 /** All IAM statements of the consumer function's policies, flattened. */
@@ -50,9 +66,10 @@ describe('StreamConsumer with its defaults', () => {
   let streamId: string;
   let topicId: string;
   let queueId: string;
+  let effectTable: EffectTable;
 
   beforeAll(() => {
-    ({ stack, consumer } = synthConsumer());
+    ({ stack, consumer, effectTable } = synthConsumer());
     template = templateOf(stack);
     streamId = logicalIdOf(consumer.stream as Stream);
     topicId = logicalIdOf(consumer.onFailureDestination.topic as Topic);
@@ -136,7 +153,7 @@ describe('StreamConsumer with its defaults', () => {
     });
   });
 
-  it('protects idempotency records for the stream retention (24 h), beyond maxRecordAge + timeout', () => {
+  it('protects idempotency records for the stream retention (24 h): everything a replay can re-deliver', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -182,7 +199,7 @@ describe('StreamConsumer with its defaults', () => {
     expect(consumer.alarms.failureQueueNotEmpty).toBeDefined();
   });
 
-  it('grants the function reading the stream, publishing to the topic and the idempotency calls; nothing else', () => {
+  it('grants the function reading the stream, publishing to the topic, the idempotency calls and the effect writes; nothing else', () => {
     const statements = functionStatements(template);
     expect(statements).toContainEqual(
       expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topicId } }),
@@ -202,8 +219,10 @@ describe('StreamConsumer with its defaults', () => {
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
+      'dynamodb:UpdateItem', // the idempotency table
+      'dynamodb:UpdateItem', // the effect table
     ]);
+    expectEffectWritesOnly(template, logicalIdOf(effectTable.table));
     expect(actions.filter((action) => /^(s3|sqs):/.test(action))).toEqual([]);
     expect(actions.filter((action) => action.startsWith('kinesis:Put'))).toEqual([]);
     // Publishing to the SSE topic needs the AWS managed SNS key, and only that key.
@@ -297,12 +316,15 @@ describe('StreamConsumer defaults that depend on each other', () => {
     });
   });
 
-  it('caps the default idempotency expiry at 30 days for a year-long retention', () => {
-    const { consumer } = synthConsumer({
+  it('keeps idempotency records 365 days for a year-long retention (no cap below the retention)', () => {
+    const { stack, consumer } = synthConsumer({
       retentionPeriod: Duration.hours(8760),
       maxRecordAge: Duration.days(7),
     });
-    expect(consumer.settings.idempotencyExpiry.toDays()).toBe(30);
+    expect(consumer.settings.idempotencyExpiry.toDays()).toBe(365);
+    templateOf(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ IDEMPOTENCY_EXPIRY_SECONDS: String(365 * DAY) }) },
+    });
   });
 
   it('starts at a timestamp when asked', () => {
@@ -603,9 +625,14 @@ describe('StreamConsumer refuses settings AWS would reject or that break the fai
       /startingPositionTimestamp only applies with StartingPosition.AT_TIMESTAMP/,
     ],
     [
-      'an idempotency expiry shorter than record age + timeout',
-      { maxRecordAge: Duration.hours(1), idempotencyExpiry: Duration.hours(1) },
-      /idempotencyExpiry must be at least maxRecordAge \+ timeout \(1 hour \+ 30 seconds = 3630 seconds\)/,
+      'an idempotency expiry shorter than the retention',
+      { maxRecordAge: Duration.hours(1), idempotencyExpiry: Duration.hours(2) },
+      /idempotencyExpiry must be at least retentionPeriod = 1 day \(86400 seconds\), got 2 hours \(7200 seconds\)/,
+    ],
+    [
+      'an idempotency expiry beyond 365 days',
+      { idempotencyExpiry: Duration.days(366) },
+      /idempotencyExpiry must be from 1 minute to 365 days, got 366 days/,
     ],
     [
       'an IteratorAge alarm only after records are discarded',
@@ -641,7 +668,7 @@ describe('StreamConsumer refuses settings AWS would reject or that break the fai
         maxBatchingWindow: Duration.seconds(300),
         parallelizationFactor: 10,
         retentionPeriod: Duration.hours(24),
-        idempotencyExpiry: Duration.seconds(90),
+        idempotencyExpiry: Duration.hours(24),
       }),
     ).not.toThrow();
     expect(() =>
@@ -653,5 +680,69 @@ describe('StreamConsumer refuses settings AWS would reject or that break the fai
         retentionPeriod: Duration.hours(8760),
       }),
     ).not.toThrow();
+  });
+});
+
+describe('StreamConsumer idempotency expiry (an error at synth, derived from the stream retention)', () => {
+  it('defaults to the retention and accepts exactly the retention given explicitly', () => {
+    expect(synthConsumer().consumer.settings.idempotencyExpiry.toSeconds()).toBe(DAY);
+    const { consumer } = synthConsumer({ retentionPeriod: Duration.days(7) });
+    expect(consumer.settings.idempotencyExpiry.toSeconds()).toBe(7 * DAY);
+    expect(() =>
+      synthConsumer({ retentionPeriod: Duration.days(7), idempotencyExpiry: Duration.days(7) }),
+    ).not.toThrow();
+    // maxRecordAge may reach the retention: the record is written after the reading entered the stream.
+    expect(() => synthConsumer({ maxRecordAge: Duration.hours(24) })).not.toThrow();
+  });
+
+  it('refuses one second less than the retention, with the arithmetic and why', () => {
+    const error = errorOf({ idempotencyExpiry: Duration.seconds(DAY - 1) });
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toBe(
+      'TestStack/StreamConsumer: idempotencyExpiry must be at least retentionPeriod = 1 day (86400 seconds), got ' +
+        '23 hours 59 minutes 59 seconds (86399 seconds): anything still in the stream can be delivered again: by a ' +
+        'replay (npm run replay) or an event source mapping re-created at TRIM_HORIZON, as well as by Lambda ' +
+        'retrying until maxRecordAge; a reading whose idempotency record expired first applies its effect twice. ' +
+        'Raise idempotencyExpiry (or leave it unset: it is the retention), or shorten retentionPeriod.',
+    );
+  });
+
+  it('checks an existing stream against the retention stated for it', () => {
+    const build = () =>
+      synthConsumer((scope) => ({
+        stream: Stream.fromStreamArn(
+          scope,
+          'Existing',
+          'arn:aws:kinesis:eu-west-1:123456789012:stream/readings',
+        ),
+        retentionPeriod: Duration.days(3),
+        idempotencyExpiry: Duration.days(2),
+      }));
+    expect(build).toThrow(
+      /idempotencyExpiry must be at least retentionPeriod = 3 days \(259200 seconds\), got 2 days/,
+    );
+  });
+
+  it('reports several broken rules together, each with its own message', () => {
+    const error = errorOf({
+      retryAttempts: -1,
+      batchSize: 0,
+      retentionPeriod: Duration.days(30),
+      idempotencyExpiry: Duration.days(29),
+      memorySize: 64,
+    });
+    expect(error).toBeInstanceOf(ConfigurationErrors);
+    const { errors } = error as ConfigurationErrors;
+    expect(errors.map((each) => each.message.split(' ')[1])).toEqual([
+      'retryAttempts',
+      'batchSize',
+      'idempotencyExpiry',
+      'memorySize',
+    ]);
+    expect(error.message).toMatch(/^TestStack\/StreamConsumer: 4 rules are broken/);
+    expect(error.message).toMatch(/\n {2}- TestStack\/StreamConsumer: retryAttempts must be finite/);
+    expect(error.message).toMatch(
+      /\n {2}- TestStack\/StreamConsumer: idempotencyExpiry must be at least retentionPeriod = 30 days \(2592000 seconds\), got 29 days/,
+    );
   });
 });

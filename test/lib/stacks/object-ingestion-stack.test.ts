@@ -40,23 +40,28 @@ describe('ObjectIngestionStack (sandbox)', () => {
   });
 
   it('throws stateful resources away with the stack, emptying the buckets first', () => {
-    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    template.allResources('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
     template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
     template.allResources('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
     template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
   });
 
-  it('gives the function the stage log retention and the stack table', () => {
+  it('gives the function the stage log retention and the stack tables', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    expectConsumerUsesStackTable(stack, template);
+    expectConsumerUsesStackTable(
+      stack,
+      template,
+      /^What the consumer applied: one item per object prefix \(pk = prefix#<bucket>\/<first path segment or \(root\)>\)$/,
+    );
   });
 
-  it('outputs the bucket name, the on-failure queue URL and what an operator needs', () => {
+  it('outputs the bucket name, the on-failure queue URL, the effect table and what an operator needs', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual([
       'BucketName',
       'ConsumerFunctionName',
       'ConsumerLogGroupName',
+      'EffectTableName',
       'ObjectCreatedTopicArn',
       'OnFailureQueueUrl',
       'SubscriptionDeadLetterQueueUrl',
@@ -79,8 +84,8 @@ describe('ObjectIngestionStack (a stage that keeps its data)', () => {
     template = Template.fromStack(stack);
   });
 
-  it('retains the table, buckets, key and queues, and empties nothing', () => {
-    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+  it('retains the tables, buckets, key and queues, and empties nothing', () => {
+    template.allResources('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
     template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
     template.allResources('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
     template.allResources('AWS::SQS::Queue', { DeletionPolicy: 'Retain' });

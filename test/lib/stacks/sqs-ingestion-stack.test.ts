@@ -28,13 +28,16 @@ describe('SqsIngestionStack', () => {
     expect(nagFindings(stack)).toEqual([]);
   });
 
-  it('composes its own idempotency table and the SQS consumer only', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+  it('composes its own idempotency and effect tables and the SQS consumer only', () => {
     template.resourceCountIs('AWS::SQS::Queue', 2);
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
-    expectConsumerUsesStackTable(stack, template);
+    expectConsumerUsesStackTable(
+      stack,
+      template,
+      /^What the consumer applied: one item per customer and currency \(pk = customer#<customerId>#<currency>\)$/,
+    );
   });
 
   it('takes removal policy and log retention from the stage: a sandbox is destroyed cleanly', () => {
@@ -58,11 +61,12 @@ describe('SqsIngestionStack', () => {
     keptTemplate.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 5 });
   });
 
-  it('outputs the queue URLs, the dead-letter queue ARN for redrives, and the alarm', () => {
+  it('outputs the queue URLs, the dead-letter queue ARN for redrives, the effect table and the alarm', () => {
     for (const output of [
       'QueueUrl',
       'DeadLetterQueueUrl',
       'DeadLetterQueueArn',
+      'EffectTableName',
       'ConsumerFunctionName',
       'ConsumerLogGroupName',
       'DeadLetterQueueAlarmName',

@@ -24,15 +24,18 @@ describe('StreamIngestionStack', () => {
     expect(nagFindings(stack)).toEqual([]);
   });
 
-  it('composes its own idempotency table and the stream consumer only', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+  it('composes its own idempotency and effect tables and the stream consumer only', () => {
     template.resourceCountIs('AWS::Kinesis::Stream', 1);
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.resourceCountIs('AWS::SQS::Queue', 1);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
-    expectConsumerUsesStackTable(stack, template);
+    expectConsumerUsesStackTable(
+      stack,
+      template,
+      /^What the consumer applied: one item per sensor and metric \(pk = sensor#<sensorId>#<metric>\)$/,
+    );
   });
 
   it('takes removal policy and log retention from the stage: a sandbox is destroyed cleanly', () => {
@@ -62,12 +65,13 @@ describe('StreamIngestionStack', () => {
     });
   });
 
-  it('outputs the stream name and ARN, the destination, the failure queue URL and the alarms', () => {
+  it('outputs the stream name and ARN, the destination, the failure queue URL, the effect table and the alarms', () => {
     for (const output of [
       'StreamName',
       'StreamArn',
       'OnFailureDestinationArn',
       'FailureQueueUrl',
+      'EffectTableName',
       'ConsumerFunctionName',
       'ConsumerLogGroupName',
       'IteratorAgeAlarmName',
