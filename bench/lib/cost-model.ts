@@ -10,8 +10,13 @@
  *
  * Lambda duration is modelled, not measured on Lambda: CPU time measured by `npm run bench` on one core,
  * scaled by the CPU share Lambda gives the configured memory (one vCPU at 1,769 MB), plus the DynamoDB round
- * trips the idempotency writes wait for (two per record, one after the other; records of a parallel batch
- * overlap, up to the SDK's socket limit).
+ * trips a record waits for (two per record, one after the other: the claim or read, then the transaction that
+ * completes the idempotency record and writes the effect; records of a parallel batch overlap, up to the SDK's
+ * socket limit).
+ *
+ * Every path's business effect is a write to its effect table committed in one `TransactWriteItems` with the
+ * completion of the idempotency record (exactly once). Transactional writes cost two write units per item (per
+ * started KB), so that transaction costs 2 × (idempotency record + effect item) write units.
  */
 
 export type IngestionPath = 'sqs' | 'object' | 'stream';
@@ -22,12 +27,14 @@ export type Architecture = 'arm64' | 'x86_64';
  */
 export type Processing = 'parallel' | 'in-order' | 'per-key';
 /**
- * How records are made idempotent:
- * - `powertools`: Powertools' default, a conditional put that claims the key and an update that completes it;
- * - `read-then-complete`: a strongly consistent read, then the completing write (the stream handler's cheaper
+ * How records are made idempotent, and what DynamoDB requests a record costs (the effect included):
+ * - `powertools` (claim-then-complete, Powertools' default): a conditional PutItem that claims the key, then one
+ *   TransactWriteItems of 2 items that completes the idempotency record and writes the effect;
+ * - `read-then-complete`: a strongly consistent GetItem, then the same transaction (the stream handler's cheaper
  *   option, lambda/shared/serial-key-persistence.ts; sound only where a key is never processed concurrently);
- * - `put-only`: one conditional put per record (a what-if: no in-progress state, not offered by the template);
- * - `none`: no writes.
+ * - `put-only`: one conditional TransactWriteItems of 2 items, the completed idempotency record and the effect (a
+ *   what-if: no in-progress state, not offered by the template);
+ * - `none`: the effect alone, one plain UpdateItem per delivery (a what-if: duplicates apply it again).
  */
 export type IdempotencyScheme = 'powertools' | 'read-then-complete' | 'put-only' | 'none';
 
@@ -75,10 +82,12 @@ export interface PathAssumptions {
   readonly logBytesPerRecord: number;
   /** Size of one idempotency record as stored (key, status, expiry, the stored result). */
   readonly idempotencyItemBytes: number;
+  /** Size of one effect item as written (its key and the running counters the business action adds to). */
+  readonly effectItemBytes: number;
 }
 
 export interface Assumptions {
-  /** One DynamoDB write, round trip, in the region. */
+  /** One DynamoDB request (PutItem, GetItem, UpdateItem or the 2-item transaction), round trip, in the region. */
   readonly dynamoDbLatencyMs: number;
   /** Sockets the SDK opens per client (NodeHttpHandler's default `maxSockets`). */
   readonly maxSockets: number;
@@ -209,9 +218,9 @@ export function invocationDurationMs(
   const cpu =
     invocationCpuMs(own.cpuMsPerRecordAtBatchSize, records) * cpuScale(settings, assumptions, prices);
   const scheme = schemeOf(settings, assumptions);
-  // Round trips a record waits for: claim (or read) and complete; a single put; none.
-  const roundTripsPerRecord =
-    scheme === 'powertools' || scheme === 'read-then-complete' ? 2 : scheme === 'put-only' ? 1 : 0;
+  // Round trips a record waits for: the claim (or read), then the transaction; a single transaction (put-only)
+  // or a single effect write (none).
+  const roundTripsPerRecord = scheme === 'powertools' || scheme === 'read-then-complete' ? 2 : 1;
   const lanes =
     own.processing === 'parallel'
       ? assumptions.maxSockets
@@ -222,9 +231,17 @@ export function invocationDurationMs(
   return Math.ceil(cpu + roundTripsPerRecord * assumptions.dynamoDbLatencyMs * rounds);
 }
 
-/** Write request units of one idempotency write of an item of `bytes` bytes. */
+/** Write request units of one (standard) write of an item of `bytes` bytes. */
 export function writeUnits(bytes: number, prices: Prices): number {
   return Math.max(1, Math.ceil(bytes / prices.dynamodb.writeUnitBytes));
+}
+
+/**
+ * Write request units of one TransactWriteItems writing items of these sizes: two units per started KB of each
+ * item (DynamoDB prepares and commits every item of a transaction).
+ */
+export function transactionWriteUnits(itemBytes: readonly number[], prices: Prices): number {
+  return itemBytes.reduce((sum, bytes) => sum + 2 * writeUnits(bytes, prices), 0);
 }
 
 /** Cost of one million events on a path, line by line. */
@@ -356,12 +373,39 @@ export function costPerMillionEvents(
     }
   }
 
-  // --- DynamoDB (idempotency) -------------------------------------------------------------------------------
+  // --- DynamoDB (idempotency and the effect) ------------------------------------------------------------------
   const units = writeUnits(own.idempotencyItemBytes, prices);
+  const effectUnits = writeUnits(own.effectItemBytes, prices);
+  const transactionUnits = transactionWriteUnits([own.idempotencyItemBytes, own.effectItemBytes], prices);
   const wruPrice = prices.dynamodb.onDemand.writeRequestUnitsPerMillion / MILLION;
   const rruPrice = prices.dynamodb.onDemand.readRequestUnitsPerMillion / MILLION;
   const scheme = schemeOf(settings, assumptions);
-  if (scheme === 'read-then-complete') {
+  const transaction = `TransactWriteItems of 2 items at 2 WRU per KB: ${transactionUnits} WRU per record`;
+  if (scheme === 'powertools') {
+    add(
+      'DynamoDB',
+      `idempotency claims (conditional PutItem, ${units} WRU per record)`,
+      events * units,
+      'WRU',
+      wruPrice,
+    );
+    add(
+      'DynamoDB',
+      `completion with the effect (${transaction})`,
+      events * transactionUnits,
+      'WRU',
+      wruPrice,
+    );
+    // A re-delivered record's conditional put fails, which consumes the write units all the same; the record is
+    // then found completed and nothing else is written.
+    add(
+      'DynamoDB',
+      'failed conditional puts of re-deliveries',
+      (deliveries - events) * units,
+      'WRU',
+      wruPrice,
+    );
+  } else if (scheme === 'read-then-complete') {
     // A strongly consistent read of an item under 4 KB is one read unit; every delivery reads, only first
     // deliveries write (a re-delivery finds the completed key and stops there).
     add(
@@ -371,21 +415,34 @@ export function costPerMillionEvents(
       'RRU',
       rruPrice,
     );
-    add('DynamoDB', `idempotency writes (1 × ${units} WRU per record)`, events * units, 'WRU', wruPrice);
-  } else if (scheme !== 'none') {
-    const writesPerRecord = scheme === 'powertools' ? 2 : 1;
     add(
       'DynamoDB',
-      `idempotency writes (${writesPerRecord} × ${units} WRU per record)`,
-      events * writesPerRecord * units,
+      `completion with the effect (${transaction})`,
+      events * transactionUnits,
       'WRU',
       wruPrice,
     );
-    // A re-delivered record's conditional put fails, which consumes the write units all the same.
+  } else if (scheme === 'put-only') {
     add(
       'DynamoDB',
-      'failed conditional puts of re-deliveries',
-      (deliveries - events) * units,
+      `conditional put of the record with the effect (${transaction})`,
+      events * transactionUnits,
+      'WRU',
+      wruPrice,
+    );
+    // Assumed to consume its write units like a failed conditional put does.
+    add(
+      'DynamoDB',
+      'cancelled transactions of re-deliveries (assumed billed in full)',
+      (deliveries - events) * transactionUnits,
+      'WRU',
+      wruPrice,
+    );
+  } else {
+    add(
+      'DynamoDB',
+      `effect writes without idempotency (UpdateItem, ${effectUnits} WRU per delivery: duplicates apply again)`,
+      deliveries * effectUnits,
       'WRU',
       wruPrice,
     );

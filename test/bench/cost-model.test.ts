@@ -12,6 +12,7 @@ import {
   type PathAssumptions,
   type PathSettings,
   type Prices,
+  transactionWriteUnits,
   writeUnits,
 } from '../../bench/lib/cost-model';
 
@@ -25,6 +26,7 @@ const PATH: PathAssumptions = {
   initMs: 100,
   logBytesPerRecord: 1024,
   idempotencyItemBytes: 300,
+  effectItemBytes: 150,
 };
 
 const ASSUMPTIONS: Assumptions = {
@@ -81,7 +83,7 @@ describe('Lambda duration', () => {
     expect(cpuScale({ memoryMb: 3538, architecture: 'x86_64' }, ASSUMPTIONS, PRICES)).toBe(1);
   });
 
-  it('adds two write round trips per record: overlapped in a parallel batch, one after the other in order', () => {
+  it('adds two round trips per record (claim, then the transaction): overlapped in a parallel batch, one after the other in order', () => {
     // 30 ms × 1769/1024 = 51.83 ms of CPU; 2 × 5 ms of writes → 61.83 → billed 62 ms.
     expect(invocationDurationMs(SQS, 10, ASSUMPTIONS, PRICES)).toBe(62);
     // In order, 100 records at 128 MB: 100 × 1 ms × 1769/128 = 1382.03 ms; 2 × 5 ms × 100 = 1000 ms → 2383.
@@ -106,6 +108,16 @@ describe('Lambda duration', () => {
     expect(invocationDurationMs(stream, 100, keys(1), PRICES)).toBe(2383);
     expect(invocationDurationMs(stream, 100, keys(500), PRICES)).toBe(1403);
   });
+
+  it('adds one round trip per record for the single-request what-ifs (put-only, none)', () => {
+    // 51.83 ms of CPU + 1 × 5 ms → 56.83 → billed 57 ms.
+    for (const idempotencyScheme of ['put-only', 'none'] as const) {
+      expect(invocationDurationMs(SQS, 10, { ...ASSUMPTIONS, idempotencyScheme }, PRICES)).toBe(57);
+    }
+    expect(
+      invocationDurationMs(SQS, 10, { ...ASSUMPTIONS, idempotencyScheme: 'read-then-complete' }, PRICES),
+    ).toBe(62);
+  });
 });
 
 describe('SQS path, one million events', () => {
@@ -128,10 +140,21 @@ describe('SQS path, one million events', () => {
     }
   });
 
-  it('prices two write request units per record for Powertools idempotency', () => {
-    // 2,000,000 WRU × $0.625 per million = $1.25.
-    expect(line(result, 'DynamoDB', /^idempotency writes/).quantity).toBe(2_000_000);
-    expect(line(result, 'DynamoDB', /^idempotency writes/).cost).toBeCloseTo(1.25, 10);
+  it('prices claim-then-complete: a conditional PutItem (1 WRU) and a 2-item transaction (2 × 2 = 4 WRU) per record', () => {
+    // 1,000,000 WRU × $0.625 per million = $0.625 for the claims.
+    expect(line(result, 'DynamoDB', /^idempotency claims \(conditional PutItem, 1 WRU/).quantity).toBe(
+      1_000_000,
+    );
+    expect(line(result, 'DynamoDB', /^idempotency claims/).cost).toBeCloseTo(0.625, 10);
+    // 4,000,000 WRU × $0.625 per million = $2.50 for the transactions.
+    const transaction = line(result, 'DynamoDB', /^completion with the effect \(TransactWriteItems/);
+    expect(transaction.item).toContain(': 4 WRU per record');
+    expect(transaction.quantity).toBe(4_000_000);
+    expect(transaction.cost).toBeCloseTo(2.5, 10);
+    // Nothing else: no read, no re-delivery (redeliveryRate 0).
+    const dynamoDb = result.items.filter((entry) => entry.service === 'DynamoDB');
+    expect(dynamoDb.reduce((sum, entry) => sum + entry.quantity, 0)).toBe(5_000_000);
+    expect(dynamoDb.every((entry) => entry.unit === 'WRU')).toBe(true);
   });
 
   it('prices log ingestion and compressed storage', () => {
@@ -141,8 +164,8 @@ describe('SQS path, one million events', () => {
   });
 
   it('adds up to the hand-computed total, with no init (no cold starts) and no X-Ray (tracing off)', () => {
-    // 0.02 + 0.08266708 + 3 × 0.04 + 1.25 + 0.476837158203125 + 0.004291534423828125
-    expect(result.total).toBeCloseTo(1.953795772626953, 10);
+    // 0.02 + 0.08266708 + 3 × 0.04 + 0.625 + 2.5 + 0.476837158203125 + 0.004291534423828125
+    expect(result.total).toBeCloseTo(3.828795772626953, 10);
     expect(result.items.some((entry) => entry.service === 'X-Ray')).toBe(false);
     expect(line(result, 'Lambda', /^init/).cost).toBe(0);
   });
@@ -154,26 +177,33 @@ describe('SQS path, one million events', () => {
     expect(line(withColdStarts, 'Lambda', /^init/).cost).toBeCloseTo(173 * 0.0000133334, 12);
   });
 
-  it('charges re-deliveries their invocations and a failed conditional put each', () => {
+  it('charges re-deliveries their invocations and a failed conditional put each, and no effect', () => {
     // 1 % re-delivered: 1,010,000 deliveries / 10 = 101,000 invocations; 10,000 failed puts × 1 WRU.
     const redelivered = cost(SQS, { ...ASSUMPTIONS, redeliveryRate: 0.01 });
     expect(redelivered.invocations).toBeCloseTo(101_000, 6);
     expect(line(redelivered, 'DynamoDB', /^failed conditional puts/).quantity).toBeCloseTo(10_000, 6);
+    expect(line(redelivered, 'DynamoDB', /^idempotency claims/).quantity).toBe(1_000_000);
+    expect(line(redelivered, 'DynamoDB', /^completion with the effect/).quantity).toBe(4_000_000);
     expect(line(redelivered, 'SQS', /^ReceiveMessage/).quantity).toBeCloseTo(101_000, 6);
   });
 
-  it('moves with the idempotency scheme: one write per record, or none', () => {
-    expect(
-      line(cost(SQS, { ...ASSUMPTIONS, idempotencyScheme: 'put-only' }), 'DynamoDB', /^idempotency/).quantity,
-    ).toBe(1_000_000);
-    expect(
-      cost(SQS, { ...ASSUMPTIONS, idempotencyScheme: 'none' }).items.some(
-        (entry) => entry.service === 'DynamoDB',
-      ),
-    ).toBe(false);
+  it('moves with the idempotency scheme: one conditional transaction per record, or the effect alone', () => {
+    const redelivered = { ...ASSUMPTIONS, redeliveryRate: 0.01 };
+    // put-only: 1,000,000 transactions × 4 WRU; each of the 10,000 re-deliveries' cancelled one, assumed billed.
+    const putOnly = cost(SQS, { ...redelivered, idempotencyScheme: 'put-only' });
+    expect(line(putOnly, 'DynamoDB', /^conditional put of the record with the effect/).quantity).toBe(
+      4_000_000,
+    );
+    expect(line(putOnly, 'DynamoDB', /^cancelled transactions/).quantity).toBeCloseTo(40_000, 6);
+    // none: no idempotency record, the effect written once per delivery (1 WRU): duplicates apply it again.
+    const none = cost(SQS, { ...redelivered, idempotencyScheme: 'none' });
+    const dynamoDb = none.items.filter((entry) => entry.service === 'DynamoDB');
+    expect(dynamoDb).toHaveLength(1);
+    expect(dynamoDb[0].item).toMatch(/^effect writes without idempotency/);
+    expect(dynamoDb[0].quantity).toBeCloseTo(1_010_000, 6);
   });
 
-  it('prices read-then-complete as a read per delivery and a write per record, from the template or as a what-if', () => {
+  it('prices read-then-complete as a read per delivery (1 RRU) and the 2-item transaction per record (4 WRU), from the template or as a what-if', () => {
     const fromTemplate = cost(
       { ...SQS, idempotencyScheme: 'read-then-complete' },
       { ...ASSUMPTIONS, redeliveryRate: 0.01 },
@@ -185,19 +215,21 @@ describe('SQS path, one million events', () => {
     });
     for (const result of [fromTemplate, asWhatIf]) {
       expect(line(result, 'DynamoDB', /^idempotency reads/).quantity).toBeCloseTo(1_010_000, 6);
-      expect(line(result, 'DynamoDB', /^idempotency writes/).quantity).toBe(1_000_000);
-      expect(result.items.some((entry) => /failed conditional puts/.test(entry.item))).toBe(false);
+      expect(line(result, 'DynamoDB', /^completion with the effect/).quantity).toBe(4_000_000);
+      expect(
+        result.items.some((entry) => /idempotency claims|failed conditional puts/.test(entry.item)),
+      ).toBe(false);
     }
-    // Against Powertools' two writes (and a failed put per re-delivery): 1,010,000 RRU + 1,000,000 WRU
-    // instead of 2,010,000 WRU.
+    // Against claim-then-complete (a claim, the transaction, and a failed put per re-delivery): 1,010,000 RRU +
+    // 4,000,000 WRU instead of 5,010,000 WRU.
     const dynamoDb = (result: ReturnType<typeof cost>) =>
       result.items
         .filter((entry) => entry.service === 'DynamoDB')
         .reduce((sum, entry) => sum + entry.cost, 0);
     const rru = PRICES.dynamodb.onDemand.readRequestUnitsPerMillion;
     const wru = PRICES.dynamodb.onDemand.writeRequestUnitsPerMillion;
-    expect(dynamoDb(fromTemplate)).toBeCloseTo(1.01 * rru + wru, 9);
-    expect(dynamoDb(cost(SQS, { ...ASSUMPTIONS, redeliveryRate: 0.01 }))).toBeCloseTo(2.01 * wru, 9);
+    expect(dynamoDb(fromTemplate)).toBeCloseTo(1.01 * rru + 4 * wru, 9);
+    expect(dynamoDb(cost(SQS, { ...ASSUMPTIONS, redeliveryRate: 0.01 }))).toBeCloseTo(5.01 * wru, 9);
   });
 
   it('charges x86_64 the higher GB-second price', () => {
@@ -263,6 +295,16 @@ describe('writeUnits', () => {
     expect(writeUnits(300, PRICES)).toBe(1);
     expect(writeUnits(1024, PRICES)).toBe(1);
     expect(writeUnits(1025, PRICES)).toBe(2);
+  });
+});
+
+describe('transactionWriteUnits', () => {
+  it('is two units per started KB of each item of the transaction', () => {
+    // The idempotency record and the effect, each under 1 KB: 2 + 2.
+    expect(transactionWriteUnits([300, 150], PRICES)).toBe(4);
+    // A 1,025-byte record takes 2 KB: 4 + 2.
+    expect(transactionWriteUnits([1025, 150], PRICES)).toBe(6);
+    expect(transactionWriteUnits([], PRICES)).toBe(0);
   });
 });
 
