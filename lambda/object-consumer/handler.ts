@@ -3,31 +3,38 @@
  * (0–2 times) and then sends it to the on-failure destination, so this handler's contract is simple: return
  * when every object version of the event is done (now or earlier), throw otherwise.
  *
- * Every object version is processed through Powertools idempotency keyed on the version
- * (`CreatedObject.objectVersionKey`, from `objectVersionKeyOf` in `object.ts`), so a duplicate notification, a second SNS message about
- * the same object, or Lambda's retry of a partly done invocation never repeats a side effect.
+ * Every object version is applied exactly once (lambda/shared/apply-record.ts), keyed on the version
+ * (`CreatedObject.objectVersionKey`, from `objectVersionKeyOf` in `object.ts`): its effect on the prefix's totals
+ * commits in one transaction with its idempotency record, so a duplicate notification, a second SNS message about
+ * the same object, or Lambda's retry of a partly done invocation never applies it twice.
  */
-import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
+import { createRecordApplier } from '../shared/apply-record';
+import type { Plan } from '../shared/exactly-once';
 import { InvalidPayloadError } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
 import {
-  classifyAndRecordObject,
   type CreatedObject,
-  type ObjectAction,
   type ObjectNotification,
   type ObjectOutcome,
   parseObjectNotification,
   parseSnsEvent,
+  planObject,
   type SnsEvent,
   toCreatedObject,
 } from './object';
 
+/**
+ * Prefix of the idempotency records' keys: fixed, so records stay valid when CloudFormation replaces the function
+ * (Powertools' default prefix is the generated function name).
+ */
+export const OBJECT_IDEMPOTENCY_KEY_PREFIX = 'object-consumer.processObjectVersion';
+
 export interface ObjectConsumerDependencies extends IdempotencyDependencies {
   readonly logger: Logger;
-  /** The business action for one object version. @default classifyAndRecordObject */
-  readonly action?: ObjectAction;
+  /** What processing one object version does. @default planObject */
+  readonly planObject?: (object: CreatedObject) => Plan<ObjectOutcome> | Promise<Plan<ObjectOutcome>>;
 }
 
 /** The handler's event is validated, not trusted, so it is typed as unknown. */
@@ -38,13 +45,13 @@ export type ObjectConsumerHandler = (event: unknown, context: Context) => Promis
  * persistence layer are reused by every invocation.
  */
 export function createObjectConsumerHandler(deps: ObjectConsumerDependencies): ObjectConsumerHandler {
-  const { logger, persistenceStore, idempotencyConfig } = deps;
-  const action = deps.action ?? classifyAndRecordObject;
-  // The key itself is the argument Powertools hashes (`dataIndexArgument: 0`): no JMESPath per object.
-  const processObjectVersion = makeIdempotent(
-    (_key: string, object: CreatedObject): Promise<ObjectOutcome> => action(object, logger),
-    { persistenceStore, config: idempotencyConfig, dataIndexArgument: 0 },
-  );
+  const { logger, idempotencyConfig } = deps;
+  const applyObject = createRecordApplier({
+    ...deps,
+    path: 'object',
+    keyPrefix: OBJECT_IDEMPOTENCY_KEY_PREFIX,
+    plan: deps.planObject ?? planObject,
+  });
 
   return async (event, context) => {
     logger.addContext(context);
@@ -91,14 +98,18 @@ export function createObjectConsumerHandler(deps: ObjectConsumerDependencies): O
           continue;
         }
         try {
-          await processObjectVersion(object.objectVersionKey, object);
+          // The applier logs the outcome (and a failure with its cause chain).
+          await applyObject(
+            {
+              idempotencyKey: object.objectVersionKey,
+              recordKey: object.objectVersionKey,
+              input: object,
+              logKeys: { snsMessageId, objectVersionKey: object.objectVersionKey },
+            },
+            () => context.getRemainingTimeInMillis(),
+          );
           processed += 1;
         } catch (error) {
-          logger.error('object processing failed', {
-            snsMessageId,
-            objectVersionKey: object.objectVersionKey,
-            error: error as Error,
-          });
           failures.push(error as Error);
         }
       }

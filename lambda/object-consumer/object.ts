@@ -1,9 +1,9 @@
 /**
  * The object path's record logic as plain functions: the two layers of the event (the SNS notification, and
  * the S3 event notification inside its `Message`), object-key decoding, the idempotency key of an object
- * version, and the default business action. No AWS calls here; `handler.ts` wires these to Powertools.
+ * version, and what processing an object version does (its plan: response and effect, as data). No AWS calls
+ * here; `handler.ts` wires these to Powertools.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
 // zod/mini, the tree-shakable build of zod. Powertools' parser schemas (`@aws-lambda-powertools/parser/schemas/
 // sns|s3`) import `{ z }`, which pulls all of zod with every locale: measured on the build machine, writing the
 // two schemas here took the bundle from ≈518 KB to ≈165 KB and its module load (cold-start init) from ≈200 ms to
@@ -12,7 +12,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 // fixture Powertools accepts is accepted here too), with the deviations noted on each.
 import * as z from 'zod/mini';
 import { InvalidPayloadError, parseJsonPayload, validatePayload } from '../shared/parsing';
-import { logSideEffect } from '../shared/side-effect';
+import type { Plan } from '../shared/exactly-once';
 
 /** One SNS notification as Lambda delivers it (Powertools' `SnsNotificationSchema`). */
 export const SnsNotificationSchema = z.object({
@@ -255,26 +255,23 @@ export interface ObjectOutcome extends ObjectClassification {
 }
 
 /**
- * The business action for one object version. It runs at most once per version while the idempotency record
- * lives; throwing makes the invocation fail, so Lambda retries it and finally sends it to the on-failure
- * destination. Replace it with your own (read the object with its `versionId`, so a retry hours later reads
- * the same bytes the notification described).
+ * The effect table item of an object prefix's totals: `prefix#<bucket>/<first path segment>` (`(root)` for a key
+ * with no `/`). One item per top-level folder keeps the sample readable; a fork picks its own grouping.
  */
-export type ObjectAction = (object: CreatedObject, logger: Logger) => Promise<ObjectOutcome>;
+export function prefixTotalsKey(object: Pick<CreatedObject, 'bucket' | 'key'>): string {
+  const slash = object.key.indexOf('/');
+  return `prefix#${object.bucket}/${slash > 0 ? object.key.slice(0, slash) : '(root)'}`;
+}
 
-/** The default action: classify the object, then write the one 'side effect done' line. */
-export const classifyAndRecordObject: ObjectAction = async (object, logger) => {
+/**
+ * What processing an object version does: classify it, and count it and its bytes in its prefix's totals
+ * (naturally not idempotent: counted twice, the totals show it). Replace it with your own; read the object with
+ * its `versionId`, so a retry hours later reads the same bytes the notification described.
+ */
+export function planObject(object: CreatedObject): Plan<ObjectOutcome> {
   const classification = classifyObject(object);
-  logSideEffect(logger, {
-    path: 'object',
-    recordKey: object.objectVersionKey,
-    details: {
-      bucket: object.bucket,
-      key: object.key,
-      versionId: object.versionId,
-      size: object.size,
-      ...classification,
-    },
-  });
-  return { objectVersionKey: object.objectVersionKey, ...classification };
-};
+  return {
+    response: { objectVersionKey: object.objectVersionKey, ...classification },
+    effect: [{ key: prefixTotalsKey(object), add: { objectCount: 1, totalBytes: object.size ?? 0 } }],
+  };
+}

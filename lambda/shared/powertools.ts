@@ -4,23 +4,27 @@
  * dependencies here once per execution environment (cold start), never per invocation.
  */
 import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type IdempotencyScheme, ReadThenCompletePersistenceLayer } from './serial-key-persistence';
+import { type DynamoDbCallBudget, readDynamoDbCallBudget } from './deadlines';
+import { ExactlyOncePersistenceLayer } from './exactly-once';
+import type { IdempotencyScheme } from './serial-key-persistence';
 
 /** What a handler needs for idempotent processing. Tests build these against dynalite. */
 export interface IdempotencyDependencies {
-  /** Where idempotency records live. */
-  readonly persistenceStore: BasePersistenceLayer;
+  /** Where idempotency records live; commits each record's effect with its completion (exactly-once.ts). */
+  readonly persistenceStore: ExactlyOncePersistenceLayer;
   /** How long a record protects, and the Lambda context (registered on each invocation). */
   readonly idempotencyConfig: IdempotencyConfig;
+  /** The DynamoDB client's request timeout and attempts: how long one record may take at worst. */
+  readonly budget: DynamoDbCallBudget;
 }
 
 /** Settings read from the function's environment. */
 export interface IdempotencyEnvironment {
   readonly tableName: string;
+  /** The table the business effects are written to (`EFFECT_TABLE_NAME`). */
+  readonly effectTableName: string;
   readonly expiresAfterSeconds: number;
   /** What is written per record (serial-key-persistence.ts). @default 'claim-then-complete' */
   readonly scheme?: IdempotencyScheme;
@@ -41,6 +45,10 @@ export function readIdempotencyEnvironment(
       'IDEMPOTENCY_TABLE_NAME is not set: the function cannot record which records it processed.',
     );
   }
+  const effectTableName = env.EFFECT_TABLE_NAME;
+  if (!effectTableName) {
+    throw new Error('EFFECT_TABLE_NAME is not set: the function has nowhere to write the effects of its records.');
+  }
   const expiresAfterSeconds = Number(env.IDEMPOTENCY_EXPIRY_SECONDS ?? 3600);
   if (!Number.isInteger(expiresAfterSeconds) || expiresAfterSeconds <= 0) {
     throw new Error(
@@ -53,41 +61,53 @@ export function readIdempotencyEnvironment(
       `IDEMPOTENCY_SCHEME must be ${allowedSchemes.map((s) => `"${s}"`).join(' or ')} for this function, got "${scheme}".`,
     );
   }
-  return { tableName, expiresAfterSeconds, scheme };
+  return { tableName, effectTableName, expiresAfterSeconds, scheme };
 }
 
 /** Options for {@link createIdempotencyDependencies}. */
 export interface CreateIdempotencyOptions extends IdempotencyEnvironment {
-  /** A DynamoDB client; the default one uses the function's region and credentials. */
+  /** A DynamoDB client; the default one uses the function's region and credentials, and {@link budget}. */
   readonly client?: DynamoDBClient;
+  /** Request timeout and attempts of the default client. @default read from the environment (deadlines.ts) */
+  readonly budget?: DynamoDbCallBudget;
 }
 
 /**
- * Builds the DynamoDB persistence layer and the idempotency config.
+ * The DynamoDB client every handler uses: each attempt of a call is abandoned after `requestTimeoutMs` without an
+ * answer, and a call makes at most `maxAttempts` (deadlines.ts), so a hung connection costs seconds, not the
+ * invocation.
+ */
+export function createDynamoDbClient(budget: DynamoDbCallBudget = readDynamoDbCallBudget()): DynamoDBClient {
+  return new DynamoDBClient({
+    maxAttempts: budget.maxAttempts,
+    requestHandler: { requestTimeout: budget.requestTimeoutMs, connectionTimeout: budget.requestTimeoutMs },
+  });
+}
+
+/**
+ * Builds the persistence layer (exactly-once.ts: Powertools' DynamoDB layer whose completion commits the record's
+ * effect in the same transaction) and the idempotency config.
  *
- * No `eventKeyJmesPath`: every handler passes the idempotency key itself (a non-empty string) as the argument
- * Powertools hashes (`dataIndexArgument`), so Powertools hashes that string as it is. With a JMESPath
- * selecting the same string from a larger argument the key would be identical (the hash is over the JSON of
- * the selected value), but Powertools would evaluate the expression twice per record (claim and completion)
- * for nothing.
+ * No `eventKeyJmesPath`: every handler passes the idempotency key itself, with the hash of the record's content,
+ * as the argument Powertools hashes (`dataIndexArgument`), and the layer hashes the key string alone, as
+ * Powertools hashes a string argument: no JMESPath is evaluated per record.
  *
  * A missing key is an error, not a silent skip (Powertools' default), because a record without a key would be
- * processed again on every re-delivery: with no JMESPath, Powertools treats an empty key as missing.
+ * processed again on every re-delivery.
  */
 export function createIdempotencyDependencies(options: CreateIdempotencyOptions): IdempotencyDependencies {
-  const layerOptions = {
+  const budget = options.budget ?? readDynamoDbCallBudget();
+  const persistenceStore = new ExactlyOncePersistenceLayer({
     tableName: options.tableName,
-    awsSdkV3Client: options.client ?? new DynamoDBClient({}),
-  };
-  const persistenceStore =
-    options.scheme === 'read-then-complete'
-      ? new ReadThenCompletePersistenceLayer(layerOptions)
-      : new DynamoDBPersistenceLayer(layerOptions);
+    effectTableName: options.effectTableName,
+    client: options.client ?? createDynamoDbClient(budget),
+    ...(options.scheme && { scheme: options.scheme }),
+  });
   const idempotencyConfig = new IdempotencyConfig({
     expiresAfterSeconds: options.expiresAfterSeconds,
     throwOnNoIdempotencyKey: true,
   });
-  return { persistenceStore, idempotencyConfig };
+  return { persistenceStore, idempotencyConfig, budget };
 }
 
 /** The logger every handler uses; service name and level come from POWERTOOLS_* environment variables. */

@@ -1,7 +1,6 @@
 /**
  * The SQS consumer's logic, as a factory so tests build it with their own dependencies (a dynalite-backed
- * idempotency store, a counting business action) and the deployed function builds it once at cold start
- * (`index.ts`).
+ * idempotency store, a plan of their own) and the deployed function builds it once at cold start (`index.ts`).
  *
  * Per invocation: Powertools' `BatchProcessor` runs every record, and the handler returns the partial batch
  * response (`batchItemFailures` with the `messageId`s that failed), which the event source mapping understands
@@ -9,18 +8,21 @@
  * visibility timeout; the others are deleted. When every record fails, Powertools throws `FullBatchFailureError`
  * and the whole batch is retried.
  *
- * Per record: parse and validate the body (`OrderMessageSchema`), then run the business action through
- * `makeIdempotent`, keyed by the producer-supplied `orderId` (the string itself is what Powertools hashes). A duplicate of an order already done returns the
- * stored result without running the action again; a duplicate still in progress elsewhere fails (and is retried
- * after the visibility timeout, when the first one has finished).
+ * Per record: parse and validate the body (`OrderMessageSchema`), then apply the order exactly once
+ * (lambda/shared/apply-record.ts), keyed by the producer-supplied `orderId`: its effect on the customer's totals
+ * commits in one transaction with the idempotency record. A duplicate of an order already done is answered from
+ * the record; a duplicate still in progress elsewhere fails (and is retried after the visibility timeout); the
+ * same `orderId` with other content fails and is logged with both content hashes (it ends in the dead-letter
+ * queue, for a person).
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { IdempotencyAlreadyInProgressError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { InvalidPayloadError, parseJsonPayload } from '../shared/parsing';
+import { createRecordApplier, logRecordFailure } from '../shared/apply-record';
+import type { Plan } from '../shared/exactly-once';
+import { parseJsonPayload } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
-import { type OrderAction, type OrderMessage, type OrderSummary, OrderMessageSchema } from './order';
+import { type OrderMessage, OrderMessageSchema, type OrderSummary, planOrder } from './order';
 
 /**
  * The idempotency key of an order: the producer's business key, `orderId`. Not the SQS `messageId`: a producer
@@ -38,53 +40,40 @@ export const ORDER_IDEMPOTENCY_KEY_PREFIX = 'sqs-consumer.recordOrder';
 /** Everything the handler needs; built once per execution environment. */
 export interface SqsConsumerDependencies extends IdempotencyDependencies {
   readonly logger: Logger;
-  /** The business action, run at most once per order (see `createRecordOrderAction`). */
-  readonly recordOrder: OrderAction;
+  /** What recording an order does. @default planOrder */
+  readonly planOrder?: (order: OrderMessage) => Plan<OrderSummary> | Promise<Plan<OrderSummary>>;
 }
 
 export type SqsConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 export function createSqsConsumerHandler(dependencies: SqsConsumerDependencies): SqsConsumerHandler {
-  const { logger, persistenceStore, idempotencyConfig } = dependencies;
+  const { logger, idempotencyConfig } = dependencies;
+  const applyOrder = createRecordApplier({
+    ...dependencies,
+    path: 'sqs',
+    keyPrefix: ORDER_IDEMPOTENCY_KEY_PREFIX,
+    plan: dependencies.planOrder ?? planOrder,
+  });
 
-  // The key is passed as the argument Powertools hashes (`dataIndexArgument: 0`), so no JMESPath is evaluated
-  // per record; the order rides along as the second argument for the action.
-  const recordOrderOnce = makeIdempotent(
-    (_key: string, order: OrderMessage): Promise<OrderSummary> => dependencies.recordOrder(order),
-    {
-      persistenceStore,
-      config: idempotencyConfig,
-      keyPrefix: ORDER_IDEMPOTENCY_KEY_PREFIX,
-      dataIndexArgument: 0,
-    },
-  );
-
-  const processRecord = async (record: SQSRecord): Promise<OrderSummary> => {
-    const failure = {
+  const processRecord = async (record: SQSRecord, context: Context): Promise<OrderSummary> => {
+    const logKeys = {
       messageId: record.messageId,
       approximateReceiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
     };
+    let order: OrderMessage;
     try {
-      const order = parseJsonPayload(record.body, OrderMessageSchema);
-      return await recordOrderOnce(orderIdempotencyKey(order), order);
+      order = parseJsonPayload(record.body, OrderMessageSchema);
     } catch (error) {
-      if (error instanceof InvalidPayloadError) {
-        // Retrying cannot fix it: it fails until maxReceiveCount moves it to the dead-letter queue, where a
-        // person reads this line (messageId + issues) to fix the producer.
-        logger.warn('invalid message', { ...failure, reason: error.message, issues: error.issues });
-      } else if (error instanceof IdempotencyAlreadyInProgressError) {
-        logger.info('order already in progress in another invocation; retried after the visibility timeout', {
-          ...failure,
-        });
-      } else {
-        const { name, message } = error as Error;
-        logger.error('message failed; retried after the visibility timeout', {
-          ...failure,
-          error: { name, message },
-        });
-      }
+      // Retrying cannot fix it: it fails until maxReceiveCount moves it to the dead-letter queue, where a person
+      // reads this line (messageId + issues) to fix the producer.
+      logRecordFailure(logger, logKeys, error);
       throw error;
     }
+    const applied = await applyOrder(
+      { idempotencyKey: orderIdempotencyKey(order), recordKey: order.orderId, input: order, logKeys },
+      () => context.getRemainingTimeInMillis(),
+    );
+    return applied.response;
   };
 
   return async (event, context) => {
@@ -95,6 +84,9 @@ export function createSqsConsumerHandler(dependencies: SqsConsumerDependencies):
     // A processor holds one batch's state, so each invocation gets its own (cheap), never a shared one.
     const processor = new BatchProcessor(EventType.SQS);
     // Standard queues have no order, so records run in parallel (Powertools' default), stated on purpose.
-    return processPartialResponse(event, processRecord, processor, { context, processInParallel: true });
+    return processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), processor, {
+      context,
+      processInParallel: true,
+    });
   };
 }

@@ -9,12 +9,8 @@ import {
   readIdempotencyEnvironment,
 } from '../shared/powertools';
 import { createSqsConsumerHandler } from './handler';
-import { createRecordOrderAction } from './order';
-
-const logger = createLogger();
 
 export const handler = createSqsConsumerHandler({
   ...createIdempotencyDependencies(readIdempotencyEnvironment()),
-  logger,
-  recordOrder: createRecordOrderAction(logger),
+  logger: createLogger(),
 });

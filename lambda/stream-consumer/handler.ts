@@ -39,12 +39,13 @@
  * splits and retries, but not producer retries or replays.
  *
  * The key is passed to Powertools as the value it hashes (no JMESPath). A producer retry keeps its partition
- * key, so it runs after the original and is answered from the idempotency record; the same reading written
- * under two partition keys in one batch may run at once, and then the second finds the first in progress and
- * fails its record (re-delivered, then answered from the record): never applied twice.
+ * key, so it runs after the original and is answered from the idempotency record. The same reading written
+ * under two partition keys in one batch may run at once: with `claim-then-complete` the second finds the first
+ * in progress and fails its record (re-delivered, then answered from the record); with `read-then-complete` both
+ * are planned and the commit's condition lets only the first commit (lambda/shared/exactly-once.ts). Either way
+ * the reading is applied once.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { IdempotencyAlreadyInProgressError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type {
   Context,
@@ -52,18 +53,18 @@ import type {
   KinesisStreamEvent,
   KinesisStreamRecord,
 } from 'aws-lambda';
+import { createRecordApplier, logRecordFailure } from '../shared/apply-record';
+import type { Plan } from '../shared/exactly-once';
 import { InvalidPayloadError, parseBase64JsonPayload } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
 import {
   isKeyedBySensor,
-  recordReading,
-  SensorReading,
+  planReading,
+  type ReadingOutcome,
+  type SensorReading,
   SensorReadingSchema,
-  StreamPosition,
+  type StreamPosition,
 } from './reading';
-
-/** The business action for one valid reading. Throwing fails the record (and holds back its key). */
-export type ReadingAction = (reading: SensorReading, position: StreamPosition) => Promise<void> | void;
 
 /** Derives the idempotency key of a record. */
 export type IdempotencyKeyOf = (reading: SensorReading, record: KinesisStreamRecord) => string;
@@ -74,10 +75,17 @@ export const keyByEventId: IdempotencyKeyOf = (reading) => `event:${reading.even
 /** Alternative: the record's place in the stream (`shardId-…:sequenceNumber`). Survives re-delivery only. */
 export const keyByStreamPosition: IdempotencyKeyOf = (_reading, record) => `record:${record.eventID}`;
 
+/**
+ * Prefix of the idempotency records' keys: fixed, so records stay valid when CloudFormation replaces the function
+ * (Powertools' default prefix is the generated function name, and a mapping re-created at TRIM_HORIZON would then
+ * re-apply everything the stream still holds).
+ */
+export const READING_IDEMPOTENCY_KEY_PREFIX = 'stream-consumer.applyReading';
+
 export interface StreamConsumerDependencies extends IdempotencyDependencies {
   readonly logger: Logger;
-  /** @default recordReading (one 'side effect done' log line per reading) */
-  readonly action?: ReadingAction;
+  /** What applying a reading does. Throwing fails the record (and holds back its key). @default planReading */
+  readonly planReading?: (reading: SensorReading) => Plan<ReadingOutcome> | Promise<Plan<ReadingOutcome>>;
   /** @default keyByEventId */
   readonly idempotencyKeyOf?: IdempotencyKeyOf;
 }
@@ -102,24 +110,14 @@ export type StreamConsumerHandler = (
 ) => Promise<KinesisStreamBatchResponse>;
 
 export function createStreamConsumerHandler(deps: StreamConsumerDependencies): StreamConsumerHandler {
-  const { logger, persistenceStore, idempotencyConfig } = deps;
-  const action: ReadingAction =
-    deps.action ?? ((reading, position) => recordReading(logger, reading, position));
+  const { logger, idempotencyConfig } = deps;
   const idempotencyKeyOf = deps.idempotencyKeyOf ?? keyByEventId;
-
-  // The idempotency key itself is the argument Powertools hashes (`dataIndexArgument: 0`): no JMESPath per
-  // record. The hash is over the JSON of the key string, e.g. `"event:<eventId>"`.
-  const applyOnce = makeIdempotent(
-    async (
-      idempotencyKey: string,
-      reading: SensorReading,
-      position: StreamPosition,
-    ): Promise<{ applied: string }> => {
-      await action(reading, position);
-      return { applied: idempotencyKey };
-    },
-    { persistenceStore, config: idempotencyConfig, dataIndexArgument: 0 },
-  );
+  const applyReading = createRecordApplier({
+    ...deps,
+    path: 'stream',
+    keyPrefix: READING_IDEMPOTENCY_KEY_PREFIX,
+    plan: deps.planReading ?? ((reading: SensorReading) => planReading(reading)),
+  });
 
   return async (event, context) => {
     idempotencyConfig.registerLambdaContext(context);
@@ -148,11 +146,20 @@ export function createStreamConsumerHandler(deps: StreamConsumerDependencies): S
             sensorId: reading.sensorId,
           });
         }
-        await applyOnce(idempotencyKeyOf(reading, record), reading, position);
+        // The applier logs the outcome, and a failure with its cause chain.
+        await applyReading(
+          {
+            idempotencyKey: idempotencyKeyOf(reading, record),
+            recordKey: reading.eventId,
+            input: reading,
+            logKeys: { ...position },
+          },
+          () => context.getRemainingTimeInMillis(),
+        );
       } catch (error) {
         // Set before this record's promise settles, so the key's next record (chained on it) sees it.
         failedKeys.set(position.partitionKey, position.sequenceNumber);
-        logRecordFailure(logger, position, error);
+        if (error instanceof InvalidPayloadError) logRecordFailure(logger, { ...position }, error);
         throw error;
       }
     };
@@ -194,15 +201,4 @@ function positionOf(record: KinesisStreamRecord): StreamPosition {
     sequenceNumber: record.kinesis.sequenceNumber,
     partitionKey: record.kinesis.partitionKey,
   };
-}
-
-/** One structured line per failed record. */
-function logRecordFailure(logger: Logger, position: StreamPosition, error: unknown): void {
-  if (error instanceof InvalidPayloadError) {
-    logger.error('invalid payload', { ...position, reason: error.message, issues: error.issues });
-  } else if (error instanceof IdempotencyAlreadyInProgressError) {
-    logger.warn('record already in progress in another invocation; it will be retried', { ...position });
-  } else {
-    logger.error('record failed', { ...position, error: error as Error });
-  }
 }

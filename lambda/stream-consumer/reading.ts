@@ -2,13 +2,12 @@
  * The stream path's domain: sensor readings. A producer writes one reading per Kinesis record, with the sensor
  * id as the partition key, so all readings of one sensor land on one shard, in the order they were written.
  *
- * Everything here is a plain function of its arguments (no AWS, no I/O except the one side-effect log line),
- * so it is unit-tested directly. Replace the schema and `recordReading` with your own domain when you fork.
+ * Everything here is a plain function of its arguments (no AWS, no I/O), so it is unit-tested directly. Replace
+ * the schema and `planReading` with your own domain when you fork.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
 // zod/mini, as in the other handlers: esbuild keeps only what the schema uses (docs/performance.md).
 import * as z from 'zod/mini';
-import { logSideEffect } from '../shared/side-effect';
+import type { Plan } from '../shared/exactly-once';
 
 /** One reading, as the producer writes it (JSON, base64-encoded by Kinesis). Unknown fields are dropped. */
 export const SensorReadingSchema = z.object({
@@ -65,32 +64,30 @@ export function isKeyedBySensor(reading: SensorReading, partitionKey: string): b
   return reading.sensorId === partitionKey;
 }
 
-/** The details the side-effect log line carries. */
-export function sideEffectDetails(
-  reading: SensorReading,
-  position: StreamPosition,
-  limits: ReadingLimits = DEFAULT_LIMITS,
-): Record<string, unknown> {
-  return {
-    sensorId: reading.sensorId,
-    metric: reading.metric,
-    value: reading.value,
-    recordedAt: reading.recordedAt,
-    status: classifyReading(reading, limits),
-    shardId: position.shardId,
-    sequenceNumber: position.sequenceNumber,
-  };
+/** What applying a reading returns (stored in the idempotency record, returned to later deliveries). */
+export interface ReadingOutcome {
+  readonly eventId: string;
+  readonly status: ReadingStatus;
+}
+
+/** The effect table item of a sensor's totals for one metric: `sensor#<sensorId>#<metric>`. */
+export function sensorTotalsKey(reading: Pick<SensorReading, 'sensorId' | 'metric'>): string {
+  return `sensor#${reading.sensorId}#${reading.metric}`;
 }
 
 /**
- * The default business action: record the reading. In this template "recording" is the one structured
- * 'side effect done' line (lambda/shared/side-effect.ts); in your fork, write to your store here and keep
- * the line after it.
+ * What applying a reading does: the sensor's totals for its metric count one more reading and add its value
+ * (and count it as out of range when it is). Naturally not idempotent: applied twice, the count shows it.
  */
-export function recordReading(logger: Logger, reading: SensorReading, position: StreamPosition): void {
-  logSideEffect(logger, {
-    path: 'stream',
-    recordKey: reading.eventId,
-    details: sideEffectDetails(reading, position),
-  });
+export function planReading(reading: SensorReading, limits: ReadingLimits = DEFAULT_LIMITS): Plan<ReadingOutcome> {
+  const status = classifyReading(reading, limits);
+  return {
+    response: { eventId: reading.eventId, status },
+    effect: [
+      {
+        key: sensorTotalsKey(reading),
+        add: { readingCount: 1, valueSum: reading.value, outOfRangeCount: status === 'out-of-range' ? 1 : 0 },
+      },
+    ],
+  };
 }

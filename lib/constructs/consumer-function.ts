@@ -3,6 +3,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
+import { DYNAMODB_BUDGET_ENVIRONMENT, dynamoDbCallBudget } from '../../lambda/shared/deadlines';
 import { bundledCode, type EsbuildSettings } from '../bundling';
 import { assertDurationInRange, assertIntegerInRange, type Check, validateAll } from '../validation';
 import { EffectTable } from './effect-table';
@@ -160,6 +161,8 @@ export class ConsumerFunction extends Construct {
     const idempotencyExpiry = props.idempotencyExpiry ?? DEFAULT_IDEMPOTENCY_EXPIRY;
     validateAll(this, consumerFunctionChecks(this, { ...props, idempotencyExpiry }));
 
+    const budget = dynamoDbCallBudget(this.timeout.toMilliseconds());
+
     const logGroup = new LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
@@ -184,6 +187,10 @@ export class ConsumerFunction extends Construct {
         IDEMPOTENCY_TABLE_NAME: props.idempotencyTable.table.tableName,
         IDEMPOTENCY_EXPIRY_SECONDS: String(idempotencyExpiry.toSeconds()),
         EFFECT_TABLE_NAME: props.effectTable.table.tableName,
+        // Every DynamoDB call's request timeout and attempts, sized from the function timeout
+        // (lambda/shared/deadlines.ts), so a hung call cannot hold the invocation to its timeout.
+        [DYNAMODB_BUDGET_ENVIRONMENT.requestTimeoutMs]: String(budget.requestTimeoutMs),
+        [DYNAMODB_BUDGET_ENVIRONMENT.maxAttempts]: String(budget.maxAttempts),
         NODE_OPTIONS: CONSUMER_NODE_OPTIONS,
         ...props.environment,
       },

@@ -86,15 +86,19 @@ export const StreamIdempotencyScheme = {
   /**
    * Powertools' default: a conditional put claims the key (`INPROGRESS`) before the action, and one
    * `TransactWriteItems` completes it together with the effect after: 1 + 2 × 2 = 5 DynamoDB write units per
-   * record (a put and a delete for a failed one). Safe whatever runs concurrently.
+   * record (a put and a delete for a failed one). A concurrent duplicate is refused before it is planned. On a
+   * stream its drawback is a claim left by a function that crashed or timed out: it holds the reading until the
+   * dead invocation's deadline, and Lambda's immediate stream retries meet it ("already in progress") until they
+   * run out and the batch goes to the on-failure destination.
    */
   CLAIM_THEN_COMPLETE: 'claim-then-complete',
   /**
    * A strongly consistent read before the action, and the same transaction completing the key with the effect
    * after it: one read unit and 4 write units per record, 16 % less DynamoDB cost than claim-then-complete at
-   * on-demand prices (a failed record costs one read). Correct because Lambda never runs two records of one
-   * partition key at once and a reading's copies share its partition key; do not use it if the same `eventId`
-   * can be written under different partition keys.
+   * on-demand prices (a failed record costs one read), and no claim for a crash to leave behind. Lambda never
+   * runs two records of one partition key at once; where two copies of a reading still meet (the same `eventId`
+   * under two partition keys in one batch), both are planned and the transaction's condition lets only one
+   * commit (lambda/shared/exactly-once.ts).
    */
   READ_THEN_COMPLETE: 'read-then-complete',
 } as const;
@@ -286,7 +290,8 @@ export interface StreamConsumerProps extends ConsumerFunctionOptions {
   /**
    * What the handler writes to the idempotency table per record: see {@link StreamIdempotencyScheme}. Switching
    * is safe at any time: each scheme honours the other's records.
-   * @default StreamIdempotencyScheme.CLAIM_THEN_COMPLETE (Powertools' default, the safest)
+   * @default StreamIdempotencyScheme.READ_THEN_COMPLETE: cheaper, and a crash leaves no claim that blocks the
+   *   stream's retries; exactly-once either way (the commit is conditional)
    */
   readonly idempotencyScheme?: StreamIdempotencyScheme;
 }
@@ -331,7 +336,7 @@ export class StreamConsumer extends Construct {
       props.iteratorAgeAlarmThreshold ??
       minDuration(STREAM_DEFAULTS.iteratorAgeAlarmThreshold, halfOf(maxRecordAge));
     const failureRecordRetention = props.failureRecordRetention ?? STREAM_DEFAULTS.failureRecordRetention;
-    const idempotencyScheme = props.idempotencyScheme ?? StreamIdempotencyScheme.CLAIM_THEN_COMPLETE;
+    const idempotencyScheme = props.idempotencyScheme ?? StreamIdempotencyScheme.READ_THEN_COMPLETE;
 
     this.validate(props, {
       retentionPeriod,

@@ -107,9 +107,10 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     if (fn.environment.IDEMPOTENCY_TABLE_NAME)
       await dynamoDb.createIdempotencyTable(fn.environment.IDEMPOTENCY_TABLE_NAME);
+    if (fn.environment.EFFECT_TABLE_NAME) await dynamoDb.createEffectTable(fn.environment.EFFECT_TABLE_NAME);
     const code = new BundleFunction({
       config: fn,
-      dynamoDbEndpoint: dynamoDb.endpoint,
+      dynamoDbEndpointFor: (environment) => dynamoDb.endpointFor(environment),
       region: config.region,
       resolveRecordKey: () => undefined,
       onLog: (line) => process.stderr.write(`${line}\n`),
@@ -138,7 +139,14 @@ async function main(argv: readonly string[]): Promise<number> {
       } else {
         failed = true;
         console.log(
-          JSON.stringify({ errorType: outcome.errorType, errorMessage: outcome.errorMessage }, null, 2),
+          JSON.stringify(
+            {
+              errorType: outcome.kind === 'threw' ? outcome.errorType : 'Sandbox.Timedout',
+              errorMessage: outcome.errorMessage,
+            },
+            null,
+            2,
+          ),
         );
       }
     }

@@ -13,6 +13,7 @@ import { buildReport, toJsonReport, type Report } from './report';
 import type { FaultLayer } from './runtime/fault-layer';
 import type { KeyHint } from './runtime/idempotency-keys';
 import type { LocalDynamoDb } from './runtime/local-dynamodb';
+import type { CallFault, CallFaultInjector } from '../shared/dynamodb-faults';
 import { durationMs, PATHS, type Scenario } from './scenario';
 import { planWorkload, produce, type RecordCatalog } from './workload';
 
@@ -46,6 +47,12 @@ export interface RunResult {
   readonly realMs: number;
   /** DynamoDB requests per operation and those the fault layer failed (bundles only). */
   readonly dynamoDb?: LocalDynamoDb['stats'];
+  /** Bundles only: each path's effect table at the end of the run (the durable business data), by item key. */
+  readonly effects?: Partial<Record<IngestionPath, Record<string, Record<string, unknown>>>>;
+  /** Bundles only: the call faults that hit a request. */
+  readonly callFaultHits?: CallFaultInjector['hits'];
+  /** Bundles only: the DynamoDB calls each invocation made, in invocation order. */
+  readonly callsPerInvocation?: readonly number[];
   readonly unattributedClaims: number;
   json(): unknown;
 }
@@ -60,6 +67,8 @@ export interface RunOptions {
   /** Extra environment for the bundles (e.g. AWS_MAX_ATTEMPTS). */
   readonly bundleEnvironment?: Readonly<Record<string, string>>;
   readonly onLog?: (line: string, invocationSeq: number) => void;
+  /** Bundles only: faults on the DynamoDB calls of invocations, crashes and timeouts included. */
+  readonly callFaults?: readonly CallFault[];
   /** Model functions only: how they fail (see model-function.ts). */
   readonly failureMode?: 'partial' | 'throw';
   /** Model functions only: the stream's idempotency (see model-function.ts). */
@@ -84,14 +93,17 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
 
   let dynamoDb: LocalDynamoDb | undefined;
   let faultLayer: FaultLayer | undefined;
+  let callFaults: CallFaultInjector | undefined;
   const paths = PATHS.filter((p) => scenario.paths[p]);
   try {
     if (functions === 'bundles') {
       const { startLocalDynamoDb } = await import('./runtime/local-dynamodb');
       const { FaultLayer } = await import('./runtime/fault-layer');
+      const { CallFaultInjector, chainInterceptors } = await import('../shared/dynamodb-faults');
       dynamoDb = await startLocalDynamoDb();
       faultLayer = new FaultLayer(faults);
-      dynamoDb.setFaultDecider(faultLayer.decide);
+      callFaults = new CallFaultInjector(options.callFaults ?? []);
+      dynamoDb.setInterceptor(chainInterceptors(callFaults.intercept, faultLayer.intercept));
     }
     for (const path of paths) {
       const functionId = entry[path]!.functionId;
@@ -116,6 +128,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       seed: scenario.seed,
       functions,
     });
+    const effects = dynamoDb && (await scanEffects(dynamoDb));
     return {
       sim,
       catalog,
@@ -124,6 +137,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       stoppedBy,
       realMs,
       ...(dynamoDb && { dynamoDb: dynamoDb.stats }),
+      ...(effects && { effects }),
+      ...(callFaults && { callFaultHits: callFaults.hits, callsPerInvocation: callFaults.callsPerInvocation }),
       unattributedClaims: faultLayer?.unattributedClaims ?? 0,
       json: () => ({ ...(toJsonReport(report, sim) as object), realMs: Math.round(realMs) }),
     };
@@ -142,17 +157,32 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       throw new Error(`The ${path} function ${fn.functionName} has no bundle in the cloud assembly.`);
     const table = fn.environment.IDEMPOTENCY_TABLE_NAME;
     if (table) await dynamoDb!.createIdempotencyTable(table);
+    const effectTable = fn.environment.EFFECT_TABLE_NAME;
+    if (effectTable) await dynamoDb!.createEffectTable(effectTable);
     const { BundleFunction } = await import('./runtime/bundle-function');
     return new BundleFunction({
       config: fn,
-      dynamoDbEndpoint: dynamoDb!.endpoint,
+      dynamoDbEndpointFor: (environment) => dynamoDb!.endpointFor(environment),
       region: config.region,
       resolveRecordKey: (key) => catalog.resolve(key),
       faultLayer: faultLayer!,
+      callFaults: callFaults!,
       ...(KEY_HINTS[path] && { keyHint: KEY_HINTS[path] }),
       ...(options.bundleEnvironment && { extraEnvironment: options.bundleEnvironment }),
       ...(options.onLog && { onLog: options.onLog }),
     });
+  }
+
+  /** Each path's effect table, by item key (`pk`). */
+  async function scanEffects(db: LocalDynamoDb): Promise<RunResult['effects']> {
+    const effects: NonNullable<RunResult['effects']> = {};
+    for (const path of paths) {
+      const table = config.functions.find((f) => f.id === entry[path]!.functionId)?.environment.EFFECT_TABLE_NAME;
+      if (!table) continue;
+      const items = await db.scan(table);
+      effects[path] = Object.fromEntries(items.map(({ pk, ...attributes }) => [String(pk), attributes]));
+    }
+    return effects;
   }
 }
 

@@ -35,7 +35,8 @@ export type FunctionOutcome =
   | { readonly kind: 'threw'; readonly errorType: string; readonly errorMessage: string };
 
 export interface FunctionResult {
-  readonly outcome: FunctionOutcome;
+  /** `timed-out`: the code froze (a simulated hang of its environment) until the function timeout. */
+  readonly outcome: TimedOutcome;
   /** Logical records whose side effect this invocation performed. */
   readonly sideEffects: readonly string[];
   /** `recordKey`s of side effects that match no known record. */

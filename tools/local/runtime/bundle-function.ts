@@ -13,6 +13,7 @@ import Module from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import type { FunctionConfig } from '../engine/config';
 import { hostProcess } from '../engine/host';
+import type { CallFaultInjector, CrashKind } from '../../shared/dynamodb-faults';
 import type { FunctionCode, FunctionInvocation, FunctionResult } from '../engine/lambda';
 import type { FaultLayer } from './fault-layer';
 import type { KeyHint } from './idempotency-keys';
@@ -23,8 +24,10 @@ export type Handler = (event: unknown, context: unknown) => unknown;
 
 export interface BundleFunctionOptions {
   readonly config: FunctionConfig;
-  /** The proxy (fault layer) address of the local DynamoDB. */
-  readonly dynamoDbEndpoint: string;
+  /** The proxy (fault layer) address of the local DynamoDB for one execution environment. */
+  readonly dynamoDbEndpointFor: (environment: string) => string;
+  /** Faults on the DynamoDB calls of an invocation, crashes and timeouts included (dynamodb-faults.ts). */
+  readonly callFaults?: CallFaultInjector;
   readonly region: string;
   /** Resolves a side effect's `recordKey` to a record id. */
   readonly resolveRecordKey: (recordKey: string) => string | undefined;
@@ -42,7 +45,7 @@ export interface CapturedLine {
 }
 
 /** The environment Lambda gives a Node.js function, plus the function's own variables. */
-export function lambdaEnvironment(options: BundleFunctionOptions): Record<string, string> {
+export function lambdaEnvironment(options: BundleFunctionOptions, environment: string): Record<string, string> {
   const { config } = options;
   const { NODE_OPTIONS: _nodeOptions, ...own } = config.environment;
   return {
@@ -51,7 +54,7 @@ export function lambdaEnvironment(options: BundleFunctionOptions): Record<string
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_SESSION_TOKEN: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: options.dynamoDbEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: options.dynamoDbEndpointFor(environment),
     AWS_LAMBDA_FUNCTION_NAME: config.functionName,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memorySizeMb),
@@ -192,17 +195,30 @@ export async function callHandler(handler: Handler, event: unknown, context: unk
 
 export class BundleFunction implements FunctionCode {
   private handler?: Handler;
-  private readonly environment: Record<string, string>;
+  /** The execution environment: a new one (module loaded again, its own endpoint) after a crash. */
+  private environmentNumber = 1;
+  private environment: Record<string, string>;
   /** Log lines of the last invocation (for `npm run invoke`). */
   lastLog: CapturedLine[] = [];
 
   constructor(private readonly options: BundleFunctionOptions) {
     if (!options.config.code) throw new Error(`Function ${options.config.id} has no code directory.`);
-    this.environment = lambdaEnvironment(options);
+    this.environment = lambdaEnvironment(options, this.environmentId);
+  }
+
+  private get environmentId(): string {
+    return `${this.options.config.id}-${this.environmentNumber}`;
   }
 
   async invoke(invocation: FunctionInvocation): Promise<FunctionResult> {
-    const { faultLayer } = this.options;
+    const { faultLayer, callFaults } = this.options;
+    const environmentId = this.environmentId;
+    callFaults?.beginInvocation(environmentId);
+    // Resolves if the environment dies in this invocation; the handler's promise is then abandoned (its later
+    // DynamoDB requests get no answer), as the runtime abandons a process that exited or timed out.
+    const death = callFaults
+      ? callFaults.crashes(environmentId).then((kind) => ({ ok: 'died' as const, kind }))
+      : new Promise<never>(() => undefined);
     faultLayer?.enter({
       seq: invocation.seq,
       at: invocation.startedAt,
@@ -217,14 +233,11 @@ export class BundleFunction implements FunctionCode {
             this.options.config.code!.directory,
             this.options.config.code!.handler,
           );
-          try {
-            return {
-              ok: true as const,
-              value: await callHandler(this.handler, invocation.event, invocation.context),
-            };
-          } catch (error) {
-            return { ok: false as const, error: error as Error };
-          }
+          const handled = callHandler(this.handler, invocation.event, invocation.context).then(
+            (value) => ({ ok: true as const, value }),
+            (error: unknown) => ({ ok: false as const, error: error as Error }),
+          );
+          return Promise.race([handled, death]);
         }),
       );
       this.lastLog = lines;
@@ -237,6 +250,10 @@ export class BundleFunction implements FunctionCode {
         const recordId = this.options.resolveRecordKey(recordKey) ?? soleRecord(invocation.recordIds);
         if (recordId) sideEffects.push(recordId);
         else unattributed.push(recordKey);
+      }
+      if (result.ok === 'died') {
+        this.startNewEnvironment();
+        return { outcome: diedOutcome(result.kind), sideEffects, unattributedSideEffects: unattributed };
       }
       return {
         outcome: result.ok
@@ -253,6 +270,20 @@ export class BundleFunction implements FunctionCode {
       faultLayer?.leave();
     }
   }
+
+  /** The next invocation cold-starts: the module is loaded again, with an endpoint of its own. */
+  private startNewEnvironment(): void {
+    this.handler = undefined;
+    this.environmentNumber += 1;
+    this.environment = lambdaEnvironment(this.options, this.environmentId);
+  }
+}
+
+/** What the runtime reports for an environment that died: a crash, or the timeout it froze until. */
+function diedOutcome(kind: CrashKind): FunctionResult['outcome'] {
+  return kind === 'timeout'
+    ? { kind: 'timed-out', errorMessage: 'Task timed out (simulated: the function froze at a DynamoDB call)' }
+    : { kind: 'threw', errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited (simulated crash at a DynamoDB call)' };
 }
 
 function soleRecord(recordIds: readonly string[]): string | undefined {

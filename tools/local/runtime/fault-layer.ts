@@ -8,7 +8,7 @@
  */
 import type { FaultPlan } from '../faults';
 import { candidateHashes, hashOfKey, type KeyHint } from './idempotency-keys';
-import type { DynamoDbFault } from './local-dynamodb';
+import type { DynamoDbFault, RequestInterceptor } from '../../shared/dynamodb-faults';
 
 interface RunningInvocation {
   readonly seq: number;
@@ -34,6 +34,12 @@ export class FaultLayer {
   leave(): void {
     this.current = undefined;
   }
+
+  /** The layer as an interceptor of the local DynamoDB (runtime/local-dynamodb.ts). */
+  intercept: RequestInterceptor = ({ operation, body }) => {
+    const fault = this.decide(operation, body);
+    return fault && { action: 'fail', fault, applied: false };
+  };
 
   decide = (operation: string, body: Record<string, unknown>): DynamoDbFault | undefined => {
     const current = this.current;

@@ -1,0 +1,95 @@
+/**
+ * Applying one record, the same way on every path: check that there is time to finish it, apply it exactly once
+ * (exactly-once.ts), and write one log line that says what happened. The handlers keep what is specific to their
+ * source (parsing, batch responses, per-key order); this is what they share.
+ */
+import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { assertTimeToStartRecord, DeadlineError, worstCaseRecordMs } from './deadlines';
+import { describeError, findInChain } from './errors';
+import { type Applied, makeExactlyOnce, type Plan, PayloadMismatchError } from './exactly-once';
+import { InvalidPayloadError } from './parsing';
+import type { IdempotencyDependencies } from './powertools';
+import { type IngestionPath, logSideEffect } from './side-effect';
+
+/** One record, as the handler hands it over. */
+export interface RecordToApply<I> {
+  /** The idempotency key (stable across re-deliveries, producer retries and replays). */
+  readonly idempotencyKey: string;
+  /** The business key the side-effect log line names (order id, object version, reading id). */
+  readonly recordKey: string;
+  /** The validated input of the plan. */
+  readonly input: I;
+  /** What "the same record" means for the key (hashed): @default input */
+  readonly content?: unknown;
+  /** Fields every log line about this record carries (messageId, sequence number...). */
+  readonly logKeys: Readonly<Record<string, unknown>>;
+}
+
+export interface RecordApplierOptions<I, R> extends IdempotencyDependencies {
+  readonly logger: Logger;
+  readonly path: IngestionPath;
+  /** Fixed prefix of the stored idempotency keys (never the generated function name). */
+  readonly keyPrefix: string;
+  /** The business logic: response and effect of one record, as data. */
+  readonly plan: (input: I) => Plan<R> | Promise<Plan<R>>;
+}
+
+/** Applies one record; `remainingMs` is the invocation's remaining time (the Lambda context's). */
+export type RecordApplier<I, R> = (record: RecordToApply<I>, remainingMs: () => number) => Promise<Applied<R>>;
+
+export function createRecordApplier<I, R>(options: RecordApplierOptions<I, R>): RecordApplier<I, R> {
+  const { logger, path } = options;
+  const applyOnce = makeExactlyOnce(options.plan, options);
+  const neededMs = worstCaseRecordMs(options.budget);
+  return async (record, remainingMs) => {
+    try {
+      assertTimeToStartRecord(remainingMs(), neededMs);
+      const applied = await applyOnce(record.idempotencyKey, record.input, record.content);
+      if (applied.status === 'applied') {
+        logSideEffect(logger, { path, recordKey: record.recordKey, details: { ...record.logKeys, effect: applied.effect } });
+      } else {
+        logger.info(
+          applied.status === 'duplicate'
+            ? 'duplicate: answered from the idempotency record, nothing applied'
+            : 'applied meanwhile by another delivery: nothing applied',
+          { ...record.logKeys, recordKey: record.recordKey },
+        );
+      }
+      return applied;
+    } catch (error) {
+      logRecordFailure(logger, { ...record.logKeys, recordKey: record.recordKey }, error);
+      throw error;
+    }
+  };
+}
+
+/**
+ * The one structured line for a failed record: what kind of failure (and so what happens next), and the whole
+ * cause chain for anything unexpected.
+ */
+export function logRecordFailure(logger: Logger, keys: Readonly<Record<string, unknown>>, error: unknown): void {
+  const mismatch = findInChain(error, (link) => link instanceof PayloadMismatchError) as
+    | PayloadMismatchError
+    | undefined;
+  if (mismatch) {
+    logger.error('same idempotency key, different content: not applied; needs a person', {
+      ...keys,
+      idempotencyKey: mismatch.idempotencyKey,
+      storedPayloadHash: mismatch.storedPayloadHash,
+      payloadHash: mismatch.payloadHash,
+    });
+  } else if (error instanceof InvalidPayloadError) {
+    logger.error('invalid payload', { ...keys, reason: error.message, issues: error.issues });
+  } else if (error instanceof IdempotencyAlreadyInProgressError) {
+    logger.info('already in progress in another invocation; retried later', { ...keys });
+  } else if (error instanceof DeadlineError) {
+    logger.warn('not started: too little time left in the invocation; retried later', {
+      ...keys,
+      remainingMs: error.remainingMs,
+      neededMs: error.neededMs,
+    });
+  } else {
+    logger.error('record failed; retried later', { ...keys, error: describeError(error) });
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Errors as a log line can show them: the whole cause chain, with what AWS says about each link. Powertools wraps
+ * a failed DynamoDB call in `IdempotencyPersistenceLayerError` whose message says only "Failed to ..."; the
+ * throttling, the timeout or the cancelled transaction behind it is in `cause`, and an operator needs it (the
+ * AWS error code, the request id to quote to AWS Support, the HTTP status, a transaction's cancellation reasons).
+ */
+
+/** One link of an error chain, as JSON. */
+export interface ErrorDescription {
+  readonly name: string;
+  readonly message: string;
+  /** The AWS error code (`ThrottlingException`, `TransactionCanceledException`...), when AWS answered. */
+  readonly code?: string;
+  readonly httpStatusCode?: number;
+  /** AWS's request id: what AWS Support asks for. */
+  readonly requestId?: string;
+  /** SDK attempts made for the call (retries included). */
+  readonly attempts?: number;
+  /** A cancelled DynamoDB transaction: one code per item (`None`, `ConditionalCheckFailed`...). */
+  readonly cancellationReasons?: readonly string[];
+  /** The errors of an `AggregateError`. */
+  readonly errors?: readonly ErrorDescription[];
+  readonly cause?: ErrorDescription;
+}
+
+/** How many causes deep a description goes (a cycle or a very deep chain stops there). */
+const MAX_DEPTH = 5;
+
+interface AwsErrorShape {
+  readonly $metadata?: { readonly httpStatusCode?: number; readonly requestId?: string; readonly attempts?: number };
+  readonly $fault?: string;
+  readonly Code?: string;
+  readonly CancellationReasons?: readonly { readonly Code?: string }[];
+}
+
+/** Describes `error` and its causes, for a structured log line. Anything thrown is accepted. */
+export function describeError(error: unknown, depth = 0): ErrorDescription {
+  if (!(error instanceof Error)) return { name: typeof error, message: String(error) };
+  const aws = error as Error & AwsErrorShape;
+  const metadata = aws.$metadata;
+  const nested = depth + 1 < MAX_DEPTH;
+  return {
+    name: error.name,
+    message: error.message,
+    ...(metadata && { code: aws.Code ?? error.name }),
+    ...(metadata?.httpStatusCode !== undefined && { httpStatusCode: metadata.httpStatusCode }),
+    ...(metadata?.requestId && { requestId: metadata.requestId }),
+    ...(metadata?.attempts !== undefined && { attempts: metadata.attempts }),
+    ...(aws.CancellationReasons && {
+      cancellationReasons: aws.CancellationReasons.map((reason) => reason.Code ?? 'None'),
+    }),
+    ...(error instanceof AggregateError &&
+      nested && { errors: error.errors.map((inner) => describeError(inner, depth + 1)) }),
+    ...(error.cause !== undefined && nested && { cause: describeError(error.cause, depth + 1) }),
+  };
+}
+
+/** The first error in the chain (the error itself, then its causes) that satisfies `test`. */
+export function findInChain(error: unknown, test: (link: Error) => boolean): Error | undefined {
+  let link: unknown = error;
+  for (let depth = 0; depth < MAX_DEPTH && link instanceof Error; depth += 1) {
+    if (test(link)) return link;
+    link = link.cause;
+  }
+  return undefined;
+}
