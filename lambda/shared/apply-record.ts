@@ -36,7 +36,10 @@ export interface RecordApplierOptions<I, R> extends IdempotencyDependencies {
 }
 
 /** Applies one record; `remainingMs` is the invocation's remaining time (the Lambda context's). */
-export type RecordApplier<I, R> = (record: RecordToApply<I>, remainingMs: () => number) => Promise<Applied<R>>;
+export type RecordApplier<I, R> = (
+  record: RecordToApply<I>,
+  remainingMs: () => number,
+) => Promise<Applied<R>>;
 
 export function createRecordApplier<I, R>(options: RecordApplierOptions<I, R>): RecordApplier<I, R> {
   const { logger, path } = options;
@@ -47,7 +50,11 @@ export function createRecordApplier<I, R>(options: RecordApplierOptions<I, R>): 
       assertTimeToStartRecord(remainingMs(), neededMs);
       const applied = await applyOnce(record.idempotencyKey, record.input, record.content);
       if (applied.status === 'applied') {
-        logSideEffect(logger, { path, recordKey: record.recordKey, details: { ...record.logKeys, effect: applied.effect } });
+        logSideEffect(logger, {
+          path,
+          recordKey: record.recordKey,
+          details: { ...record.logKeys, effect: applied.effect },
+        });
       } else {
         logger.info(
           applied.status === 'duplicate'
@@ -68,10 +75,13 @@ export function createRecordApplier<I, R>(options: RecordApplierOptions<I, R>): 
  * The one structured line for a failed record: what kind of failure (and so what happens next), and the whole
  * cause chain for anything unexpected.
  */
-export function logRecordFailure(logger: Logger, keys: Readonly<Record<string, unknown>>, error: unknown): void {
+export function logRecordFailure(
+  logger: Logger,
+  keys: Readonly<Record<string, unknown>>,
+  error: unknown,
+): void {
   const mismatch = findInChain(error, (link) => link instanceof PayloadMismatchError) as
-    | PayloadMismatchError
-    | undefined;
+    PayloadMismatchError | undefined;
   if (mismatch) {
     logger.error('same idempotency key, different content: not applied; needs a person', {
       ...keys,

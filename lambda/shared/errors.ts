@@ -27,7 +27,11 @@ export interface ErrorDescription {
 const MAX_DEPTH = 5;
 
 interface AwsErrorShape {
-  readonly $metadata?: { readonly httpStatusCode?: number; readonly requestId?: string; readonly attempts?: number };
+  readonly $metadata?: {
+    readonly httpStatusCode?: number;
+    readonly requestId?: string;
+    readonly attempts?: number;
+  };
   readonly $fault?: string;
   readonly Code?: string;
   readonly CancellationReasons?: readonly { readonly Code?: string }[];

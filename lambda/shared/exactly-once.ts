@@ -164,7 +164,9 @@ export class ExactlyOncePersistenceLayer extends DynamoDBPersistenceLayer {
   protected override getHashedIdempotencyKey(data: unknown): string {
     const { key } = data as KeyedPayload;
     if (typeof key !== 'string' || key === '') {
-      throw new IdempotencyKeyError('The record has no idempotency key: it cannot be processed exactly once.');
+      throw new IdempotencyKeyError(
+        'The record has no idempotency key: it cannot be processed exactly once.',
+      );
     }
     return `${this.idempotencyKeyPrefix}#${createHash('md5').update(JSON.stringify(key)).digest('base64')}`;
   }
@@ -280,7 +282,8 @@ export class ExactlyOncePersistenceLayer extends DynamoDBPersistenceLayer {
     return {
       TableName: this.options.tableName,
       Key: { [ATTRIBUTES.key]: { S: idempotencyKey } },
-      UpdateExpression: 'SET #status = :completed, #expiry = :expiry, #data = :data, #validation = :validation',
+      UpdateExpression:
+        'SET #status = :completed, #expiry = :expiry, #data = :data, #validation = :validation',
       ConditionExpression: 'attribute_not_exists(#id) OR #status <> :completed OR #expiry < :now',
       ExpressionAttributeNames: {
         '#id': ATTRIBUTES.key,

@@ -47,7 +47,9 @@ export function readIdempotencyEnvironment(
   }
   const effectTableName = env.EFFECT_TABLE_NAME;
   if (!effectTableName) {
-    throw new Error('EFFECT_TABLE_NAME is not set: the function has nowhere to write the effects of its records.');
+    throw new Error(
+      'EFFECT_TABLE_NAME is not set: the function has nowhere to write the effects of its records.',
+    );
   }
   const expiresAfterSeconds = Number(env.IDEMPOTENCY_EXPIRY_SECONDS ?? 3600);
   if (!Number.isInteger(expiresAfterSeconds) || expiresAfterSeconds <= 0) {
@@ -80,7 +82,12 @@ export interface CreateIdempotencyOptions extends IdempotencyEnvironment {
 export function createDynamoDbClient(budget: DynamoDbCallBudget = readDynamoDbCallBudget()): DynamoDBClient {
   return new DynamoDBClient({
     maxAttempts: budget.maxAttempts,
-    requestHandler: { requestTimeout: budget.requestTimeoutMs, connectionTimeout: budget.requestTimeoutMs },
+    requestHandler: {
+      requestTimeout: budget.requestTimeoutMs,
+      connectionTimeout: budget.requestTimeoutMs,
+      // Newer SDKs only warn when a request outlives `requestTimeout`; this makes it abort the attempt (and retry).
+      throwOnRequestTimeout: true,
+    },
   });
 }
 

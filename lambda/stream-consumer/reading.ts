@@ -79,7 +79,10 @@ export function sensorTotalsKey(reading: Pick<SensorReading, 'sensorId' | 'metri
  * What applying a reading does: the sensor's totals for its metric count one more reading and add its value
  * (and count it as out of range when it is). Naturally not idempotent: applied twice, the count shows it.
  */
-export function planReading(reading: SensorReading, limits: ReadingLimits = DEFAULT_LIMITS): Plan<ReadingOutcome> {
+export function planReading(
+  reading: SensorReading,
+  limits: ReadingLimits = DEFAULT_LIMITS,
+): Plan<ReadingOutcome> {
   const status = classifyReading(reading, limits);
   return {
     response: { eventId: reading.eventId, status },

@@ -138,7 +138,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       realMs,
       ...(dynamoDb && { dynamoDb: dynamoDb.stats }),
       ...(effects && { effects }),
-      ...(callFaults && { callFaultHits: callFaults.hits, callsPerInvocation: callFaults.callsPerInvocation }),
+      ...(callFaults && {
+        callFaultHits: callFaults.hits,
+        callsPerInvocation: callFaults.callsPerInvocation,
+      }),
       unattributedClaims: faultLayer?.unattributedClaims ?? 0,
       json: () => ({ ...(toJsonReport(report, sim) as object), realMs: Math.round(realMs) }),
     };
@@ -177,7 +180,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   async function scanEffects(db: LocalDynamoDb): Promise<RunResult['effects']> {
     const effects: NonNullable<RunResult['effects']> = {};
     for (const path of paths) {
-      const table = config.functions.find((f) => f.id === entry[path]!.functionId)?.environment.EFFECT_TABLE_NAME;
+      const table = config.functions.find((f) => f.id === entry[path]!.functionId)?.environment
+        .EFFECT_TABLE_NAME;
       if (!table) continue;
       const items = await db.scan(table);
       effects[path] = Object.fromEntries(items.map(({ pk, ...attributes }) => [String(pk), attributes]));

@@ -175,7 +175,9 @@ export class CallFaultInjector {
 }
 
 /** The first interceptor's decision, in order; forward when none decides. */
-export function chainInterceptors(...interceptors: readonly (RequestInterceptor | undefined)[]): RequestInterceptor {
+export function chainInterceptors(
+  ...interceptors: readonly (RequestInterceptor | undefined)[]
+): RequestInterceptor {
   return (request) => {
     for (const interceptor of interceptors) {
       const decision = interceptor?.(request);

@@ -45,7 +45,10 @@ export interface CapturedLine {
 }
 
 /** The environment Lambda gives a Node.js function, plus the function's own variables. */
-export function lambdaEnvironment(options: BundleFunctionOptions, environment: string): Record<string, string> {
+export function lambdaEnvironment(
+  options: BundleFunctionOptions,
+  environment: string,
+): Record<string, string> {
   const { config } = options;
   const { NODE_OPTIONS: _nodeOptions, ...own } = config.environment;
   return {
@@ -283,7 +286,11 @@ export class BundleFunction implements FunctionCode {
 function diedOutcome(kind: CrashKind): FunctionResult['outcome'] {
   return kind === 'timeout'
     ? { kind: 'timed-out', errorMessage: 'Task timed out (simulated: the function froze at a DynamoDB call)' }
-    : { kind: 'threw', errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited (simulated crash at a DynamoDB call)' };
+    : {
+        kind: 'threw',
+        errorType: 'Runtime.ExitError',
+        errorMessage: 'Runtime exited (simulated crash at a DynamoDB call)',
+      };
 }
 
 function soleRecord(recordIds: readonly string[]): string | undefined {

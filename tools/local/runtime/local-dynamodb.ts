@@ -60,12 +60,22 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
   const forward = (path: string, headers: IncomingHttpHeaders, body: Buffer) =>
     new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve) => {
       const upstream = request(
-        { host: '127.0.0.1', port: dbPort, method: 'POST', path, headers: { ...headers, host: `127.0.0.1:${dbPort}` } },
+        {
+          host: '127.0.0.1',
+          port: dbPort,
+          method: 'POST',
+          path,
+          headers: { ...headers, host: `127.0.0.1:${dbPort}` },
+        },
         (answer) => {
           const chunks: Buffer[] = [];
           answer.on('data', (chunk: Buffer) => chunks.push(chunk));
           answer.on('end', () =>
-            resolve({ status: answer.statusCode ?? 500, headers: answer.headers, body: Buffer.concat(chunks) }),
+            resolve({
+              status: answer.statusCode ?? 500,
+              headers: answer.headers,
+              body: Buffer.concat(chunks),
+            }),
           );
         },
       );
@@ -82,7 +92,10 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
       void (async () => {
         const body = Buffer.concat(chunks);
         const { environment, path } = splitEnvironmentPath(req.url ?? '/');
-        const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+        const operation =
+          String(req.headers['x-amz-target'] ?? '')
+            .split('.')
+            .pop() ?? '';
         bump(stats.requests, operation);
         const decision = decide(intercept, {
           ...(environment !== undefined && { environment }),
@@ -91,7 +104,10 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
           callId: headerText(req.headers['amz-sdk-invocation-id']),
           attempt: attemptOf(req.headers['amz-sdk-request']),
         });
-        const answer = decision.action === 'forward' || decision.applied ? await forward(path, req.headers, body) : undefined;
+        const answer =
+          decision.action === 'forward' || decision.applied
+            ? await forward(path, req.headers, body)
+            : undefined;
         if (decision.action === 'forward') {
           res.writeHead(answer!.status, answer!.headers);
           res.end(answer!.body);
@@ -153,7 +169,10 @@ function decide(
 }
 
 function sendFault(res: ServerResponse, fault: DynamoDbFault): void {
-  const payload = JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${fault.code}`, message: fault.message });
+  const payload = JSON.stringify({
+    __type: `com.amazonaws.dynamodb.v20120810#${fault.code}`,
+    message: fault.message,
+  });
   res.writeHead(fault.status, {
     'content-type': 'application/x-amz-json-1.0',
     'content-length': Buffer.byteLength(payload),
