@@ -163,11 +163,11 @@ describe('StreamConsumer with its defaults', () => {
     expect(consumer.settings.idempotencyExpiry.toSeconds()).toBe(86_400);
   });
 
-  it("uses Powertools' default idempotency scheme (claim, then complete)", () => {
+  it('reads, then completes with the effect (no claim that a crash could leave blocking the retries)', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ IDEMPOTENCY_SCHEME: 'claim-then-complete' }) },
+      Environment: { Variables: Match.objectLike({ IDEMPOTENCY_SCHEME: 'read-then-complete' }) },
     });
-    expect(consumer.settings.idempotencyScheme).toBe(StreamIdempotencyScheme.CLAIM_THEN_COMPLETE);
+    expect(consumer.settings.idempotencyScheme).toBe(StreamIdempotencyScheme.READ_THEN_COMPLETE);
   });
 
   it('alarms on IteratorAge (Maximum over 1 minute, above 5 minutes for 3 minutes)', () => {
