@@ -1,6 +1,6 @@
 /**
  * Events as Lambda delivers them on the object path (an SNS event whose Message is an S3 event notification),
- * a Lambda context, and a capture of the structured log lines a handler writes.
+ * a Lambda context, and (from ../shared/log-capture.ts) a capture of the structured log lines a handler writes.
  */
 import { s3ObjectCreatedRecord, snsEventRecord } from '../../../tools/shared/aws-events';
 import { createLambdaContext } from '../../../tools/shared/lambda-context';
@@ -65,36 +65,5 @@ export function lambdaContext(remainingMs = 30_000): Context {
   });
 }
 
-/** The structured (JSON) lines written to stdout and stderr while capturing. */
-export interface LogCapture {
-  readonly lines: Record<string, unknown>[];
-  /** Lines whose `message` equals `message`. */
-  withMessage(message: string): Record<string, unknown>[];
-  /** Lines of a level (`INFO`, `ERROR`...). */
-  atLevel(level: string): Record<string, unknown>[];
-  restore(): void;
-}
-
-/** Captures what Powertools Logger prints (it writes JSON lines through its own Console to stdout/stderr). */
-export function captureLogs(): LogCapture {
-  const lines: Record<string, unknown>[] = [];
-  const spies = [process.stdout, process.stderr].map((stream) =>
-    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      for (const line of String(chunk).split('\n')) {
-        if (!line.trim().startsWith('{')) continue;
-        try {
-          lines.push(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          // not a log line
-        }
-      }
-      return true;
-    }),
-  );
-  return {
-    lines,
-    withMessage: (message) => lines.filter((line) => line.message === message),
-    atLevel: (level) => lines.filter((line) => line.level === level),
-    restore: () => spies.forEach((spy) => spy.mockRestore()),
-  };
-}
+// The log capture lives with the other shared test helpers; re-exported for this path's tests.
+export { captureLogs, type LogCapture } from '../shared/log-capture';
