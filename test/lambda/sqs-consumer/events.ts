@@ -7,9 +7,12 @@ import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { OrderMessage } from '../../../lambda/sqs-consumer/order';
 
+/** What one order built by {@link order} adds to its customer's totals in the effect table. */
+export const ONE_ORDER = { orderCount: 1, itemCount: 4, totalCents: 1750 } as const;
+
 export const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:reliable-lambda-test-queue';
 
-/** A valid order message with the given id (two lines, 3 × 250 + 1 × 1000 = 1750 cents). */
+/** A valid order message with the given id (two lines, 4 items, 3 × 250 + 1 × 1000 = 1750 cents). */
 export function order(orderId: string, overrides: Partial<OrderMessage> = {}): OrderMessage {
   return {
     orderId,
@@ -70,4 +73,9 @@ export function lambdaContext(remainingMillis = 30_000): Context {
     functionName: 'reliable-lambda-test-sqs-consumer',
     timeoutMs: remainingMillis,
   });
+}
+
+/** A Lambda context whose remaining time stays at `remainingMillis` (for deadline tests: no clock involved). */
+export function lambdaContextWithRemaining(remainingMillis: number): Context {
+  return { ...lambdaContext(), getRemainingTimeInMillis: () => remainingMillis };
 }

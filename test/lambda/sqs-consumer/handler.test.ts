@@ -1,115 +1,212 @@
 /**
- * The SQS consumer's handler against a real DynamoDB API (dynalite, in-process): Powertools' BatchProcessor and
- * idempotency run unmodified. The business action is the template's own (`createRecordOrderAction`) wrapped in
- * a jest mock, so every test counts both the action's calls and the "side effect done" log lines.
+ * The SQS consumer's handler against a real DynamoDB API (dynalite, in-process, with transactions): Powertools'
+ * BatchProcessor and idempotency and the exactly-once commit run unmodified. The plan is the template's own
+ * (`planOrder`) wrapped in a jest mock, so a test can count or hold plans; what an order did is asserted on the
+ * durable data, the customers' totals in the effect table, and on the "side effect done" log lines.
+ *
+ * DynamoDB sits behind the local simulator's fault proxy (test/helpers/dynamodb.ts): tests that need a failing,
+ * throttled or hung call inject it there, for the handler's execution environment, and the handler's client gets
+ * the request timeout and attempts of a budget, as `createDynamoDbClient` sets them in Lambda.
  */
 import { FullBatchFailureError } from '@aws-lambda-powertools/batch';
 import { IdempotencyPersistenceLayerError } from '@aws-lambda-powertools/idempotency';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SQSBatchResponse } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DeadlineError, type DynamoDbCallBudget, worstCaseRecordMs } from '../../../lambda/shared/deadlines';
+import { payloadHashOf, type Plan } from '../../../lambda/shared/exactly-once';
+import { createIdempotencyDependencies } from '../../../lambda/shared/powertools';
+import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
 import {
   createSqsConsumerHandler,
   ORDER_IDEMPOTENCY_KEY_PREFIX,
-  SqsConsumerHandler,
+  type SqsConsumerHandler,
 } from '../../../lambda/sqs-consumer/handler';
-import { createRecordOrderAction, OrderAction, OrderMessage } from '../../../lambda/sqs-consumer/order';
-import { createIdempotencyDependencies } from '../../../lambda/shared/powertools';
-import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
-import { unreachableDynamoDbClient, useLocalDynamoDb } from '../../helpers/dynamodb';
-import { lambdaContext, order, redelivered, sqsEvent, sqsRecord } from './events';
+import { type OrderMessage, type OrderSummary, planOrder } from '../../../lambda/sqs-consumer/order';
+import type { CallFault, CallFaultInjector, DynamoDbRequest } from '../../../tools/shared/dynamodb-faults';
+import { mentioning, unreachableDynamoDbClient, useFaultyDynamoDb } from '../../helpers/dynamodb';
+import { captureLogs } from '../shared/log-capture';
+import {
+  lambdaContext,
+  lambdaContextWithRemaining,
+  ONE_ORDER,
+  order,
+  redelivered,
+  sqsEvent,
+  sqsRecord,
+} from './events';
 
-const local = useLocalDynamoDb();
+const db = useFaultyDynamoDb();
+
+type PlanOrder = (order: OrderMessage) => Plan<OrderSummary> | Promise<Plan<OrderSummary>>;
+type LogCall = [string, Record<string, unknown>];
 
 interface Harness {
   readonly handler: SqsConsumerHandler;
   readonly logger: Logger;
-  /** The action as the handler sees it (counts calls). */
-  readonly recordOrder: jest.Mock<ReturnType<OrderAction>, Parameters<OrderAction>>;
+  /** The plan as the handler sees it (counts calls). */
+  readonly plans: jest.Mock<ReturnType<PlanOrder>, Parameters<PlanOrder>>;
+  /** One invocation (an invocation of the harness's execution environment, for the fault injector). */
+  invoke(event: SQSEvent, context?: Context): Promise<SQSBatchResponse>;
   /** recordKey of every "side effect done" line, in order. */
   sideEffects(): string[];
-  warnings(): [string, Record<string, unknown>][];
+  infos(): LogCall[];
+  warnings(): LogCall[];
+  errors(): LogCall[];
 }
 
+/** A budget whose calls fail fast: 2 attempts each (a hang costs 2 × 200 ms). */
+const SMALL_BUDGET: DynamoDbCallBudget = { requestTimeoutMs: 200, maxAttempts: 2 };
+
 /**
- * A handler as `index.ts` builds it, but with the test's DynamoDB client and a silent logger whose calls are
- * recorded. `around` wraps the real action (to fail or block it on purpose).
+ * A handler as `index.ts` builds it, but with the test's DynamoDB client and a logger whose calls are recorded
+ * (silent unless `printLogs`). `around` wraps the real plan (to fail or hold it on purpose). With `faults`, the
+ * handler runs in its own execution environment behind the fault proxy, with `budget`'s client.
  */
 function harness(
   options: {
     client?: DynamoDBClient;
-    around?: (order: OrderMessage, real: OrderAction) => ReturnType<OrderAction>;
+    around?: (order: OrderMessage, real: PlanOrder) => ReturnType<PlanOrder>;
+    budget?: DynamoDbCallBudget;
+    faults?: { readonly injector: CallFaultInjector; readonly environment: string };
+    printLogs?: boolean;
+    /** Called with the message of every INFO line (to pace a test by what the handler logs). */
+    onInfo?: (message: string) => void;
   } = {},
 ): Harness {
-  const logger = new Logger({ serviceName: 'sqs-consumer-test', logLevel: 'SILENT' });
-  const info = jest.spyOn(logger, 'info');
-  const warn = jest.spyOn(logger, 'warn');
-  const real = createRecordOrderAction(logger);
-  const recordOrder = jest.fn((o: OrderMessage) => (options.around ? options.around(o, real) : real(o)));
+  const logger = new Logger({
+    serviceName: 'sqs-consumer-test',
+    logLevel: options.printLogs ? 'INFO' : 'SILENT',
+  });
+  const realInfo = logger.info.bind(logger) as (...args: unknown[]) => void;
+  const spies = {
+    info: jest.spyOn(logger, 'info').mockImplementation((...args: unknown[]) => {
+      options.onInfo?.(args[0] as string);
+      realInfo(...args);
+    }),
+    warn: jest.spyOn(logger, 'warn'),
+    error: jest.spyOn(logger, 'error'),
+  };
+  const plans = jest.fn((o: OrderMessage) => (options.around ? options.around(o, planOrder) : planOrder(o)));
   const handler = createSqsConsumerHandler({
     ...createIdempotencyDependencies({
-      tableName: local.tableName,
+      tableName: db.tableName,
+      effectTableName: db.effectTableName,
       expiresAfterSeconds: 3600,
-      client: options.client ?? local.dynamo.client,
+      client: options.client ?? db.dynamo.client,
+      ...(options.budget && { budget: options.budget }),
     }),
     logger,
-    recordOrder,
+    planOrder: plans,
   });
+  const calls = (spy: jest.SpyInstance) => spy.mock.calls as LogCall[];
   return {
     handler,
     logger,
-    recordOrder,
+    plans,
+    invoke(event, context = lambdaContext()) {
+      options.faults?.injector.beginInvocation(options.faults.environment);
+      return handler(event, context);
+    },
     sideEffects: () =>
-      info.mock.calls
+      calls(spies.info)
         .filter(([message]) => message === SIDE_EFFECT_LOG_MESSAGE)
-        .map(([, extra]) => (extra as { recordKey: string }).recordKey),
-    warnings: () => warn.mock.calls as unknown as [string, Record<string, unknown>][],
+        .map(([, extra]) => extra.recordKey as string),
+    infos: () => calls(spies.info),
+    warnings: () => calls(spies.warn),
+    errors: () => calls(spies.error),
   };
+}
+
+/** A harness in an execution environment of its own, whose DynamoDB calls meet `faults` (on selected requests). */
+function faultyHarness(
+  faults: readonly CallFault[],
+  only: (request: DynamoDbRequest) => boolean,
+  budget: DynamoDbCallBudget,
+  options: { printLogs?: boolean } = {},
+): Harness & { readonly injector: CallFaultInjector } {
+  const environment = 'sqs-env-1';
+  const injector = db.inject(faults, only);
+  const h = harness({
+    client: db.clientFor(environment, budget),
+    budget,
+    faults: { injector, environment },
+    ...options,
+  });
+  return { ...h, injector };
 }
 
 const failedIds = (response: SQSBatchResponse): string[] =>
   response.batchItemFailures.map((failure) => failure.itemIdentifier).sort();
 
-async function idempotencyRecords(): Promise<Record<string, unknown>[]> {
-  return local.dynamo.scan(local.tableName);
-}
+/** The effect table item of a customer's totals in EUR (what `order()` builds). */
+const totalsOf = (customerId: string) => `customer#${customerId}#EUR`;
+
+/** An order of its own customer, so its effect is an item of its own. */
+const orderOf = (orderId: string, customerId: string) => order(orderId, { customerId });
 
 describe('SQS consumer handler', () => {
-  it('processes a valid batch: no item failures, one side effect and one COMPLETED record per order', async () => {
+  it('processes a valid batch: no item failures, one side effect, one COMPLETED record and the totals per order', async () => {
     const h = harness();
-    const response = await h.handler(
-      sqsEvent(sqsRecord(order('o-1')), sqsRecord(order('o-2')), sqsRecord(order('o-3'))),
-      lambdaContext(),
+    const response = await h.invoke(
+      sqsEvent(
+        sqsRecord(orderOf('o-1', 'c-1')),
+        sqsRecord(orderOf('o-2', 'c-2')),
+        sqsRecord(orderOf('o-3', 'c-3')),
+      ),
     );
     expect(response).toEqual({ batchItemFailures: [] });
     expect(h.sideEffects().sort()).toEqual(['o-1', 'o-2', 'o-3']);
-    const records = await idempotencyRecords();
+    const records = await db.idempotencyRecords();
     expect(records).toHaveLength(3);
     for (const record of records) {
       expect(record.status).toBe('COMPLETED');
       expect(record.id).toMatch(new RegExp(`^${ORDER_IDEMPOTENCY_KEY_PREFIX}#`));
     }
+    expect(await db.effects()).toEqual({
+      [totalsOf('c-1')]: ONE_ORDER,
+      [totalsOf('c-2')]: ONE_ORDER,
+      [totalsOf('c-3')]: ONE_ORDER,
+    });
+    // The side-effect line names what was committed.
+    expect(h.infos()).toContainEqual([
+      SIDE_EFFECT_LOG_MESSAGE,
+      expect.objectContaining({
+        path: 'sqs',
+        recordKey: 'o-1',
+        effect: [{ key: totalsOf('c-1'), add: ONE_ORDER }],
+      }),
+    ]);
+  });
+
+  it('adds every order of one customer to the same totals', async () => {
+    const h = harness();
+    await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1')), sqsRecord(orderOf('o-2', 'c-1'))));
+    expect(await db.effects()).toEqual({
+      [totalsOf('c-1')]: { orderCount: 2, itemCount: 8, totalCents: 3500 },
+    });
   });
 
   it('returns exactly the failed messageIds in a partial failure', async () => {
     const h = harness();
-    const good1 = sqsRecord(order('o-1'));
+    const good1 = sqsRecord(orderOf('o-1', 'c-1'));
     const notJson = sqsRecord('this is not json');
-    const good2 = sqsRecord(order('o-2'));
+    const good2 = sqsRecord(orderOf('o-2', 'c-2'));
     const wrongSchema = sqsRecord({ orderId: 'o-3', lines: [] });
-    const response = await h.handler(sqsEvent(good1, notJson, good2, wrongSchema), lambdaContext());
+    const response = await h.invoke(sqsEvent(good1, notJson, good2, wrongSchema));
     expect(failedIds(response)).toEqual([notJson.messageId, wrongSchema.messageId].sort());
     expect(h.sideEffects().sort()).toEqual(['o-1', 'o-2']);
+    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
   });
 
-  it('logs one structured WARN line with messageId and issues for a body that is not JSON', async () => {
+  it('logs one structured ERROR line with messageId and issues for a body that is not JSON', async () => {
     const h = harness();
     const notJson = sqsRecord('{"orderId": ', { receiveCount: 3 });
-    const response = await h.handler(sqsEvent(notJson, sqsRecord(order('o-1'))), lambdaContext());
+    const response = await h.invoke(sqsEvent(notJson, sqsRecord(order('o-1'))));
     expect(failedIds(response)).toEqual([notJson.messageId]);
-    expect(h.warnings()).toEqual([
+    expect(h.errors()).toEqual([
       [
-        'invalid message',
+        'invalid payload',
         {
           messageId: notJson.messageId,
           approximateReceiveCount: 3,
@@ -118,56 +215,64 @@ describe('SQS consumer handler', () => {
         },
       ],
     ]);
+    expect(h.warnings()).toEqual([]);
   });
 
-  it('logs one WARN line naming every schema issue, and never calls the action for an invalid order', async () => {
+  it('logs one ERROR line naming every schema issue, and never plans an invalid order', async () => {
     const h = harness();
     const wrong = sqsRecord({
       ...order('o-9'),
       currency: 'euro',
       lines: [{ sku: '', quantity: 0, unitPriceCents: 1 }],
     });
-    const response = await h.handler(sqsEvent(wrong, sqsRecord(order('o-1'))), lambdaContext());
+    const response = await h.invoke(sqsEvent(wrong, sqsRecord(order('o-1'))));
     expect(failedIds(response)).toEqual([wrong.messageId]);
-    expect(h.warnings()).toHaveLength(1);
-    const [message, extra] = h.warnings()[0];
-    expect(message).toBe('invalid message');
+    expect(h.errors()).toHaveLength(1);
+    const [message, extra] = h.errors()[0];
+    expect(message).toBe('invalid payload');
     expect(extra.messageId).toBe(wrong.messageId);
     expect(extra.issues).toEqual([
       expect.stringMatching(/^currency: /),
       expect.stringMatching(/^lines\.0\.sku: /),
       expect.stringMatching(/^lines\.0\.quantity: /),
     ]);
-    expect(h.recordOrder.mock.calls.map(([o]) => o.orderId)).toEqual(['o-1']);
+    expect(h.plans.mock.calls.map(([o]) => o.orderId)).toEqual(['o-1']);
   });
 
-  it('has the side effect once per order when the same batch is delivered twice', async () => {
+  it('applies each order once when the same batch is delivered twice', async () => {
     const h = harness();
-    const batch = [sqsRecord(order('o-1')), sqsRecord(order('o-2'))];
-    const first = await h.handler(sqsEvent(...batch), lambdaContext());
-    const second = await h.handler(sqsEvent(...batch.map((record) => redelivered(record))), lambdaContext());
+    const batch = [sqsRecord(orderOf('o-1', 'c-1')), sqsRecord(orderOf('o-2', 'c-2'))];
+    const first = await h.invoke(sqsEvent(...batch));
+    const second = await h.invoke(sqsEvent(...batch.map((record) => redelivered(record))));
     expect(first).toEqual({ batchItemFailures: [] });
     expect(second).toEqual({ batchItemFailures: [] });
     expect(h.sideEffects().sort()).toEqual(['o-1', 'o-2']);
-    expect(h.recordOrder).toHaveBeenCalledTimes(2);
+    expect(h.plans).toHaveBeenCalledTimes(2);
+    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
   });
 
-  it('has the side effect once when the same message arrives in two different batches', async () => {
+  it('applies an order once when the same message arrives in two different batches', async () => {
     const h = harness();
-    const shared = sqsRecord(order('o-shared'));
-    await h.handler(sqsEvent(sqsRecord(order('o-1')), shared), lambdaContext());
-    const later = await h.handler(sqsEvent(redelivered(shared), sqsRecord(order('o-2'))), lambdaContext());
+    const shared = sqsRecord(orderOf('o-shared', 'c-shared'));
+    await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1')), shared));
+    const later = await h.invoke(sqsEvent(redelivered(shared), sqsRecord(orderOf('o-2', 'c-2'))));
     expect(later).toEqual({ batchItemFailures: [] });
     expect(h.sideEffects().filter((key) => key === 'o-shared')).toHaveLength(1);
     expect(h.sideEffects().sort()).toEqual(['o-1', 'o-2', 'o-shared']);
+    expect(await db.effects()).toEqual({
+      [totalsOf('c-1')]: ONE_ORDER,
+      [totalsOf('c-2')]: ONE_ORDER,
+      [totalsOf('c-shared')]: ONE_ORDER,
+    });
   });
 
-  it('has the side effect once when a producer sends the same order twice (new messageId, same orderId)', async () => {
+  it('applies an order once when a producer sends it twice (new messageId, same orderId)', async () => {
     const h = harness();
-    await h.handler(sqsEvent(sqsRecord(order('o-1'))), lambdaContext());
-    const resent = await h.handler(sqsEvent(sqsRecord(order('o-1'))), lambdaContext());
+    await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1'))));
+    const resent = await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1'))));
     expect(resent).toEqual({ batchItemFailures: [] });
     expect(h.sideEffects()).toEqual(['o-1']);
+    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER });
   });
 
   it('runs an order once when two invocations deliver it concurrently; the loser is an item failure', async () => {
@@ -185,11 +290,11 @@ describe('SQS consumer handler', () => {
         return real(o);
       },
     });
-    const shared = sqsRecord(order('o-shared'));
-    const inProgressDuringRace = jest.fn(async () => idempotencyRecords());
+    const shared = sqsRecord(orderOf('o-shared', 'c-shared'));
+    const inProgressDuringRace = jest.fn(async () => db.idempotencyRecords());
     const invocations = [
-      h.handler(sqsEvent(shared, sqsRecord(order('o-a'))), lambdaContext()),
-      h.handler(sqsEvent(redelivered(shared), sqsRecord(order('o-b'))), lambdaContext()),
+      h.invoke(sqsEvent(shared, sqsRecord(orderOf('o-a', 'c-a')))),
+      h.invoke(sqsEvent(redelivered(shared), sqsRecord(orderOf('o-b', 'c-b')))),
     ].map((invocation) =>
       invocation.then(async (response) => {
         if (response.batchItemFailures.length > 0) await inProgressDuringRace();
@@ -203,6 +308,7 @@ describe('SQS consumer handler', () => {
     const failures = responses.map(failedIds);
     expect(failures.filter((ids) => ids.length === 0)).toHaveLength(1);
     expect(failures.flat()).toEqual([shared.messageId]);
+    expect(sharedCalls).toBe(1);
 
     // While the loser answered, the winner's record was IN_PROGRESS, bounded by the invocation's remaining time.
     expect(inProgressDuringRace).toHaveBeenCalledTimes(1);
@@ -213,59 +319,78 @@ describe('SQS consumer handler', () => {
     expect(Number(inProgress[0].in_progress_expiration)).toBeLessThanOrEqual(Date.now() + 30_000);
 
     // The loser's retry, after the visibility timeout, finds the order done and succeeds without running it.
-    const retry = await h.handler(sqsEvent(redelivered(shared, 3), sqsRecord(order('o-c'))), lambdaContext());
+    const retry = await h.invoke(sqsEvent(redelivered(shared, 3), sqsRecord(orderOf('o-c', 'c-c'))));
     expect(retry).toEqual({ batchItemFailures: [] });
     expect(h.sideEffects().filter((key) => key === 'o-shared')).toHaveLength(1);
+    expect((await db.effects())[totalsOf('c-shared')]).toEqual(ONE_ORDER);
   });
 
-  it('runs an order once when it appears twice in one batch; a loser is logged at INFO and retried', async () => {
-    const h = harness();
-    const info = jest.spyOn(h.logger, 'info');
-    const error = jest.spyOn(h.logger, 'error');
-    // Two messages with the same order in one batch run in parallel: one of them may find the other in progress.
-    const a = sqsRecord(order('o-dup'));
-    const b = sqsRecord(order('o-dup'));
-    const response = await h.handler(sqsEvent(a, b, sqsRecord(order('o-1'))), lambdaContext());
-    expect(h.sideEffects().filter((key) => key === 'o-dup')).toHaveLength(1);
+  it('runs an order once when it appears twice in one batch; the loser is logged at INFO and retried', async () => {
+    // Two messages with the same order in one batch run in parallel: the one that claims the order first holds
+    // it in progress (its plan waits) until the other has found the claim and failed.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let dupCalls = 0;
+    const inProgressLine = /already in progress/;
+    const h = harness({
+      around: async (o, real) => {
+        if (o.orderId === 'o-dup') {
+          if (++dupCalls > 1) release(); // a second plan is the bug under test: do not deadlock on it
+          await gate;
+        }
+        return real(o);
+      },
+      onInfo: (message) => {
+        if (inProgressLine.test(message)) release();
+      },
+    });
+    const a = sqsRecord(orderOf('o-dup', 'c-dup'));
+    const b = sqsRecord(orderOf('o-dup', 'c-dup'));
+    const response = await h.invoke(sqsEvent(a, b, sqsRecord(orderOf('o-1', 'c-1'))));
+
+    expect(dupCalls).toBe(1);
     const failed = failedIds(response);
-    expect(failed.length).toBeLessThanOrEqual(1);
-    if (failed.length === 1) {
-      expect(info).toHaveBeenCalledWith(
-        expect.stringMatching(/already in progress/),
-        expect.objectContaining({ messageId: failed[0] }),
-      );
-    }
-    expect(error).not.toHaveBeenCalled();
-    // Whatever failed is retried later and completes without a second side effect.
+    expect(failed).toHaveLength(1);
+    expect([a.messageId, b.messageId]).toContain(failed[0]);
+    expect(h.infos()).toContainEqual([
+      expect.stringMatching(inProgressLine),
+      expect.objectContaining({ messageId: failed[0] }),
+    ]);
+    expect(h.errors()).toEqual([]);
+    // What failed is retried later and completes without a second effect.
     const retried = [a, b]
       .filter((record) => failed.includes(record.messageId))
       .map((record) => redelivered(record));
-    if (retried.length > 0) {
-      expect(await h.handler(sqsEvent(...retried, sqsRecord(order('o-2'))), lambdaContext())).toEqual({
-        batchItemFailures: [],
-      });
-    }
-    expect(h.sideEffects().filter((key) => key === 'o-dup')).toHaveLength(1);
+    expect(await h.invoke(sqsEvent(...retried, sqsRecord(orderOf('o-2', 'c-2'))))).toEqual({
+      batchItemFailures: [],
+    });
+    expect(dupCalls).toBe(1);
+    expect(await db.effects()).toEqual({
+      [totalsOf('c-dup')]: ONE_ORDER,
+      [totalsOf('c-1')]: ONE_ORDER,
+      [totalsOf('c-2')]: ONE_ORDER,
+    });
   });
 
   it('answers an empty batch with no item failures and does nothing (Powertools returns the default response)', async () => {
     const h = harness();
-    await expect(h.handler(sqsEvent(), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
-    expect(h.recordOrder).not.toHaveBeenCalled();
+    await expect(h.invoke(sqsEvent())).resolves.toEqual({ batchItemFailures: [] });
+    expect(h.plans).not.toHaveBeenCalled();
+    expect(await db.effects()).toEqual({});
   });
 
   it('throws FullBatchFailureError when every record fails, so the whole batch is retried', async () => {
     const h = harness();
-    const invocation = h.handler(sqsEvent(sqsRecord('nope'), sqsRecord({ orderId: 'o-1' })), lambdaContext());
+    const invocation = h.invoke(sqsEvent(sqsRecord('nope'), sqsRecord({ orderId: 'o-1' })));
     await expect(invocation).rejects.toBeInstanceOf(FullBatchFailureError);
     await invocation.catch((error: FullBatchFailureError) => expect(error.recordErrors).toHaveLength(2));
-    expect(h.recordOrder).not.toHaveBeenCalled();
+    expect(h.plans).not.toHaveBeenCalled();
   });
 
-  it('fails every record and never runs the action while DynamoDB is unreachable; nothing is marked done', async () => {
+  it('fails every record and never plans while DynamoDB is unreachable; nothing is marked done or applied', async () => {
     const down = harness({ client: unreachableDynamoDbClient() });
-    const batch = [sqsRecord(order('o-1')), sqsRecord(order('o-2'))];
-    const invocation = down.handler(sqsEvent(...batch), lambdaContext());
+    const batch = [sqsRecord(orderOf('o-1', 'c-1')), sqsRecord(orderOf('o-2', 'c-2'))];
+    const invocation = down.invoke(sqsEvent(...batch));
     await expect(invocation).rejects.toBeInstanceOf(FullBatchFailureError);
     await invocation.catch((error: FullBatchFailureError) => {
       expect(error.recordErrors).toHaveLength(2);
@@ -273,18 +398,20 @@ describe('SQS consumer handler', () => {
         expect(recordError).toBeInstanceOf(IdempotencyPersistenceLayerError);
       }
     });
-    expect(down.recordOrder).not.toHaveBeenCalled();
+    expect(down.plans).not.toHaveBeenCalled();
     expect(down.sideEffects()).toEqual([]);
-    expect(await idempotencyRecords()).toEqual([]);
+    expect(await db.idempotencyRecords()).toEqual([]);
+    expect(await db.effects()).toEqual({});
 
-    // Once DynamoDB is back, the retried batch runs each order once.
+    // Once DynamoDB is back, the retried batch applies each order once.
     const up = harness();
-    const retry = await up.handler(sqsEvent(...batch.map((record) => redelivered(record))), lambdaContext());
+    const retry = await up.invoke(sqsEvent(...batch.map((record) => redelivered(record))));
     expect(retry).toEqual({ batchItemFailures: [] });
     expect(up.sideEffects().sort()).toEqual(['o-1', 'o-2']);
+    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
   });
 
-  it('reports a failing business action as an item failure, deletes its record, and a later retry succeeds', async () => {
+  it('reports a failing plan as an item failure, releases its claim, and a later retry applies it once', async () => {
     let failuresLeft = 1;
     const h = harness({
       around: async (o, real) => {
@@ -292,23 +419,262 @@ describe('SQS consumer handler', () => {
         return real(o);
       },
     });
-    const error = jest.spyOn(h.logger, 'error');
-    const flaky = sqsRecord(order('o-flaky'));
-    const first = await h.handler(sqsEvent(sqsRecord(order('o-1')), flaky), lambdaContext());
+    const flaky = sqsRecord(orderOf('o-flaky', 'c-flaky'));
+    const first = await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1')), flaky));
     expect(failedIds(first)).toEqual([flaky.messageId]);
-    expect(error).toHaveBeenCalledWith(
-      'message failed; retried after the visibility timeout',
-      expect.objectContaining({
-        messageId: flaky.messageId,
-        error: { name: 'Error', message: 'downstream unavailable' },
-      }),
-    );
-    // Only o-1 is recorded: Powertools deleted the in-progress record of the failed order.
-    expect(await idempotencyRecords()).toHaveLength(1);
+    expect(h.errors()).toEqual([
+      [
+        'record failed; retried later',
+        {
+          messageId: flaky.messageId,
+          approximateReceiveCount: 1,
+          recordKey: 'o-flaky',
+          error: { name: 'Error', message: 'downstream unavailable' },
+        },
+      ],
+    ]);
+    // Only o-1 is recorded: the claim of the failed order was released, and nothing of it was applied.
+    expect(await db.idempotencyRecords()).toHaveLength(1);
+    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER });
 
-    const retry = await h.handler(sqsEvent(redelivered(flaky)), lambdaContext());
+    const retry = await h.invoke(sqsEvent(redelivered(flaky)));
     expect(retry).toEqual({ batchItemFailures: [] });
-    expect(h.recordOrder.mock.calls.filter(([o]) => o.orderId === 'o-flaky')).toHaveLength(2);
+    expect(h.plans.mock.calls.filter(([o]) => o.orderId === 'o-flaky')).toHaveLength(2);
     expect(h.sideEffects().sort()).toEqual(['o-1', 'o-flaky']);
+    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-flaky')]: ONE_ORDER });
+  });
+});
+
+describe('a commit that does not go through (F1)', () => {
+  // The commit of o-2 (the transaction that writes customer c-2's totals) meets the fault; o-1's does not.
+  const onlyO2 = mentioning(totalsOf('c-2'));
+  const batch = () => [sqsRecord(orderOf('o-1', 'c-1')), sqsRecord(orderOf('o-2', 'c-2'))];
+
+  it.each(['throttle', 'error'] as const)(
+    'TransactWriteItems failing (%s) on every attempt: an item failure, nothing applied, the claim released; the re-delivery applies it once',
+    async (kind) => {
+      const h = faultyHarness([{ operation: 'TransactWriteItems', call: 1, kind }], onlyO2, SMALL_BUDGET);
+      const [o1, o2] = batch();
+      const first = await h.invoke(sqsEvent(o1, o2));
+      expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: o2.messageId }] });
+      // Both attempts of the commit were refused.
+      expect(h.injector.hits.map((hit) => `${hit.operation} #${hit.attempt}`)).toEqual([
+        'TransactWriteItems #1',
+        'TransactWriteItems #2',
+      ]);
+      expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER });
+      // No claim is left behind: only o-1's completed record.
+      expect((await db.idempotencyRecords()).map((record) => record.status)).toEqual(['COMPLETED']);
+      expect(h.sideEffects()).toEqual(['o-1']);
+
+      // The re-delivery (at once: nothing holds the key) applies o-2, once.
+      const again = await h.invoke(sqsEvent(redelivered(o1), redelivered(o2)));
+      expect(again).toEqual({ batchItemFailures: [] });
+      expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
+      expect(h.sideEffects()).toEqual(['o-1', 'o-2']);
+    },
+  );
+
+  it('a commit applied whose answer is lost (timing after): an item failure; the re-delivery is answered from the store, applied once', async () => {
+    const h = faultyHarness(
+      [{ operation: 'TransactWriteItems', call: 1, kind: 'error', timing: 'after' }],
+      onlyO2,
+      SMALL_BUDGET,
+    );
+    const [o1, o2] = batch();
+    const first = await h.invoke(sqsEvent(o1, o2));
+    expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: o2.messageId }] });
+    expect(h.injector.hits).toHaveLength(2);
+    // The table applied the commit (the SDK's retry carried the same ClientRequestToken: applied once).
+    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
+    expect((await db.idempotencyRecords()).map((record) => record.status)).toEqual([
+      'COMPLETED',
+      'COMPLETED',
+    ]);
+
+    const again = await h.invoke(sqsEvent(redelivered(o2)));
+    expect(again).toEqual({ batchItemFailures: [] });
+    expect(h.infos()).toContainEqual([
+      'duplicate: answered from the idempotency record, nothing applied',
+      expect.objectContaining({ messageId: o2.messageId, recordKey: 'o-2' }),
+    ]);
+    expect(h.plans.mock.calls.filter(([o]) => o.orderId === 'o-2')).toHaveLength(1);
+    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
+  });
+
+  it('logs a throttled commit with its cause chain: the AWS error code and the request id', async () => {
+    const logs = captureLogs();
+    // One attempt: the SDK's throttling backoff (up to a second) is not what this test is about.
+    const oneAttempt: DynamoDbCallBudget = { ...SMALL_BUDGET, maxAttempts: 1 };
+    try {
+      const h = faultyHarness(
+        [{ operation: 'TransactWriteItems', call: 1, kind: 'throttle' }],
+        onlyO2,
+        oneAttempt,
+        {
+          printLogs: true,
+        },
+      );
+      const [o1, o2] = batch();
+      expect(await h.invoke(sqsEvent(o1, o2))).toEqual({
+        batchItemFailures: [{ itemIdentifier: o2.messageId }],
+      });
+      expect(logs.atLevel('ERROR')).toEqual([
+        expect.objectContaining({
+          message: 'record failed; retried later',
+          messageId: o2.messageId,
+          recordKey: 'o-2',
+          error: {
+            name: 'IdempotencyPersistenceLayerError',
+            message: 'Failed to update success record to idempotency store',
+            cause: expect.objectContaining({
+              name: 'ThrottlingException',
+              code: 'ThrottlingException',
+              httpStatusCode: 400,
+              requestId: expect.stringMatching(/\S/),
+              attempts: 1,
+            }),
+          },
+        }),
+      ]);
+    } finally {
+      logs.restore();
+    }
+  });
+});
+
+describe('same orderId, different content (F3)', () => {
+  it('fails the record with an ERROR line naming the key and both payload hashes; nothing applied, not answered from the store', async () => {
+    const h = harness();
+    const original = orderOf('o-1', 'c-1');
+    const changed = order('o-1', {
+      customerId: 'c-9',
+      lines: [{ sku: 'sku-z', quantity: 2, unitPriceCents: 999 }],
+    });
+    expect(await h.invoke(sqsEvent(sqsRecord(original)))).toEqual({ batchItemFailures: [] });
+
+    const conflicting = sqsRecord(changed);
+    const response = await h.invoke(sqsEvent(conflicting, sqsRecord(orderOf('o-2', 'c-2'))));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: conflicting.messageId }] });
+    expect(h.errors()).toEqual([
+      [
+        'same idempotency key, different content: not applied; needs a person',
+        {
+          messageId: conflicting.messageId,
+          approximateReceiveCount: 1,
+          recordKey: 'o-1',
+          idempotencyKey: 'o-1',
+          storedPayloadHash: payloadHashOf(original),
+          payloadHash: payloadHashOf(changed),
+        },
+      ],
+    ]);
+    expect(payloadHashOf(original)).not.toBe(payloadHashOf(changed));
+    // Not answered from the store, not planned, not applied: c-1 has the original order, c-9 nothing.
+    expect(h.infos().filter(([, extra]) => extra.messageId === conflicting.messageId)).toEqual([]);
+    expect(h.plans.mock.calls.map(([o]) => o.customerId).sort()).toEqual(['c-1', 'c-2']);
+    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
+  });
+});
+
+describe('stable idempotency key prefix (F4)', () => {
+  const saved = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    else process.env.AWS_LAMBDA_FUNCTION_NAME = saved;
+  });
+
+  it('stores records under the fixed prefix whatever the function is named, so a replaced function still finds them', async () => {
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'SqsIngestionStack-SqsConsumerFunctionA1B2C3-Old';
+    const before = harness();
+    await before.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1'))));
+    // CloudFormation replaced the function: a new generated name, the same table.
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'SqsIngestionStack-SqsConsumerFunctionD4E5F6-New';
+    const after = harness();
+    expect(await after.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1'))))).toEqual({ batchItemFailures: [] });
+
+    const ids = (await db.idempotencyRecords()).map((record) => String(record.id));
+    expect(ids).toEqual([expect.stringMatching(new RegExp(`^${ORDER_IDEMPOTENCY_KEY_PREFIX}#`))]);
+    expect(after.plans).not.toHaveBeenCalled();
+    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER });
+  });
+});
+
+describe('deadlines (F7)', () => {
+  /** The hang test's budget: 2 attempts of 100 ms per call, so one record may take 1.2 s at worst. */
+  const HANG_BUDGET: DynamoDbCallBudget = { requestTimeoutMs: 100, maxAttempts: 2 };
+
+  // The SDK abandons each attempt after `requestTimeoutMs` only because `createDynamoDbClient` sets
+  // `throwOnRequestTimeout` (@smithy/node-http-handler 4.x otherwise just logs a warning and waits); without it this
+  // invocation would wait for the hung request until its own timeout. The race bounds the wait if that regresses.
+  it('a hung commit ends the invocation long before its deadline: a partial response, the other orders done', async () => {
+    const h = faultyHarness(
+      [{ operation: 'TransactWriteItems', call: 1, kind: 'hang' }],
+      mentioning(totalsOf('c-2')),
+      HANG_BUDGET,
+    );
+    const batch = [
+      sqsRecord(orderOf('o-1', 'c-1')),
+      sqsRecord(orderOf('o-2', 'c-2')),
+      sqsRecord(orderOf('o-3', 'c-3')),
+    ];
+    // 30 s left in the invocation; the answer must come within one record's worst case (1.2 s).
+    const invocation = h.invoke(sqsEvent(...batch), lambdaContext(30_000));
+    const worstCaseMs = worstCaseRecordMs(HANG_BUDGET);
+    const outcome = await Promise.race([
+      invocation,
+      new Promise((resolve) => setTimeout(() => resolve('still running'), worstCaseMs)),
+    ]);
+
+    expect(outcome).toEqual({ batchItemFailures: [{ itemIdentifier: batch[1].messageId }] });
+    expect(h.injector.hits.map((hit) => `${hit.fault.kind} #${hit.attempt}`)).toEqual(['hang #1', 'hang #2']);
+    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-3')]: ONE_ORDER });
+    // The claim of the hung order was released.
+    expect((await db.idempotencyRecords()).map((record) => record.status)).toEqual([
+      'COMPLETED',
+      'COMPLETED',
+    ]);
+    expect(h.errors()).toEqual([
+      [
+        'record failed; retried later',
+        expect.objectContaining({
+          messageId: batch[1].messageId,
+          error: expect.objectContaining({ cause: expect.objectContaining({ name: 'TimeoutError' }) }),
+        }),
+      ],
+    ]);
+  });
+
+  it('does not start an order with less time left than one record may need: DeadlineError, a WARN line each, nothing written', async () => {
+    const h = harness({ budget: SMALL_BUDGET });
+    const neededMs = worstCaseRecordMs(SMALL_BUDGET);
+    const batch = [sqsRecord(orderOf('o-1', 'c-1')), sqsRecord(orderOf('o-2', 'c-2'))];
+    const invocation = h.invoke(sqsEvent(...batch), lambdaContextWithRemaining(neededMs - 1));
+    await expect(invocation).rejects.toBeInstanceOf(FullBatchFailureError);
+    await invocation.catch((error: FullBatchFailureError) => {
+      expect(error.recordErrors).toHaveLength(2);
+      for (const recordError of error.recordErrors) expect(recordError).toBeInstanceOf(DeadlineError);
+    });
+    expect(h.warnings()).toEqual(
+      batch.map((record, index) => [
+        'not started: too little time left in the invocation; retried later',
+        {
+          messageId: record.messageId,
+          approximateReceiveCount: 1,
+          recordKey: `o-${index + 1}`,
+          remainingMs: neededMs - 1,
+          neededMs,
+        },
+      ]),
+    );
+    expect(h.plans).not.toHaveBeenCalled();
+    expect(await db.idempotencyRecords()).toEqual([]);
+    expect(await db.effects()).toEqual({});
+
+    // With the time there, the same batch is applied.
+    expect(await h.invoke(sqsEvent(...batch), lambdaContextWithRemaining(neededMs))).toEqual({
+      batchItemFailures: [],
+    });
+    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
   });
 });

@@ -1,16 +1,15 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import fc from 'fast-check';
 import {
-  createRecordOrderAction,
+  customerTotalsKey,
   ORDER_LIMITS,
   OrderMessage,
   OrderMessageSchema,
   orderTotalCents,
+  planOrder,
   summariseOrder,
 } from '../../../lambda/sqs-consumer/order';
 import { InvalidPayloadError, parseJsonPayload } from '../../../lambda/shared/parsing';
-import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
-import { order } from './events';
+import { ONE_ORDER, order } from './events';
 
 const issuesOf = (value: unknown): string[] => {
   try {
@@ -99,19 +98,46 @@ describe('orderTotalCents and summariseOrder', () => {
   });
 });
 
-describe('createRecordOrderAction', () => {
-  it('returns the summary and logs exactly one "side effect done" line for the order', async () => {
-    const logger = new Logger({ serviceName: 'sqs-consumer-test', logLevel: 'SILENT' });
-    const info = jest.spyOn(logger, 'info');
-    const summary = await createRecordOrderAction(logger)(order('o-7'));
-    expect(summary).toEqual(summariseOrder(order('o-7')));
-    expect(info).toHaveBeenCalledTimes(1);
-    expect(info).toHaveBeenCalledWith(SIDE_EFFECT_LOG_MESSAGE, {
-      path: 'sqs',
-      recordKey: 'o-7',
-      itemCount: 4,
-      totalCents: 1750,
-      currency: 'EUR',
+describe('customerTotalsKey', () => {
+  it('is one item per customer and currency', () => {
+    expect(customerTotalsKey(order('o-1', { customerId: 'c-1', currency: 'EUR' }))).toBe('customer#c-1#EUR');
+    expect(customerTotalsKey(order('o-1', { customerId: 'c-1', currency: 'USD' }))).toBe('customer#c-1#USD');
+    expect(customerTotalsKey(order('o-2', { customerId: 'c-2' }))).toBe('customer#c-2#EUR');
+  });
+});
+
+describe('planOrder', () => {
+  it("answers with the summary and adds one order, its items and its total to the customer's totals", () => {
+    expect(planOrder(order('o-7', { customerId: 'c-1' }))).toEqual({
+      response: summariseOrder(order('o-7', { customerId: 'c-1' })),
+      effect: [{ key: 'customer#c-1#EUR', add: ONE_ORDER }],
     });
+  });
+
+  it('adds exactly what summariseOrder counts, for every order the schema accepts', () => {
+    const line = fc.record({
+      quantity: fc.integer({ min: 1, max: ORDER_LIMITS.maxQuantity }),
+      unitPriceCents: fc.integer({ min: 0, max: ORDER_LIMITS.maxUnitPriceCents }),
+    });
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 10 }), (lines) => {
+        const value = order('o-1', { lines: lines.map((l, i) => ({ sku: `sku-${i}`, ...l })) });
+        const summary = summariseOrder(value);
+        expect(planOrder(value).effect).toEqual([
+          {
+            key: customerTotalsKey(value),
+            add: { orderCount: 1, itemCount: summary.itemCount, totalCents: summary.totalCents },
+          },
+        ]);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('is pure: planning writes nothing and the same order gives the same plan', () => {
+    const value = order('o-1');
+    const copy = structuredClone(value);
+    expect(planOrder(value)).toEqual(planOrder(copy));
+    expect(value).toEqual(copy);
   });
 });

@@ -1,86 +1,111 @@
 /**
- * The stream consumer's handler against a real DynamoDB API (dynalite, in-process): Powertools' BatchProcessor
- * and idempotency run unmodified. The business action is the template's own (`recordReading`, which writes the
- * "side effect done" line), wrapped so a test can make chosen readings fail; side effects are counted from the
- * log lines, exactly as the local simulator and CloudWatch Logs Insights count them.
+ * The stream consumer's handler against a real DynamoDB API (dynalite, in-process, with transactions): Powertools'
+ * BatchProcessor and idempotency and the exactly-once commit run unmodified. The plan is the template's own
+ * (`planReading`), wrapped so a test can make chosen readings fail or hold them; what a reading did is asserted on
+ * the durable data (the sensors' totals in the effect table) and on the "side effect done" lines, which the
+ * applier writes once a commit went through, exactly as the local simulator and CloudWatch Logs Insights count
+ * them.
+ *
+ * DynamoDB sits behind the local simulator's fault proxy (test/helpers/dynamodb.ts): tests that need a failing or
+ * throttled call inject it there, for the handler's execution environment.
  */
 import { FullBatchFailureError } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import fc from 'fast-check';
+import { type DynamoDbCallBudget, worstCaseRecordMs } from '../../../lambda/shared/deadlines';
+import {
+  createIdempotencyDependencies,
+  type IdempotencyDependencies,
+} from '../../../lambda/shared/powertools';
+import { IDEMPOTENCY_SCHEMES, type IdempotencyScheme } from '../../../lambda/shared/serial-key-persistence';
+import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
 import {
   createStreamConsumerHandler,
   EarlierRecordFailedError,
-  IdempotencyKeyOf,
+  type IdempotencyKeyOf,
   keyByEventId,
   keyByStreamPosition,
-  ReadingAction,
-  StreamConsumerHandler,
+  READING_IDEMPOTENCY_KEY_PREFIX,
+  type StreamConsumerHandler,
 } from '../../../lambda/stream-consumer/handler';
-import { recordReading, SensorReading } from '../../../lambda/stream-consumer/reading';
-import { createIdempotencyDependencies, IdempotencyDependencies } from '../../../lambda/shared/powertools';
-import { IDEMPOTENCY_SCHEMES, type IdempotencyScheme } from '../../../lambda/shared/serial-key-persistence';
-import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
-import { unreachableDynamoDbClient, useLocalDynamoDb } from '../../helpers/dynamodb';
+import { planReading, type SensorReading } from '../../../lambda/stream-consumer/reading';
+import type { CallFaultInjector } from '../../../tools/shared/dynamodb-faults';
+import {
+  type EffectItem,
+  mentioning,
+  unreachableDynamoDbClient,
+  useFaultyDynamoDb,
+} from '../../helpers/dynamodb';
 import { kinesisEvent, kinesisRecord, lambdaContext, reading, sequenceNumber } from './kinesis-events';
 
-const local = useLocalDynamoDb();
+const db = useFaultyDynamoDb();
+
+type LogCall = [string, Record<string, unknown>];
 
 interface Harness {
   readonly handler: StreamConsumerHandler;
   readonly deps: IdempotencyDependencies;
-  /** Runs one invocation with a fresh Lambda context. */
-  invoke(records: KinesisStreamRecord[]): Promise<KinesisStreamBatchResponse>;
+  /** Runs one invocation with a fresh Lambda context (or `context`). */
+  invoke(records: KinesisStreamRecord[], context?: Context): Promise<KinesisStreamBatchResponse>;
   /** Runs one invocation and returns the failed sequence numbers (all of them if the whole batch failed). */
   failedSequenceNumbers(records: KinesisStreamRecord[]): Promise<string[]>;
   /** eventId of every "side effect done" line, in order. */
   sideEffects(): string[];
   /** [message, attributes] of every error and warning line, in order. */
-  problems(): [string, Record<string, unknown>][];
-  /** Readings the action was called with (including the ones it failed). */
+  problems(): LogCall[];
+  infos(): LogCall[];
+  /** Readings the plan was called with (including the ones it failed). */
   readonly attempts: SensorReading[];
 }
 
 function harness(
   options: {
     client?: DynamoDBClient;
-    /** eventIds whose action throws (a "function error" for that record). */
+    /** eventIds whose plan throws (a "function error" for that record). */
     poison?: Set<string>;
     idempotencyKeyOf?: IdempotencyKeyOf;
-    /** Runs before the real action (e.g. to block it). */
+    /** Runs before the real plan (e.g. to block it). */
     before?: (reading: SensorReading) => Promise<void>;
-    /** Runs after the real action has written its side-effect line (e.g. to signal that it is done). */
-    after?: (reading: SensorReading) => void;
+    /** Runs once a reading's effect is committed and its side-effect line written (e.g. to signal it). */
+    after?: (eventId: string) => void;
     /** @default 'claim-then-complete' (Powertools' default) */
     scheme?: IdempotencyScheme;
+    budget?: DynamoDbCallBudget;
+    faults?: { readonly injector: CallFaultInjector; readonly environment: string };
   } = {},
 ): Harness {
   const logger = new Logger({ serviceName: 'stream-consumer-test', logLevel: 'SILENT' });
-  const info = jest.spyOn(logger, 'info');
+  const info = jest.spyOn(logger, 'info').mockImplementation((...args: unknown[]) => {
+    if (args[0] === SIDE_EFFECT_LOG_MESSAGE) options.after?.((args[1] as { recordKey: string }).recordKey);
+  });
   const warn = jest.spyOn(logger, 'warn');
   const error = jest.spyOn(logger, 'error');
   const attempts: SensorReading[] = [];
-  const action: ReadingAction = async (r, position) => {
-    attempts.push(r);
-    await options.before?.(r);
-    if (options.poison?.has(r.eventId)) throw new Error(`poison reading ${r.eventId}`);
-    recordReading(logger, r, position);
-    options.after?.(r);
-  };
   const deps = createIdempotencyDependencies({
-    tableName: local.tableName,
+    tableName: db.tableName,
+    effectTableName: db.effectTableName,
     expiresAfterSeconds: 3600,
-    client: options.client ?? local.dynamo.client,
+    client: options.client ?? db.dynamo.client,
     scheme: options.scheme,
+    ...(options.budget && { budget: options.budget }),
   });
   const handler = createStreamConsumerHandler({
     ...deps,
     logger,
-    action,
+    planReading: async (r) => {
+      attempts.push(r);
+      await options.before?.(r);
+      if (options.poison?.has(r.eventId)) throw new Error(`poison reading ${r.eventId}`);
+      return planReading(r);
+    },
     idempotencyKeyOf: options.idempotencyKeyOf,
   });
-  const invoke = (records: KinesisStreamRecord[]) => handler(kinesisEvent(records), lambdaContext());
+  const invoke = (records: KinesisStreamRecord[], context: Context = lambdaContext()) => {
+    options.faults?.injector.beginInvocation(options.faults.environment);
+    return handler(kinesisEvent(records), context);
+  };
   return {
     handler,
     deps,
@@ -102,6 +127,7 @@ function harness(
       [...warn.mock.calls, ...error.mock.calls]
         .sort((a, b) => order(warn, error, a) - order(warn, error, b))
         .map(([message, extra]) => [message as string, extra as Record<string, unknown>]),
+    infos: () => info.mock.calls as LogCall[],
     attempts,
   };
 }
@@ -156,15 +182,56 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err
   return { promise, resolve, reject };
 }
 
+/** Yields to the event loop until `condition` holds. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The effect table item of a sensor's temperature totals (what `reading()` builds). */
+const totalsOf = (sensorId: string) => `sensor#${sensorId}#temperature`;
+
+/** What the readings `ns` (built by `reading(n)`, value 20 + n/10, all in range) add to one sensor's totals. */
+function readingsTotal(...ns: number[]): EffectItem {
+  return {
+    readingCount: ns.length,
+    valueSum: ns.reduce((sum, n) => sum + 20 + n / 10, 0),
+    outOfRangeCount: 0,
+  };
+}
+
+/** Effect items compared with their sums rounded (the table adds decimals exactly; the expectation in floats). */
+function rounded(effects: Record<string, EffectItem>): Record<string, EffectItem> {
+  return Object.fromEntries(
+    Object.entries(effects).map(([key, item]) => [
+      key,
+      Object.fromEntries(
+        Object.entries(item).map(([name, value]) => [name, Math.round(value * 1000) / 1000]),
+      ),
+    ]),
+  );
+}
+
+/** The effect items, each sensor's `readingCount` only. */
+async function readingCounts(): Promise<Record<string, number>> {
+  const effects = await db.effects();
+  return Object.fromEntries(Object.entries(effects).map(([key, item]) => [key, item.readingCount]));
+}
+
 describe('a batch without failures', () => {
   it('applies every reading once, in sequence order, and reports no failure', async () => {
     const h = harness();
     const batch = records(5, () => 'sensor-a');
     await expect(h.invoke(batch)).resolves.toEqual({ batchItemFailures: [] });
     expect(h.sideEffects()).toEqual(['evt-1', 'evt-2', 'evt-3', 'evt-4', 'evt-5']);
-    const items = await local.dynamo.scan(local.tableName);
+    const items = await db.idempotencyRecords();
     expect(items).toHaveLength(5);
     expect(items.every((item) => item.status === 'COMPLETED')).toBe(true);
+    expect(items.every((item) => String(item.id).startsWith(`${READING_IDEMPOTENCY_KEY_PREFIX}#`))).toBe(
+      true,
+    );
+    expect(rounded(await db.effects())).toEqual(
+      rounded({ [totalsOf('sensor-a')]: readingsTotal(1, 2, 3, 4, 5) }),
+    );
   });
 
   it('registers the Lambda context with the idempotency config on every invocation', async () => {
@@ -186,6 +253,13 @@ describe('partial failures', () => {
     expect(await h.failedSequenceNumbers(batch)).toEqual([seq(3), seq(5), seq(7)]);
     // Keys run concurrently: every applied record exactly once, each key's in delivery order.
     expect(inRecordOrder(h.sideEffects())).toEqual(['evt-1', 'evt-2', 'evt-4', 'evt-6']);
+    expect(rounded(await db.effects())).toEqual(
+      rounded({
+        [totalsOf('a')]: readingsTotal(1),
+        [totalsOf('b')]: readingsTotal(2, 6),
+        [totalsOf('c')]: readingsTotal(4),
+      }),
+    );
     const keyOf = (eventId: string) => keys[numberOf(eventId)];
     expect(perKey(h.sideEffects(), keyOf)).toEqual({ a: ['evt-1'], b: ['evt-2', 'evt-6'], c: ['evt-4'] });
     // The later records of key a were not run at all.
@@ -212,7 +286,15 @@ describe('partial failures', () => {
     const h = harness({ poison: new Set(['evt-2']) });
     await h.invoke(records(3, () => 'sensor-a'));
     expect(h.problems()).toEqual([
-      ['record failed', expect.objectContaining({ sequenceNumber: seq(2), partitionKey: 'sensor-a' })],
+      [
+        'record failed; retried later',
+        expect.objectContaining({
+          sequenceNumber: seq(2),
+          partitionKey: 'sensor-a',
+          recordKey: 'evt-2',
+          error: { name: 'Error', message: 'poison reading evt-2' },
+        }),
+      ],
       [
         'record held back',
         expect.objectContaining({
@@ -232,6 +314,7 @@ describe('partial failures', () => {
     expect(causes[0].message).toBe('poison reading evt-1');
     expect(causes.slice(1).every((cause) => cause instanceof EarlierRecordFailedError)).toBe(true);
     expect(h.sideEffects()).toEqual([]);
+    expect(await db.effects()).toEqual({});
   });
 });
 
@@ -272,8 +355,12 @@ describe.each(IDEMPOTENCY_SCHEMES)(
       // answered from the idempotency records.
       expect(h.attempts.filter((r) => r.eventId === 'evt-1')).toHaveLength(1);
       expect(h.attempts.filter((r) => r.eventId === 'evt-3')).toHaveLength(6);
-      const items = await local.dynamo.scan(local.tableName);
+      const items = await db.idempotencyRecords();
       expect(items.filter((item) => item.status === 'COMPLETED')).toHaveLength(9);
+      // Every sensor but the poison's counts its one reading, once.
+      expect(await readingCounts()).toEqual(
+        Object.fromEntries([1, 2, 4, 5, 6, 7, 8, 9, 10].map((n) => [totalsOf(`sensor-${n}`), 1])),
+      );
     });
 
     it('with one sensor for all records: later readings wait until the poison is given up on, then run in order', async () => {
@@ -296,6 +383,9 @@ describe.each(IDEMPOTENCY_SCHEMES)(
         [],
       ]);
       expect(h.sideEffects()).toEqual(EVERY_RECORD_BUT_THE_POISON);
+      expect(rounded(await db.effects())).toEqual(
+        rounded({ [totalsOf('sensor-a')]: readingsTotal(1, 2, 4, 5, 6, 7, 8, 9, 10) }),
+      );
     });
   },
 );
@@ -309,6 +399,13 @@ describe.each(IDEMPOTENCY_SCHEMES)('re-delivery after a split (%s)', (scheme) =>
     await expect(h.invoke(all.slice(2, 7))).resolves.toEqual({ batchItemFailures: [] });
     expect(h.sideEffects()).toHaveLength(10);
     expect(new Set(h.sideEffects()).size).toBe(10);
+    expect(rounded(await db.effects())).toEqual(
+      rounded({
+        [totalsOf('sensor-0')]: readingsTotal(3, 6, 9),
+        [totalsOf('sensor-1')]: readingsTotal(1, 4, 7, 10),
+        [totalsOf('sensor-2')]: readingsTotal(2, 5, 8),
+      }),
+    );
   });
 
   it('a record whose first attempt failed runs again and is applied once it succeeds', async () => {
@@ -319,6 +416,7 @@ describe.each(IDEMPOTENCY_SCHEMES)('re-delivery after a split (%s)', (scheme) =>
     poison.clear(); // the downstream came back
     expect(await h.failedSequenceNumbers(all.slice(1))).toEqual([]);
     expect(h.sideEffects()).toEqual(['evt-1', 'evt-2', 'evt-3']);
+    expect(rounded(await db.effects())).toEqual(rounded({ [totalsOf('sensor-a')]: readingsTotal(1, 2, 3) }));
   });
 });
 
@@ -331,6 +429,7 @@ describe('idempotency key', () => {
       const producerRetry = kinesisRecord({ n: 2, payload: reading(1) });
       await h.invoke([original, producerRetry]);
       expect(h.sideEffects()).toEqual(['evt-1']);
+      expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1 });
       expect(keyByEventId(reading(1), original)).toBe('event:evt-1');
     },
   );
@@ -344,6 +443,8 @@ describe('idempotency key', () => {
     expect(h.sideEffects()).toEqual(['evt-1']);
     await h.invoke([producerRetry]);
     expect(h.sideEffects()).toEqual(['evt-1', 'evt-1']);
+    // Keyed by position, a producer retry is new work: the reading is counted twice.
+    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 2 });
     expect(keyByStreamPosition(reading(1), original)).toBe(`record:shardId-000000000000:${seq(1)}`);
   });
 
@@ -355,16 +456,17 @@ describe('idempotency key', () => {
     const h = harness({ before: () => blocked });
     const record = kinesisRecord({ n: 1 });
     const first = h.invoke([record]);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the first invocation has claimed the key
+    await until(() => h.attempts.length === 1); // the first invocation has claimed the key and is planning
     const second = h.invoke([record]).catch((caught: unknown) => caught);
     await expect(second).resolves.toBeInstanceOf(FullBatchFailureError);
     release();
     await expect(first).resolves.toEqual({ batchItemFailures: [] });
     expect(h.sideEffects()).toEqual(['evt-1']);
-    expect(h.problems()).toContainEqual([
-      'record already in progress in another invocation; it will be retried',
+    expect(h.infos()).toContainEqual([
+      'already in progress in another invocation; retried later',
       expect.objectContaining({ sequenceNumber: seq(1) }),
     ]);
+    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1 });
   });
 });
 
@@ -380,23 +482,29 @@ describe('what each idempotency scheme relies on', () => {
     const gate = deferred();
     const h = harness({ before: () => gate.promise });
     const invocation = h.invoke(sameReadingUnderTwoKeys());
-    while (!h.problems().some(([message]) => message.startsWith('record already in progress'))) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    await until(() => h.infos().some(([message]) => message.startsWith('already in progress')));
     gate.resolve();
     await expect(invocation).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: seq(2) }] });
     expect(h.sideEffects()).toEqual(['evt-1']);
+    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1 });
   });
 
-  it('read-then-complete: two copies running at the same time are both applied (hence: one key at a time)', async () => {
+  it('read-then-complete (F8): two copies running at the same time are both planned, and the commit lets one through', async () => {
     const gate = deferred();
     const h = harness({ scheme: 'read-then-complete', before: () => gate.promise });
     const invocation = h.invoke(sameReadingUnderTwoKeys());
-    // Both copies have read "not recorded yet" and started the action before either completes.
-    while (h.attempts.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    // Both copies have read "not recorded yet" and started planning before either commits.
+    await until(() => h.attempts.length === 2);
     gate.resolve();
     await expect(invocation).resolves.toEqual({ batchItemFailures: [] });
-    expect(h.sideEffects()).toEqual(['evt-1', 'evt-1']);
+    // Applied exactly once: one effect, one side-effect line; the other copy was told so and wrote nothing.
+    expect(await db.effects()).toEqual({ [totalsOf('sensor-a')]: readingsTotal(1) });
+    expect(h.sideEffects()).toEqual(['evt-1']);
+    expect(h.infos()).toContainEqual([
+      'applied meanwhile by another delivery: nothing applied',
+      expect.objectContaining({ recordKey: 'evt-1' }),
+    ]);
+    expect(await db.idempotencyRecords()).toEqual([expect.objectContaining({ status: 'COMPLETED' })]);
   });
 });
 
@@ -410,6 +518,7 @@ describe('bad payloads', () => {
     ];
     expect(await h.failedSequenceNumbers(batch)).toEqual([seq(1), seq(2)]);
     expect(h.sideEffects()).toEqual(['evt-3']);
+    expect(await readingCounts()).toEqual({ [totalsOf('sensor-z')]: 1 });
     expect(h.problems()).toEqual([
       [
         'invalid payload',
@@ -450,12 +559,15 @@ describe('bad payloads', () => {
       ],
     ]);
     expect(h.attempts).toEqual([]);
+    expect(await db.effects()).toEqual({});
   });
 
   it('warns when the partition key is not the sensor id, and still applies the reading', async () => {
     const h = harness();
     await h.invoke([kinesisRecord({ n: 1, payload: reading(1), partitionKey: 'some-other-key' })]);
     expect(h.sideEffects()).toEqual(['evt-1']);
+    // The effect is the sensor's, whatever the partition key.
+    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1 });
     expect(h.problems()).toEqual([
       [
         'partition key is not the sensor id: order is kept per partition key only',
@@ -472,6 +584,7 @@ describe('DynamoDB unreachable', () => {
     await expect(h.invoke(batch)).rejects.toBeInstanceOf(FullBatchFailureError);
     expect(h.sideEffects()).toEqual([]);
     expect(h.attempts).toEqual([]);
+    expect(await db.effects()).toEqual({});
   });
 });
 
@@ -507,7 +620,8 @@ describe('per-partition-key order', () => {
           const keyOf = (eventId: string) => specs[numberOf(eventId) - 1].key;
           expect(inRecordOrder(h.sideEffects())).toEqual(expectedApplied);
           expect(perKey(h.sideEffects(), keyOf)).toEqual(perKey(expectedApplied, keyOf));
-          if (expectedFailed.length < specs.length) expect([...failed]).toEqual(expectedFailed);
+          // (When every record fails, the whole invocation fails and every record counts as failed: the same.)
+          expect([...failed]).toEqual(expectedFailed);
           // No record of a key ran after a failure of that key.
           for (const [key, index] of firstPoison) {
             const ranLater = h.attempts.filter(
@@ -531,13 +645,13 @@ describe('concurrency across partition keys (paced by deferred promises, never b
       before: async (r) => {
         if (r.eventId === 'evt-1') await slowA.promise;
       },
-      after: (r) => {
-        if (r.eventId === 'evt-3') lastOfBDone.resolve();
+      after: (eventId) => {
+        if (eventId === 'evt-3') lastOfBDone.resolve();
       },
     });
     const invocation = h.invoke(records(3, (n) => (n === 1 ? 'sensor-a' : 'sensor-b')));
 
-    // Both records of key b are applied while the record of key a is still running (its action has
+    // Both records of key b are applied while the record of key a is still running (its plan has
     // started and is blocked): a sequential handler would never get here.
     await lastOfBDone.promise;
     expect(h.attempts.map((r) => r.eventId)).toContain('evt-1');
@@ -559,9 +673,9 @@ describe('concurrency across partition keys (paced by deferred promises, never b
         timeline.push(`start ${r.eventId}`);
         if (r.eventId === 'evt-1') await firstOfA.promise;
       },
-      after: (r) => {
-        timeline.push(`done ${r.eventId}`);
-        if (r.eventId === 'evt-4') lastOfBDone.resolve();
+      after: (eventId) => {
+        timeline.push(`done ${eventId}`);
+        if (eventId === 'evt-4') lastOfBDone.resolve();
       },
     });
     const invocation = h.invoke(records(5, (n) => keys[n]));
@@ -596,8 +710,8 @@ describe('concurrency across partition keys (paced by deferred promises, never b
       before: async (r) => {
         if (r.eventId === 'evt-1') await firstOfA.promise;
       },
-      after: (r) => {
-        if (r.eventId === 'evt-4') lastOfBDone.resolve();
+      after: (eventId) => {
+        if (eventId === 'evt-4') lastOfBDone.resolve();
       },
     });
     const failed = h.failedSequenceNumbers(records(5, (n) => keys[n]));
@@ -610,7 +724,10 @@ describe('concurrency across partition keys (paced by deferred promises, never b
     expect(inRecordOrder(h.attempts.map((r) => r.eventId))).toEqual(['evt-1', 'evt-2', 'evt-4']);
     const blockedByFirst = expect.stringContaining(`record ${seq(1)} of partition key "a" failed earlier`);
     expect(h.problems()).toEqual([
-      ['record failed', expect.objectContaining({ sequenceNumber: seq(1), partitionKey: 'a' })],
+      [
+        'record failed; retried later',
+        expect.objectContaining({ sequenceNumber: seq(1), partitionKey: 'a' }),
+      ],
       ['record held back', expect.objectContaining({ sequenceNumber: seq(3), reason: blockedByFirst })],
       ['record held back', expect.objectContaining({ sequenceNumber: seq(5), reason: blockedByFirst })],
     ]);
@@ -644,9 +761,9 @@ describe('concurrency across partition keys (paced by deferred promises, never b
         if (r.eventId === 'evt-1') await bDone.promise; // key a starts once key b is done
         if (r.eventId === 'evt-2') await cDone.promise; // key b starts once key c is done
       },
-      after: (r) => {
-        if (r.eventId === 'evt-7') cDone.resolve();
-        if (r.eventId === 'evt-2') bDone.resolve();
+      after: (eventId) => {
+        if (eventId === 'evt-7') cDone.resolve();
+        if (eventId === 'evt-2') bDone.resolve();
       },
     });
     const batch = specs.map((spec, i) =>
@@ -688,8 +805,136 @@ describe('concurrency across partition keys (paced by deferred promises, never b
         .problems()
         .filter(([, extra]) => extra.partitionKey === key)
         .map(([message, extra]) => `${message} ${numberOfSequence.get(extra.sequenceNumber as string)}`);
-    expect(problemsOf('a')).toEqual(['record failed 3', 'record held back 6', 'record held back 10']);
+    expect(problemsOf('a')).toEqual([
+      'record failed; retried later 3',
+      'record held back 6',
+      'record held back 10',
+    ]);
     expect(problemsOf('b')).toEqual(['invalid payload 5', 'record held back 8']);
-    expect(problemsOf('c')).toEqual(['record failed 9', 'record held back 11']);
+    expect(problemsOf('c')).toEqual(['record failed; retried later 9', 'record held back 11']);
+  });
+});
+
+describe.each(IDEMPOTENCY_SCHEMES)('a commit that does not go through (F1, %s)', (scheme) => {
+  // One attempt per call: a throttled call is not retried (the SDK's throttling backoff is up to a second), so
+  // "every attempt" is the one (the SQS tests show the SDK's retries throttled too).
+  const BUDGET: DynamoDbCallBudget = { requestTimeoutMs: 200, maxAttempts: 1 };
+  const environment = 'stream-env-1';
+  // Sensor a's commit (the transaction that writes its totals) meets the fault; sensor b's does not.
+  const batch = () => [
+    kinesisRecord({ n: 1, payload: reading(1, { sensorId: 'sensor-a' }) }),
+    kinesisRecord({ n: 2, payload: reading(2, { sensorId: 'sensor-b' }) }),
+  ];
+
+  it('throttled on every attempt: an item failure, nothing applied; the immediate retry is not blocked by "already in progress"', async () => {
+    const injector = db.inject(
+      [{ operation: 'TransactWriteItems', call: 1, kind: 'throttle' }],
+      mentioning(totalsOf('sensor-a')),
+    );
+    const h = harness({
+      scheme,
+      client: db.clientFor(environment, BUDGET),
+      budget: BUDGET,
+      faults: { injector, environment },
+    });
+    expect(await h.invoke(batch())).toEqual({ batchItemFailures: [{ itemIdentifier: seq(1) }] });
+    expect(injector.hits.map((hit) => `${hit.fault.kind} ${hit.operation} #${hit.attempt}`)).toEqual([
+      'throttle TransactWriteItems #1',
+    ]);
+    expect(await readingCounts()).toEqual({ [totalsOf('sensor-b')]: 1 });
+    // Nothing holds the key: claim-then-complete released its claim, read-then-complete wrote none.
+    expect((await db.idempotencyRecords()).map((record) => record.status)).toEqual(['COMPLETED']);
+
+    // Lambda re-delivers from the checkpoint at once: applied now, once.
+    expect(await h.invoke(batch())).toEqual({ batchItemFailures: [] });
+    expect(h.infos().filter(([message]) => message.startsWith('already in progress'))).toEqual([]);
+    expect(h.sideEffects()).toEqual(['evt-2', 'evt-1']);
+    expect(rounded(await db.effects())).toEqual(
+      rounded({ [totalsOf('sensor-a')]: readingsTotal(1), [totalsOf('sensor-b')]: readingsTotal(2) }),
+    );
+  });
+
+  it('applied with its answer lost (timing after): an item failure; the retry is answered from the store, applied once', async () => {
+    const injector = db.inject(
+      [{ operation: 'TransactWriteItems', call: 1, kind: 'error', timing: 'after' }],
+      mentioning(totalsOf('sensor-a')),
+    );
+    const h = harness({
+      scheme,
+      client: db.clientFor(environment, BUDGET),
+      budget: BUDGET,
+      faults: { injector, environment },
+    });
+    expect(await h.invoke(batch())).toEqual({ batchItemFailures: [{ itemIdentifier: seq(1) }] });
+    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1, [totalsOf('sensor-b')]: 1 });
+
+    expect(await h.invoke(batch())).toEqual({ batchItemFailures: [] });
+    expect(h.infos()).toContainEqual([
+      'duplicate: answered from the idempotency record, nothing applied',
+      expect.objectContaining({ recordKey: 'evt-1', sequenceNumber: seq(1) }),
+    ]);
+    expect(h.attempts.filter((r) => r.eventId === 'evt-1')).toHaveLength(1);
+    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1, [totalsOf('sensor-b')]: 1 });
+  });
+});
+
+describe('stable idempotency key prefix (F4)', () => {
+  const saved = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    else process.env.AWS_LAMBDA_FUNCTION_NAME = saved;
+  });
+
+  it('stores records under the fixed prefix whatever the function is named, so a replaced function still finds them', async () => {
+    const batch = records(2);
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'StreamIngestionStack-StreamConsumerFunctionA1B2-Old';
+    await harness().invoke(batch);
+    // CloudFormation replaced the function (and a mapping re-created at TRIM_HORIZON re-delivers the stream).
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'StreamIngestionStack-StreamConsumerFunctionC3D4-New';
+    const replaced = harness();
+    expect(await replaced.invoke(batch)).toEqual({ batchItemFailures: [] });
+
+    const ids = (await db.idempotencyRecords()).map((record) => String(record.id));
+    expect(ids).toHaveLength(2);
+    for (const id of ids) expect(id).toMatch(new RegExp(`^${READING_IDEMPOTENCY_KEY_PREFIX}#`));
+    expect(replaced.attempts).toEqual([]);
+    expect(await readingCounts()).toEqual({ [totalsOf('sensor-1')]: 1, [totalsOf('sensor-2')]: 1 });
+  });
+});
+
+describe('deadlines (F7)', () => {
+  it('does not start a record once less than its worst case is left: a DeadlineError item failure and a WARN line; the rest reported done', async () => {
+    const budget: DynamoDbCallBudget = { requestTimeoutMs: 200, maxAttempts: 2 };
+    const neededMs = worstCaseRecordMs(budget);
+    // The invocation's clock, moved on by the test: most of the time goes by while evt-1 is planned.
+    let remainingMs = 30_000;
+    const context: Context = { ...lambdaContext(), getRemainingTimeInMillis: () => remainingMs };
+    const h = harness({
+      budget,
+      before: async (r) => {
+        if (r.eventId === 'evt-1') remainingMs = neededMs - 1;
+      },
+    });
+    // 1 a, 2 a, 3 a, 4 b: key b's record starts with key a's first, before the time runs short.
+    const batch = records(4, (n) => (n === 4 ? 'sensor-b' : 'sensor-a'));
+    expect(await h.invoke(batch, context)).toEqual({
+      batchItemFailures: [{ itemIdentifier: seq(2) }, { itemIdentifier: seq(3) }],
+    });
+    expect(h.problems()).toEqual([
+      [
+        'not started: too little time left in the invocation; retried later',
+        expect.objectContaining({
+          sequenceNumber: seq(2),
+          recordKey: 'evt-2',
+          remainingMs: neededMs - 1,
+          neededMs,
+        }),
+      ],
+      ['record held back', expect.objectContaining({ sequenceNumber: seq(3) })],
+    ]);
+    expect(inRecordOrder(h.attempts.map((r) => r.eventId))).toEqual(['evt-1', 'evt-4']);
+    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1, [totalsOf('sensor-b')]: 1 });
+    // evt-2 was not started: not even claimed.
+    expect(await db.idempotencyRecords()).toHaveLength(2);
   });
 });

@@ -1,16 +1,12 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import {
   classifyReading,
   DEFAULT_LIMITS,
   isKeyedBySensor,
-  recordReading,
+  planReading,
   SensorReadingSchema,
-  sideEffectDetails,
+  sensorTotalsKey,
 } from '../../../lambda/stream-consumer/reading';
-import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
 import { reading } from './kinesis-events';
-
-const position = { shardId: 'shardId-000000000001', sequenceNumber: '4959', partitionKey: 'sensor-a' };
 
 describe('SensorReadingSchema', () => {
   it('accepts a reading and drops unknown fields', () => {
@@ -60,19 +56,38 @@ describe('isKeyedBySensor', () => {
   });
 });
 
-describe('recordReading', () => {
-  it('writes exactly one side-effect line for the stream path, keyed by eventId, with the position', () => {
-    const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
-    const info = jest.spyOn(logger, 'info');
-    recordReading(logger, reading(7, { value: 99 }), position);
-    expect(info).toHaveBeenCalledTimes(1);
-    expect(info).toHaveBeenCalledWith(SIDE_EFFECT_LOG_MESSAGE, {
-      path: 'stream',
-      recordKey: 'evt-7',
-      ...sideEffectDetails(reading(7, { value: 99 }), position),
+describe('sensorTotalsKey', () => {
+  it('is one item per sensor and metric', () => {
+    expect(sensorTotalsKey(reading(1, { sensorId: 's-1', metric: 'humidity' }))).toBe('sensor#s-1#humidity');
+    expect(sensorTotalsKey(reading(2, { sensorId: 's-1', metric: 'pressure' }))).toBe('sensor#s-1#pressure');
+  });
+});
+
+describe('planReading', () => {
+  it("answers with the status and adds the reading to its sensor's totals for its metric", () => {
+    expect(planReading(reading(7, { value: 21.5 }))).toEqual({
+      response: { eventId: 'evt-7', status: 'normal' },
+      effect: [
+        { key: 'sensor#sensor-a#temperature', add: { readingCount: 1, valueSum: 21.5, outOfRangeCount: 0 } },
+      ],
     });
-    expect(sideEffectDetails(reading(7, { value: 99 }), position)).toEqual(
-      expect.objectContaining({ status: 'out-of-range', shardId: position.shardId, sequenceNumber: '4959' }),
-    );
+  });
+
+  it('counts a reading out of range, by the given limits', () => {
+    expect(planReading(reading(7, { value: 99 }))).toEqual({
+      response: { eventId: 'evt-7', status: 'out-of-range' },
+      effect: [
+        { key: 'sensor#sensor-a#temperature', add: { readingCount: 1, valueSum: 99, outOfRangeCount: 1 } },
+      ],
+    });
+    const limits = { ...DEFAULT_LIMITS, temperature: { min: 0, max: 10 } };
+    expect(planReading(reading(7, { value: 20 }), limits).effect[0].add.outOfRangeCount).toBe(1);
+  });
+
+  it('is pure: the same reading gives the same plan, and the reading is not changed', () => {
+    const value = reading(3);
+    const copy = structuredClone(value);
+    expect(planReading(value)).toEqual(planReading(copy));
+    expect(value).toEqual(copy);
   });
 });
