@@ -25,8 +25,13 @@ export interface DynamoDbCallBudget {
  */
 export const DYNAMODB_CALLS_PER_RECORD = 3;
 
-/** The SDK's standard retry strategy waits up to 100 ms × 2^attempt between attempts (full jitter). */
-const SDK_BACKOFF_BASE_MS = 100;
+/**
+ * The wait before retry n (1-based) is a random fraction of `BACKOFF_BASE_MS × 2^(n-1)` ({@link BoundedRetryStrategy}).
+ * The SDK's own strategies wait longer after a throttle (up to 1 s × 2^n in the SDK installed here) and differ
+ * between SDK versions (the Lambda runtime brings its own), so the handlers use this one: its worst case is
+ * what {@link worstCaseRecordMs} adds up, whatever SDK runs.
+ */
+const BACKOFF_BASE_MS = 100;
 
 const MAX_ATTEMPTS = 3;
 /** DynamoDB answers in milliseconds; a second without an answer is a hung connection, not a slow table. */
@@ -56,8 +61,54 @@ export function worstCaseRecordMs(budget: DynamoDbCallBudget): number {
 
 function worstCaseBackoffMs(maxAttempts: number): number {
   let total = 0;
-  for (let attempt = 1; attempt < maxAttempts; attempt += 1) total += SDK_BACKOFF_BASE_MS * 2 ** attempt;
+  for (let retry = 1; retry < maxAttempts; retry += 1) total += maxBackoffMs(retry);
   return total;
+}
+
+/** The longest wait before retry `retry` (1-based). */
+function maxBackoffMs(retry: number): number {
+  return BACKOFF_BASE_MS * 2 ** (retry - 1);
+}
+
+/** What the SDK says about a failed attempt (`RetryErrorInfo` of `@smithy/types`, the fields used here). */
+interface RetryErrorInfo {
+  readonly errorType: 'TRANSIENT' | 'THROTTLING' | 'SERVER_ERROR' | 'CLIENT_ERROR';
+}
+
+/** A retry token of the SDK's retry strategy interface (`RetryStrategyV2`). */
+interface RetryToken {
+  getRetryCount(): number;
+  getRetryDelay(): number;
+}
+
+/**
+ * The DynamoDB client's retry strategy (the SDK's `RetryStrategyV2` interface): at most `maxAttempts` attempts,
+ * retrying throttles, timeouts and server errors (never a client error such as a failed condition), after a
+ * wait with full jitter of at most 100 ms, 200 ms, 400 ms... The SDK's retry middleware does the waiting.
+ */
+export class BoundedRetryStrategy {
+  constructor(
+    private readonly maxAttempts: number,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  async acquireInitialRetryToken(_scope: string): Promise<RetryToken> {
+    return token(0, 0);
+  }
+
+  async refreshRetryTokenForRetry(previous: RetryToken, errorInfo: RetryErrorInfo): Promise<RetryToken> {
+    const retry = previous.getRetryCount() + 1;
+    if (errorInfo.errorType === 'CLIENT_ERROR' || retry >= this.maxAttempts) {
+      throw new Error('No retry token available');
+    }
+    return token(retry, Math.floor(this.random() * maxBackoffMs(retry)));
+  }
+
+  recordSuccess(_token: RetryToken): void {}
+}
+
+function token(retryCount: number, retryDelay: number): RetryToken {
+  return { getRetryCount: () => retryCount, getRetryDelay: () => retryDelay };
 }
 
 /** Environment variables that carry the budget to the function (set by `ConsumerFunction`). */

@@ -6,7 +6,7 @@
 import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoDbCallBudget, readDynamoDbCallBudget } from './deadlines';
+import { BoundedRetryStrategy, type DynamoDbCallBudget, readDynamoDbCallBudget } from './deadlines';
 import { ExactlyOncePersistenceLayer } from './exactly-once';
 import type { IdempotencyScheme } from './serial-key-persistence';
 
@@ -82,6 +82,8 @@ export interface CreateIdempotencyOptions extends IdempotencyEnvironment {
 export function createDynamoDbClient(budget: DynamoDbCallBudget = readDynamoDbCallBudget()): DynamoDBClient {
   return new DynamoDBClient({
     maxAttempts: budget.maxAttempts,
+    // Its worst case is what the deadline arithmetic assumes, whatever SDK version the runtime brings.
+    retryStrategy: new BoundedRetryStrategy(budget.maxAttempts),
     requestHandler: {
       requestTimeout: budget.requestTimeoutMs,
       connectionTimeout: budget.requestTimeoutMs,

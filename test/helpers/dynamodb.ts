@@ -11,7 +11,7 @@
  */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDbCallBudget } from '../../lambda/shared/deadlines';
+import { BoundedRetryStrategy, type DynamoDbCallBudget } from '../../lambda/shared/deadlines';
 import { EFFECT_KEY_ATTRIBUTE } from '../../lambda/shared/exactly-once';
 import { createDynamoDbClient } from '../../lambda/shared/powertools';
 import {
@@ -227,12 +227,13 @@ export function useFaultyDynamoDb(): FaultyDynamoDbFixture {
       return injector;
     },
     clientFor(environment, budget) {
-      // The function's own client settings: its request handler (timeouts) and attempts, as createDynamoDbClient
-      // builds them, pointed at the proxy with the dummy credentials.
+      // The function's own client settings: its request handler (timeouts), attempts and retry strategy, as
+      // createDynamoDbClient builds them, pointed at the proxy with the dummy credentials.
       const functionClient = createDynamoDbClient(budget);
       const client = localDynamoDbClient(dynamo!.endpointFor(environment), {
         maxAttempts: functionClient.config.maxAttempts,
         requestHandler: functionClient.config.requestHandler,
+        retryStrategy: new BoundedRetryStrategy(budget.maxAttempts),
       });
       clients.push(client);
       return client;

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import {
   assertTimeToStartRecord,
+  BoundedRetryStrategy,
   DeadlineError,
   DYNAMODB_BUDGET_ENVIRONMENT,
   DYNAMODB_CALLS_PER_RECORD,
@@ -9,23 +10,69 @@ import {
   readDynamoDbCallBudget,
   worstCaseRecordMs,
 } from '../../../lambda/shared/deadlines';
+import { createDynamoDbClient } from '../../../lambda/shared/powertools';
 
 describe('worstCaseRecordMs', () => {
   it("is every attempt of each of a record's calls timing out, with the backoff between attempts", () => {
     expect(DYNAMODB_CALLS_PER_RECORD).toBe(3);
-    // Per call: 2 × 100 ms, and one backoff of up to 200 ms.
-    expect(worstCaseRecordMs({ requestTimeoutMs: 100, maxAttempts: 2 })).toBe(3 * (2 * 100 + 200));
-    // Per call: 3 × 1000 ms, and backoffs of up to 200 and 400 ms.
-    expect(worstCaseRecordMs({ requestTimeoutMs: 1000, maxAttempts: 3 })).toBe(3 * (3 * 1000 + 600));
+    // Per call: 2 × 100 ms, and one backoff of up to 100 ms.
+    expect(worstCaseRecordMs({ requestTimeoutMs: 100, maxAttempts: 2 })).toBe(3 * (2 * 100 + 100));
+    // Per call: 3 × 1000 ms, and backoffs of up to 100 and 200 ms.
+    expect(worstCaseRecordMs({ requestTimeoutMs: 1000, maxAttempts: 3 })).toBe(3 * (3 * 1000 + 300));
     // One attempt: no backoff.
     expect(worstCaseRecordMs({ requestTimeoutMs: 1000, maxAttempts: 1 })).toBe(3000);
   });
 });
 
+describe('BoundedRetryStrategy', () => {
+  const transient = { errorType: 'TRANSIENT' } as const;
+
+  it('retries throttles, timeouts and server errors up to maxAttempts, waiting at most 100, 200, 400 ms', async () => {
+    // The longest waits: the random fraction at its maximum.
+    const strategy = new BoundedRetryStrategy(4, () => 0.999_999);
+    let token = await strategy.acquireInitialRetryToken('');
+    const delays: number[] = [];
+    for (const errorType of ['THROTTLING', 'TRANSIENT', 'SERVER_ERROR'] as const) {
+      token = await strategy.refreshRetryTokenForRetry(token, { errorType });
+      delays.push(token.getRetryDelay());
+    }
+    expect(delays).toEqual([99, 199, 399]);
+    expect(token.getRetryCount()).toBe(3);
+    // The 4th attempt was the last.
+    await expect(strategy.refreshRetryTokenForRetry(token, transient)).rejects.toThrow('No retry token');
+  });
+
+  it('never retries a client error (a failed condition, a validation error)', async () => {
+    const strategy = new BoundedRetryStrategy(3);
+    const token = await strategy.acquireInitialRetryToken('');
+    await expect(strategy.refreshRetryTokenForRetry(token, { errorType: 'CLIENT_ERROR' })).rejects.toThrow();
+  });
+
+  it('waits in total no longer than the backoff worstCaseRecordMs counts (the SDK throttle backoff of up to 1 s × 2^n would not fit)', async () => {
+    const budget = { requestTimeoutMs: 100, maxAttempts: 3 };
+    const strategy = new BoundedRetryStrategy(budget.maxAttempts, () => 0.999_999);
+    let token = await strategy.acquireInitialRetryToken('');
+    let waited = 0;
+    for (let retry = 1; retry < budget.maxAttempts; retry += 1) {
+      token = await strategy.refreshRetryTokenForRetry(token, { errorType: 'THROTTLING' });
+      waited += token.getRetryDelay();
+    }
+    const perCall = worstCaseRecordMs(budget) / DYNAMODB_CALLS_PER_RECORD;
+    expect(budget.maxAttempts * budget.requestTimeoutMs + waited).toBeLessThanOrEqual(perCall);
+  });
+
+  it("is the retry strategy of the handlers' DynamoDB client", async () => {
+    const client = createDynamoDbClient({ requestTimeoutMs: 500, maxAttempts: 2 });
+    expect(await client.config.retryStrategy()).toBeInstanceOf(BoundedRetryStrategy);
+    expect(await client.config.maxAttempts()).toBe(2);
+    client.destroy();
+  });
+});
+
 describe('dynamoDbCallBudget', () => {
-  it('gives the default 30 s function 3 attempts of 1.466 s: one record takes at most half the timeout', () => {
+  it('gives the default 30 s function 3 attempts of 1.566 s: one record takes at most half the timeout', () => {
     const budget = dynamoDbCallBudget(30_000);
-    expect(budget).toEqual({ requestTimeoutMs: 1466, maxAttempts: 3 });
+    expect(budget).toEqual({ requestTimeoutMs: 1566, maxAttempts: 3 });
     expect(worstCaseRecordMs(budget)).toBe(14_994);
   });
 
