@@ -13,9 +13,16 @@
  *    keys run concurrently (BatchProcessor in parallel, each key a promise chain), because the stream orders
  *    nothing across keys: one key's slow record does not delay another key, and a batch's DynamoDB round
  *    trips overlap across keys instead of adding up;
- * 2. once a record fails, fails every later record of the same partition key in that batch *without running
- *    it* (an {@link EarlierRecordFailedError} item failure), so no later event of a key is applied before an
- *    earlier one;
+ * 2. once a record fails for a reason that may pass (a dependency error, a timeout, a failing action), fails
+ *    every later record of the same partition key in that batch *without running it* (an
+ *    {@link EarlierRecordFailedError} item failure), so no later event of a key is applied before an earlier
+ *    one that may still be applied;
+ *    a record that can *never* be applied as it is (a payload that is not valid, a known key with other
+ *    content: {@link isPermanentFailure}) fails on its own and holds nothing back. Holding the key back behind it
+ *    would only delay the inevitable: after the retries Lambda sends the batch to the on-failure destination, and
+ *    every held-back healthy record of that key would go with it (the simulator's stream scenarios measured
+ *    this: docs/stream-path.md). The invalid record still fails, is retried, and reaches the destination for a
+ *    person;
  * 3. keeps running records of other partition keys after a failure. Lambda re-delivers them anyway (they come
  *    after the checkpoint), and the idempotency record turns that re-delivery into a no-op; meanwhile they are
  *    not delayed by another key's poison record.
@@ -26,8 +33,9 @@
  * rely on the order of different partition keys, nor be unsafe to run for several keys at once.
  *
  * Precisely: for every partition key, a record's side effect happens only after the side effects of all
- * earlier records of that key, or after Lambda has given up on an earlier record (retries or record age
- * exhausted) and sent it to the on-failure destination. A replayed record (tools/replay-stream-failure.ts)
+ * earlier records of that key that can be applied, or after Lambda has given up on such an earlier record
+ * (retries or record age exhausted) and sent it to the on-failure destination. An earlier record that can never
+ * be applied as it is (invalid) does not hold the later ones back. A replayed record (tools/replay-stream-failure.ts)
  * re-enters the stream behind newer records, so the business action must tolerate an old reading arriving
  * late (here: it is a measurement with its own `recordedAt`).
  *
@@ -54,7 +62,8 @@ import type {
   KinesisStreamRecord,
 } from 'aws-lambda';
 import { createRecordApplier, logRecordFailure } from '../shared/apply-record';
-import type { Plan } from '../shared/exactly-once';
+import { findInChain } from '../shared/errors';
+import { type Plan, PayloadMismatchError } from '../shared/exactly-once';
 import { InvalidPayloadError, parseBase64JsonPayload } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
 import {
@@ -158,7 +167,7 @@ export function createStreamConsumerHandler(deps: StreamConsumerDependencies): S
         );
       } catch (error) {
         // Set before this record's promise settles, so the key's next record (chained on it) sees it.
-        failedKeys.set(position.partitionKey, position.sequenceNumber);
+        if (!isPermanentFailure(error)) failedKeys.set(position.partitionKey, position.sequenceNumber);
         if (error instanceof InvalidPayloadError) logRecordFailure(logger, { ...position }, error);
         throw error;
       }
@@ -193,6 +202,18 @@ export function createStreamConsumerHandler(deps: StreamConsumerDependencies): S
     );
     return response;
   };
+}
+
+/**
+ * A failure no retry can change: the payload is not valid, or its key was first seen with other content. The
+ * record fails (and reaches the on-failure destination after the retries), but the later records of its key go
+ * on: holding them back behind a record that will never be applied would send them to the destination too.
+ */
+export function isPermanentFailure(error: unknown): boolean {
+  return (
+    error instanceof InvalidPayloadError ||
+    findInChain(error, (link) => link instanceof PayloadMismatchError) !== undefined
+  );
 }
 
 function positionOf(record: KinesisStreamRecord): StreamPosition {

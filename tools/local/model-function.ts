@@ -5,8 +5,9 @@
  * - SQS: every record on its own (Powertools `BatchProcessor`), failures in `batchItemFailures` (`messageId`),
  *   all failed → `FullBatchFailureError` (the whole batch fails);
  * - object: one SNS record per invocation; any failure throws;
- * - stream: records one after the other; a failed record holds back the later records of its partition key
- *   in the batch; failures by sequence number; all failed → the whole batch fails.
+ * - stream: records one after the other; a record that failed for a reason that may pass holds back the later
+ *   records of its partition key in the batch, a poison record (invalid: it can never pass) fails alone;
+ *   failures by sequence number; all failed → the whole batch fails.
  *
  * Per record: a poison record always fails; a record fails while DynamoDB is unavailable (the idempotency
  * claim cannot be written) or while its transient failures last; otherwise the side effect happens once per
@@ -111,7 +112,8 @@ export function modelFunction(faults: FaultPlan, options: ModelOptions = {}): Fu
           }
           const error = failedKeys.has(key) ? 'EarlierRecordFailedError' : processOne(recordId);
           if (error) {
-            failedKeys.add(key);
+            // As the handler: an invalid (poison) record holds nothing back (isPermanentFailure).
+            if (!faults.isPoison(recordId)) failedKeys.add(key);
             failures.push(record.kinesis!.sequenceNumber);
           }
         } else {

@@ -40,6 +40,12 @@ export interface RecordReport {
   readonly fate: RecordFate;
 }
 
+/** What the invariants need to know of the workload: the injected faults, and each record's partition key. */
+export interface FaultContext {
+  readonly faults: FaultPlan;
+  readonly partitionKeyOf: (recordId: string) => string | undefined;
+}
+
 export interface InvariantResult {
   readonly name: string;
   readonly holds: boolean;
@@ -106,6 +112,7 @@ export function buildReport(
       sim,
       path,
       records.filter((r) => r.path === path),
+      { faults, partitionKeyOf: (id) => catalog.records.get(id)?.partitionKey },
     ),
   );
   return { scenario, stoppedBy, virtualDurationMs: sim.scheduler.now, paths, records };
@@ -168,7 +175,12 @@ function recordReports(
   });
 }
 
-function pathReport(sim: Simulation, path: IngestionPath, records: readonly RecordReport[]): PathReport {
+function pathReport(
+  sim: Simulation,
+  path: IngestionPath,
+  records: readonly RecordReport[],
+  context?: FaultContext,
+): PathReport {
   const invocations = sim.trace.invocations.filter((i) => i.path === path);
   const sizes = invocations.map((i) => i.recordIds.length);
   const outcomes = {
@@ -242,7 +254,7 @@ function pathReport(sim: Simulation, path: IngestionPath, records: readonly Reco
       unattributed,
     },
     notes: notesOf(sim, path),
-    invariants: checkInvariants(sim, path, records),
+    invariants: checkInvariants(sim, path, records, context),
   };
 }
 
@@ -306,8 +318,10 @@ export function checkInvariants(
   sim: Simulation,
   path: IngestionPath,
   records: readonly RecordReport[],
+  context?: FaultContext,
 ): InvariantResult[] {
   const results: InvariantResult[] = [];
+  if (context) results.push(healthyRecordsAppliedInvariant(sim, records, context));
   const twice = records.filter((r) => r.sideEffects > 1);
   results.push({
     name: 'no side effect twice',
@@ -348,6 +362,66 @@ export function checkInvariants(
     }
   }
   return results;
+}
+
+/**
+ * A record with no injected fault that can make it fail must end applied, not in a sink. What can make a healthy
+ * record fail, and so excuses it:
+ * - a DynamoDB outage while an invocation carrying it ran;
+ * - an SNS delivery failure (only that sends a record to the subscription dead-letter queue);
+ * - on the stream, an earlier record of its partition key in the same on-failure message that has a fault that
+ *   may pass (transient, timeout): per-key order holds the healthy record back behind it. A poison record (it can
+ *   never pass) holds nothing back, so it excuses nothing.
+ * Anything else that leaves a healthy record unapplied (held back behind a poison record, a batch given up on
+ * for another record's sake, an expired message) breaks the invariant.
+ */
+export function healthyRecordsAppliedInvariant(
+  sim: Simulation,
+  records: readonly RecordReport[],
+  { faults, partitionKeyOf }: FaultContext,
+): InvariantResult {
+  const isHealthy = (r: RecordReport) => !r.poison && !r.faults.some((f) => f !== 'duplicate');
+  const byId = new Map(records.map((r) => [r.id, r]));
+  const inOutage = new Set<string>();
+  for (const invocation of sim.trace.invocations) {
+    if (faults.dynamoDbUnavailable(invocation.startedAt))
+      invocation.recordIds.forEach((id) => inOutage.add(id));
+  }
+  const heldBehindRetryableFault = (id: string) =>
+    sim.trace.sinks.some(
+      (sink) =>
+        sink.recordIds.includes(id) &&
+        sink.recordIds.some((other) => {
+          const report = byId.get(other);
+          return (
+            other < id &&
+            report !== undefined &&
+            !report.poison &&
+            report.faults.some((f) => f === 'transient' || f === 'timeout') &&
+            partitionKeyOf(other) === partitionKeyOf(id)
+          );
+        }),
+    );
+  const unapplied = records.filter(
+    (r) =>
+      isHealthy(r) &&
+      r.sideEffects === 0 &&
+      r.fate !== 'pending' &&
+      !inOutage.has(r.id) &&
+      !r.sinks.some((sink) => sink.kind === 'subscription-dead-letter-queue') &&
+      !heldBehindRetryableFault(r.id),
+  );
+  return {
+    name: 'every healthy record is applied',
+    holds: unapplied.length === 0,
+    detail:
+      unapplied.length === 0
+        ? 'every record with no fault that can make it fail was applied'
+        : `${unapplied.length} healthy records were not applied (in a sink or lost) with no fault to account for it`,
+    examples: unapplied
+      .slice(0, 10)
+      .map((r) => `${r.id} (${r.fate}${r.sinks.map((s) => ` → ${s.kind}`).join('')})`),
+  };
 }
 
 /**

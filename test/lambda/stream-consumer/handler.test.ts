@@ -534,6 +534,24 @@ describe('bad payloads', () => {
     ]);
   });
 
+  it('an invalid payload fails alone: the later readings of its key are applied, in order (F10)', async () => {
+    const h = harness();
+    const batch = [
+      kinesisRecord({ n: 1, payload: reading(1, { sensorId: 'sensor-a' }) }),
+      kinesisRecord({ n: 2, payload: { ...reading(2, { sensorId: 'sensor-a' }), value: 'very hot' } }),
+      kinesisRecord({ n: 3, payload: reading(3, { sensorId: 'sensor-a' }) }),
+      kinesisRecord({ n: 4, payload: reading(4, { sensorId: 'sensor-a' }) }),
+    ];
+    // Only the invalid record is reported: Lambda retries it and finally sends it to the on-failure destination,
+    // while the healthy readings after it are already applied instead of going there with it.
+    expect(await h.failedSequenceNumbers(batch)).toEqual([seq(2)]);
+    expect(h.sideEffects()).toEqual(['evt-1', 'evt-3', 'evt-4']);
+    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 3 });
+    // The retry from the invalid record on applies nothing twice.
+    expect(await h.failedSequenceNumbers(batch.slice(1))).toEqual([seq(2)]);
+    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 3 });
+  });
+
   it('a payload of the wrong shape names every schema issue', async () => {
     const h = harness();
     const wrong = {
@@ -734,9 +752,10 @@ describe('concurrency across partition keys (paced by deferred promises, never b
   });
 
   it('reports the same failures as processing the batch sequentially, whatever order the keys finish in', async () => {
-    // A mixed batch: three keys, poison readings and a payload that is not JSON, each holding back the rest of
-    // its key. The records of key c finish first and those of key a last (a key's first record waits for the
-    // next key to finish), the reverse of delivery order.
+    // A mixed batch: three keys, failing readings (each holding back the rest of its key) and a payload that is
+    // not JSON (it can never be applied: it fails alone and holds nothing back). The records of key c finish
+    // first and those of key a last (a key's first record waits for the next key to finish), the reverse of
+    // delivery order.
     type Spec = { key: string; poison?: boolean; invalid?: boolean };
     const specs: Spec[] = [
       { key: 'a' },
@@ -752,7 +771,7 @@ describe('concurrency across partition keys (paced by deferred promises, never b
       { key: 'c' },
     ];
     const poison = new Set(specs.flatMap((spec, i) => (spec.poison ? [`evt-${i + 1}`] : [])));
-    // Key c's last success is evt-7 (evt-9 is poison); key b's is evt-2 (evt-5 is invalid).
+    // Key c's last success is evt-7 (evt-9 is poison); key b's is evt-8 (evt-5 is invalid and holds nothing back).
     const cDone = deferred();
     const bDone = deferred();
     const h = harness({
@@ -763,7 +782,7 @@ describe('concurrency across partition keys (paced by deferred promises, never b
       },
       after: (eventId) => {
         if (eventId === 'evt-7') cDone.resolve();
-        if (eventId === 'evt-2') bDone.resolve();
+        if (eventId === 'evt-8') bDone.resolve();
       },
     });
     const batch = specs.map((spec, i) =>
@@ -777,13 +796,14 @@ describe('concurrency across partition keys (paced by deferred promises, never b
     );
     const response = await h.invoke(batch);
 
-    // The sequential reference: records in delivery order, a key stops at its first failure.
+    // The sequential reference: records in delivery order, a key stops at its first failure that may pass; an
+    // invalid record only fails itself.
     const stopped = new Set<string>();
     const expectedFailures: string[] = [];
     const expectedApplied: string[] = [];
     specs.forEach((spec, i) => {
       if (stopped.has(spec.key) || spec.poison || spec.invalid) {
-        stopped.add(spec.key);
+        if (!spec.invalid) stopped.add(spec.key);
         expectedFailures.push(seq(i + 1));
       } else {
         expectedApplied.push(`evt-${i + 1}`);
@@ -792,12 +812,12 @@ describe('concurrency across partition keys (paced by deferred promises, never b
     expect(response).toEqual({
       batchItemFailures: expectedFailures.map((itemIdentifier) => ({ itemIdentifier })),
     });
-    expect(expectedFailures).toEqual([seq(3), seq(5), seq(6), seq(8), seq(9), seq(10), seq(11)]);
+    expect(expectedFailures).toEqual([seq(3), seq(5), seq(6), seq(9), seq(10), seq(11)]);
     const keyOf = (eventId: string) => specs[numberOf(eventId) - 1].key;
     expect(perKey(h.sideEffects(), keyOf)).toEqual(perKey(expectedApplied, keyOf));
     expect(inRecordOrder(h.sideEffects())).toEqual(expectedApplied);
     // The keys finished in reverse: c before b before a.
-    expect(h.sideEffects().map(keyOf)).toEqual(['c', 'c', 'b', 'a']);
+    expect(h.sideEffects().map(keyOf)).toEqual(['c', 'c', 'b', 'b', 'a']);
     // One line per failed record, each key's in delivery order.
     const numberOfSequence = new Map(specs.map((_, i) => [seq(i + 1), i + 1]));
     const problemsOf = (key: string) =>
@@ -810,7 +830,7 @@ describe('concurrency across partition keys (paced by deferred promises, never b
       'record held back 6',
       'record held back 10',
     ]);
-    expect(problemsOf('b')).toEqual(['invalid payload 5', 'record held back 8']);
+    expect(problemsOf('b')).toEqual(['invalid payload 5']);
     expect(problemsOf('c')).toEqual(['record failed; retried later 9', 'record held back 11']);
   });
 });

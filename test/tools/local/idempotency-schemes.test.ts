@@ -125,7 +125,13 @@ describe('the rejected high-water mark per batch (model functions, 10,000 record
   it("recognises Lambda's re-deliveries (they come back at their old positions)", async () => {
     const report = await streamReport(0, 'high-water-mark-per-batch');
     expect(report.invocations.retries + report.invocations.splits).toBeGreaterThan(0);
-    expect(invariantsOf(report)).toEqual(allHold(report));
+    // Its model keeps the handler's old rule (a poison record holds its key back: a mark cannot pass a record
+    // that was never applied), so healthy records go to the destination with the poison: one more reason it was
+    // rejected. Every other invariant holds.
+    const healthy = 'every healthy record is applied';
+    const others = { ...report, invariants: report.invariants.filter((i) => i.name !== healthy) };
+    expect(invariantsOf(others)).toEqual(allHold(others));
+    expect(report.invariants.find((i) => i.name === healthy)?.holds).toBe(false);
   });
 
   it("applies a producer's duplicate twice (a new position above the mark), where per-record idempotency does not", async () => {

@@ -1,0 +1,115 @@
+/**
+ * The report's "every healthy record is applied" invariant (tools/local/report.ts): a record with no fault that
+ * can make it fail must end applied. Built from hand-made records and traces, so each excuse is tested alone.
+ */
+import type { Simulation } from '../../../tools/local/engine/simulation';
+import type { InvocationRecord, SinkRecord } from '../../../tools/local/engine/trace';
+import { FaultPlan } from '../../../tools/local/faults';
+import { healthyRecordsAppliedInvariant, type RecordReport } from '../../../tools/local/report';
+
+const DESTINATION: RecordReport['sinks'][number] = {
+  kind: 'on-failure-destination',
+  target: 'arn:aws:sns:us-east-1:123456789012:on-failure',
+};
+
+function record(id: string, overrides: Partial<RecordReport> = {}): RecordReport {
+  return {
+    id,
+    path: 'stream',
+    poison: false,
+    faults: [],
+    handed: 3,
+    sideEffects: 0,
+    sinks: [DESTINATION],
+    fate: 'in-sink',
+    ...overrides,
+  };
+}
+
+/** A simulation whose trace holds these invocations (id, start) and one on-failure message of `sunk`. */
+function simWith(invocations: readonly [string, number][], sunk: readonly string[]): Simulation {
+  const trace = {
+    invocations: invocations.map(
+      ([id, startedAt]) => ({ recordIds: [id], startedAt }) as unknown as InvocationRecord,
+    ),
+    sinks: [{ kind: 'on-failure-destination', recordIds: sunk } as unknown as SinkRecord],
+  };
+  return { trace } as unknown as Simulation;
+}
+
+const keys: Record<string, string> = { 'stream-1': 'a', 'stream-2': 'a', 'stream-3': 'b' };
+const context = (faults = new FaultPlan()) => ({ faults, partitionKeyOf: (id: string) => keys[id] });
+
+describe('every healthy record is applied', () => {
+  it('breaks when a healthy record ends in a sink with no fault to account for it (a fork whose records all fail)', () => {
+    const result = healthyRecordsAppliedInvariant(
+      simWith([['stream-1', 1_000]], ['stream-1']),
+      [record('stream-1')],
+      context(),
+    );
+    expect(result).toMatchObject({ holds: false, examples: ['stream-1 (in-sink → on-failure-destination)'] });
+  });
+
+  it('breaks for a healthy record held back behind a poison record: an invalid record holds nothing back', () => {
+    const records = [record('stream-1', { poison: true, faults: ['poison'] }), record('stream-2')];
+    const result = healthyRecordsAppliedInvariant(
+      simWith(
+        [
+          ['stream-1', 1_000],
+          ['stream-2', 1_000],
+        ],
+        ['stream-1', 'stream-2'],
+      ),
+      records,
+      context(),
+    );
+    expect(result.holds).toBe(false);
+    expect(result.examples).toEqual(['stream-2 (in-sink → on-failure-destination)']);
+  });
+
+  it('holds for a record held back behind an earlier record of its key whose fault may pass (order first)', () => {
+    const records = [record('stream-1', { faults: ['timeout'] }), record('stream-2')];
+    const sim = simWith(
+      [
+        ['stream-1', 1_000],
+        ['stream-2', 1_000],
+      ],
+      ['stream-1', 'stream-2'],
+    );
+    expect(healthyRecordsAppliedInvariant(sim, records, context()).holds).toBe(true);
+    // Not behind a record of another key.
+    const otherKey = [record('stream-1', { faults: ['timeout'] }), record('stream-3')];
+    const sim2 = simWith(
+      [
+        ['stream-1', 1_000],
+        ['stream-3', 1_000],
+      ],
+      ['stream-1', 'stream-3'],
+    );
+    expect(healthyRecordsAppliedInvariant(sim2, otherKey, context()).holds).toBe(false);
+  });
+
+  it('holds for a record an invocation carried during a DynamoDB outage', () => {
+    const faults = new FaultPlan().addDynamoDbOutage({ fromMs: 500, toMs: 2_000 });
+    const sim = simWith([['stream-1', 1_000]], ['stream-1']);
+    expect(healthyRecordsAppliedInvariant(sim, [record('stream-1')], context(faults)).holds).toBe(true);
+  });
+
+  it('holds for a record SNS could not deliver (only that sends it to the subscription dead-letter queue)', () => {
+    const undelivered = record('stream-1', {
+      path: 'object',
+      handed: 0,
+      sinks: [{ kind: 'subscription-dead-letter-queue', target: 'arn:aws:sqs:us-east-1:123456789012:dlq' }],
+    });
+    expect(healthyRecordsAppliedInvariant(simWith([], []), [undelivered], context()).holds).toBe(true);
+  });
+
+  it('ignores applied records, records with faults of their own, and records still pending', () => {
+    const records = [
+      record('stream-1', { sideEffects: 1, fate: 'done-and-in-sink' }),
+      record('stream-2', { faults: ['transient'] }),
+      record('stream-3', { fate: 'pending', sinks: [] }),
+    ];
+    expect(healthyRecordsAppliedInvariant(simWith([], []), records, context()).holds).toBe(true);
+  });
+});
