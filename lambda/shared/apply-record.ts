@@ -5,8 +5,14 @@
  */
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { assertTimeToStartRecord, DeadlineError, worstCaseRecordMs } from './deadlines';
-import { describeError, findInChain } from './errors';
+import {
+  assertTimeToStartRecord,
+  DeadlineError,
+  DEPENDENCY_RETRY_DELAYS_MS,
+  dependencyRetryDelayMs,
+  worstCaseRecordMs,
+} from './deadlines';
+import { describeError, findInChain, isTransientDependencyError } from './errors';
 import { type Applied, makeExactlyOnce, type Plan, PayloadMismatchError } from './exactly-once';
 import { InvalidPayloadError } from './parsing';
 import type { IdempotencyDependencies } from './powertools';
@@ -45,10 +51,41 @@ export function createRecordApplier<I, R>(options: RecordApplierOptions<I, R>): 
   const { logger, path } = options;
   const applyOnce = makeExactlyOnce(options.plan, options);
   const neededMs = worstCaseRecordMs(options.budget);
+  const delays = options.dependencyRetryDelaysMs ?? DEPENDENCY_RETRY_DELAYS_MS;
+
+  /**
+   * Applies the record; after a transient DynamoDB failure, waits and tries again while the invocation has time
+   * for the wait and one more worst case (deadlines.ts). Safe: a failed try wrote nothing (exactly-once.ts).
+   */
+  const applyWithRetries = async (
+    record: RecordToApply<I>,
+    remainingMs: () => number,
+  ): Promise<Applied<R>> => {
+    for (let retry = 1; ; retry += 1) {
+      try {
+        return await applyOnce(record.idempotencyKey, record.input, record.content);
+      } catch (error) {
+        const waitMs = dependencyRetryDelayMs(retry, delays);
+        if (waitMs === undefined || !isTransientDependencyError(error) || remainingMs() < neededMs + waitMs) {
+          throw error;
+        }
+        logger.warn('DynamoDB unavailable for now; trying the record again in this invocation', {
+          ...record.logKeys,
+          recordKey: record.recordKey,
+          retry,
+          waitMs,
+          error: describeError(error),
+        });
+        // The global timer (not node:timers/promises): the local simulator runs such waits on its virtual clock.
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
+  };
+
   return async (record, remainingMs) => {
     try {
       assertTimeToStartRecord(remainingMs(), neededMs);
-      const applied = await applyOnce(record.idempotencyKey, record.input, record.content);
+      const applied = await applyWithRetries(record, remainingMs);
       if (applied.status === 'applied') {
         logSideEffect(logger, {
           path,

@@ -156,3 +156,38 @@ export class DeadlineError extends Error {
 export function assertTimeToStartRecord(remainingMs: number, neededMs: number): void {
   if (remainingMs < neededMs) throw new DeadlineError(remainingMs, neededMs);
 }
+
+/**
+ * Waits before trying a record again *inside the invocation* after its DynamoDB work failed for a transient
+ * reason (an outage, throttling, a timeout): 1 s, 2 s, 4 s, then 8 s each, for as long as the invocation has
+ * time for the wait and one more worst case. A stream retries a failed batch at once, so a few immediate retries
+ * are spent within a second of an outage; waiting here lets the same retries span seconds to minutes
+ * (docs/stream-path.md measures it). The SDK's own retries (milliseconds apart) come first.
+ */
+export const DEPENDENCY_RETRY_DELAYS_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000];
+
+/** The wait before in-invocation retry `retry` (1-based): the list's entry, then its last one again. */
+export function dependencyRetryDelayMs(
+  retry: number,
+  delays: readonly number[] = DEPENDENCY_RETRY_DELAYS_MS,
+): number | undefined {
+  if (delays.length === 0) return undefined;
+  return delays[Math.min(retry, delays.length) - 1];
+}
+
+/** The environment variable that overrides {@link DEPENDENCY_RETRY_DELAYS_MS}: waits in ms, comma-separated; empty: none. */
+export const DEPENDENCY_RETRY_ENVIRONMENT = 'DEPENDENCY_RETRY_DELAYS_MS';
+
+/** Reads the in-invocation retry waits; invalid values fail at cold start with a clear message. */
+export function readDependencyRetryDelays(env: NodeJS.ProcessEnv = process.env): readonly number[] {
+  const text = env[DEPENDENCY_RETRY_ENVIRONMENT];
+  if (text === undefined) return DEPENDENCY_RETRY_DELAYS_MS;
+  if (text.trim() === '') return [];
+  const delays = text.split(',').map((part) => Number(part.trim()));
+  if (delays.some((delay) => !Number.isInteger(delay) || delay < 1)) {
+    throw new Error(
+      `${DEPENDENCY_RETRY_ENVIRONMENT} must be positive whole numbers of milliseconds, comma-separated (or empty for none), got "${text}".`,
+    );
+  }
+  return delays;
+}

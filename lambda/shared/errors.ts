@@ -68,3 +68,42 @@ export function findInChain(error: unknown, test: (link: Error) => boolean): Err
   }
   return undefined;
 }
+
+/** AWS error codes that say "try again later", not "this request is wrong". */
+const TRANSIENT_CODES = new Set([
+  'TimeoutError',
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TransactionConflictException',
+]);
+/** Cancellation reasons of a transaction that a later attempt can pass. */
+const TRANSIENT_CANCELLATIONS = new Set([
+  'ThrottlingError',
+  'TransactionConflict',
+  'ProvisionedThroughputExceeded',
+]);
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+/**
+ * Whether a failure is DynamoDB (or the way to it) being unavailable for a while: an outage, throttling, a
+ * timeout, a dropped connection, a transaction cancelled by a conflict. Such a record can pass a moment later;
+ * a failed condition, an invalid payload or a validation error cannot.
+ */
+export function isTransientDependencyError(error: unknown): boolean {
+  return (
+    findInChain(error, (link) => {
+      const aws = link as Error & AwsErrorShape & { code?: string };
+      if (aws.CancellationReasons) {
+        const codes = aws.CancellationReasons.map((reason) => reason.Code ?? 'None').filter(
+          (c) => c !== 'None',
+        );
+        return codes.length > 0 && codes.every((code) => TRANSIENT_CANCELLATIONS.has(code));
+      }
+      if (TRANSIENT_CODES.has(link.name) || NETWORK_ERRORS.has(aws.code ?? '')) return true;
+      return (aws.$metadata?.httpStatusCode ?? 0) >= 500;
+    }) !== undefined
+  );
+}

@@ -6,7 +6,12 @@
 import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BoundedRetryStrategy, type DynamoDbCallBudget, readDynamoDbCallBudget } from './deadlines';
+import {
+  BoundedRetryStrategy,
+  type DynamoDbCallBudget,
+  readDependencyRetryDelays,
+  readDynamoDbCallBudget,
+} from './deadlines';
 import { ExactlyOncePersistenceLayer } from './exactly-once';
 import type { IdempotencyScheme } from './serial-key-persistence';
 
@@ -18,6 +23,11 @@ export interface IdempotencyDependencies {
   readonly idempotencyConfig: IdempotencyConfig;
   /** The DynamoDB client's request timeout and attempts: how long one record may take at worst. */
   readonly budget: DynamoDbCallBudget;
+  /**
+   * Waits between tries of a record inside the invocation after a transient DynamoDB failure; `[]`: none.
+   * @default DEPENDENCY_RETRY_DELAYS_MS, or `DEPENDENCY_RETRY_DELAYS_MS` of the environment (deadlines.ts)
+   */
+  readonly dependencyRetryDelaysMs?: readonly number[];
 }
 
 /** Settings read from the function's environment. */
@@ -116,7 +126,12 @@ export function createIdempotencyDependencies(options: CreateIdempotencyOptions)
     expiresAfterSeconds: options.expiresAfterSeconds,
     throwOnNoIdempotencyKey: true,
   });
-  return { persistenceStore, idempotencyConfig, budget };
+  return {
+    persistenceStore,
+    idempotencyConfig,
+    budget,
+    dependencyRetryDelaysMs: readDependencyRetryDelays(),
+  };
 }
 
 /** The logger every handler uses; service name and level come from POWERTOOLS_* environment variables. */

@@ -56,6 +56,11 @@ function harness(
     plan?: PlanObject;
     client?: DynamoDBClient;
     budget?: DynamoDbCallBudget;
+    /**
+     * Waits between tries inside one invocation after a transient DynamoDB failure. Default: none, so a test sees
+     * what one try does (what Lambda re-delivers); the in-invocation retry has tests of its own.
+     */
+    dependencyRetryDelaysMs?: readonly number[];
     faults?: { readonly injector: CallFaultInjector; readonly environment: string };
   } = {},
 ): Harness {
@@ -70,6 +75,7 @@ function harness(
       client: options.client ?? db.dynamo.client,
       ...(options.budget && { budget: options.budget }),
     }),
+    dependencyRetryDelaysMs: options.dependencyRetryDelaysMs ?? [],
     planObject: async (object) => {
       planCalls.push(object);
       return plan(object);

@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import {
   assertTimeToStartRecord,
   BoundedRetryStrategy,
+  DEPENDENCY_RETRY_DELAYS_MS,
+  dependencyRetryDelayMs,
   DeadlineError,
   DYNAMODB_BUDGET_ENVIRONMENT,
   DYNAMODB_CALLS_PER_RECORD,
@@ -146,5 +148,16 @@ describe('assertTimeToStartRecord', () => {
       'not started: 1199 ms of the invocation left, less than the 1200 ms one record may need; ' +
         'it is re-delivered instead of timing out the batch',
     );
+  });
+});
+
+describe('dependencyRetryDelayMs', () => {
+  it('waits 1, 2, 4, then 8 s each time, and not at all with no delays', () => {
+    expect(DEPENDENCY_RETRY_DELAYS_MS).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect([1, 2, 3, 4, 5, 9].map((retry) => dependencyRetryDelayMs(retry))).toEqual([
+      1_000, 2_000, 4_000, 8_000, 8_000, 8_000,
+    ]);
+    expect(dependencyRetryDelayMs(1, [])).toBeUndefined();
+    expect(dependencyRetryDelayMs(3, [10])).toBe(10);
   });
 });

@@ -1,7 +1,7 @@
 /** Errors as a log line shows them: the whole cause chain, with what AWS says about each link. */
 import { IdempotencyPersistenceLayerError } from '@aws-lambda-powertools/idempotency';
 import { ThrottlingException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { describeError, findInChain } from '../../../lambda/shared/errors';
+import { isTransientDependencyError, describeError, findInChain } from '../../../lambda/shared/errors';
 
 const metadata = { httpStatusCode: 400, requestId: 'REQ-1', attempts: 3, totalRetryDelay: 120 };
 
@@ -105,5 +105,43 @@ describe('findInChain', () => {
     let deep: Error = new Marker('deepest');
     for (let i = 0; i < 5; i += 1) deep = new Error(`level ${i}`, { cause: deep });
     expect(findInChain(deep, (link) => link instanceof Marker)).toBeUndefined();
+  });
+});
+
+describe('isTransientDependencyError', () => {
+  const aws = (name: string, httpStatusCode: number, extra: Record<string, unknown> = {}) =>
+    Object.assign(new Error(name), { name, $metadata: { httpStatusCode }, ...extra });
+
+  it('is true for an outage, throttling, a timeout or a dropped connection, at any depth of the chain', () => {
+    expect(isTransientDependencyError(aws('InternalServerError', 500))).toBe(true);
+    expect(isTransientDependencyError(aws('SomethingNew', 503))).toBe(true);
+    expect(isTransientDependencyError(aws('ThrottlingException', 400))).toBe(true);
+    expect(isTransientDependencyError(aws('ProvisionedThroughputExceededException', 400))).toBe(true);
+    expect(isTransientDependencyError(Object.assign(new Error('timed out'), { name: 'TimeoutError' }))).toBe(
+      true,
+    );
+    expect(isTransientDependencyError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBe(
+      true,
+    );
+    const wrapped = new Error('Failed to update success record', { cause: aws('ThrottlingException', 400) });
+    expect(isTransientDependencyError(wrapped)).toBe(true);
+  });
+
+  it('is true for a transaction cancelled by throttling or a conflict, false when a condition failed', () => {
+    const cancelled = (...codes: string[]) =>
+      aws('TransactionCanceledException', 400, { CancellationReasons: codes.map((Code) => ({ Code })) });
+    expect(isTransientDependencyError(cancelled('None', 'TransactionConflict'))).toBe(true);
+    expect(isTransientDependencyError(cancelled('ThrottlingError', 'None'))).toBe(true);
+    expect(isTransientDependencyError(cancelled('ConditionalCheckFailed', 'None'))).toBe(false);
+    expect(isTransientDependencyError(cancelled('ConditionalCheckFailed', 'TransactionConflict'))).toBe(
+      false,
+    );
+  });
+
+  it('is false for what a later try cannot change', () => {
+    expect(isTransientDependencyError(aws('ValidationException', 400))).toBe(false);
+    expect(isTransientDependencyError(aws('ConditionalCheckFailedException', 400))).toBe(false);
+    expect(isTransientDependencyError(new Error('payload does not match the schema'))).toBe(false);
+    expect(isTransientDependencyError('a string')).toBe(false);
   });
 });

@@ -68,6 +68,11 @@ function harness(
     client?: DynamoDBClient;
     around?: (order: OrderMessage, real: PlanOrder) => ReturnType<PlanOrder>;
     budget?: DynamoDbCallBudget;
+    /**
+     * Waits between tries inside one invocation after a transient DynamoDB failure. Default: none, so a test sees
+     * what one try does (what Lambda re-delivers); the in-invocation retry has tests of its own.
+     */
+    dependencyRetryDelaysMs?: readonly number[];
     faults?: { readonly injector: CallFaultInjector; readonly environment: string };
     printLogs?: boolean;
     /** Called with the message of every INFO line (to pace a test by what the handler logs). */
@@ -96,6 +101,7 @@ function harness(
       client: options.client ?? db.dynamo.client,
       ...(options.budget && { budget: options.budget }),
     }),
+    dependencyRetryDelaysMs: options.dependencyRetryDelaysMs ?? [],
     logger,
     planOrder: plans,
   });
@@ -123,7 +129,7 @@ function faultyHarness(
   faults: readonly CallFault[],
   only: (request: DynamoDbRequest) => boolean,
   budget: DynamoDbCallBudget,
-  options: { printLogs?: boolean } = {},
+  options: { printLogs?: boolean; dependencyRetryDelaysMs?: readonly number[] } = {},
 ): Harness & { readonly injector: CallFaultInjector } {
   const environment = 'sqs-env-1';
   const injector = db.inject(faults, only);
@@ -442,6 +448,43 @@ describe('SQS consumer handler', () => {
     expect(h.plans.mock.calls.filter(([o]) => o.orderId === 'o-flaky')).toHaveLength(2);
     expect(h.sideEffects().sort()).toEqual(['o-1', 'o-flaky']);
     expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-flaky')]: ONE_ORDER });
+  });
+});
+
+describe('a transient DynamoDB failure, tried again inside the invocation (F10)', () => {
+  const onlyO2 = mentioning(totalsOf('c-2'));
+  const batch = () => [sqsRecord(orderOf('o-1', 'c-1')), sqsRecord(orderOf('o-2', 'c-2'))];
+
+  it.each(['throttle', 'error', 'hang'] as const)(
+    'a commit failing (%s) on every attempt is tried again after a wait, and applied once in the same invocation',
+    async (kind) => {
+      const h = faultyHarness([{ operation: 'TransactWriteItems', call: 1, kind }], onlyO2, SMALL_BUDGET, {
+        dependencyRetryDelaysMs: [10],
+      });
+      const [o1, o2] = batch();
+      expect(await h.invoke(sqsEvent(o1, o2))).toEqual({ batchItemFailures: [] });
+      expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
+      expect(h.sideEffects().sort()).toEqual(['o-1', 'o-2']);
+      // One WARN line for the wait, naming the record and the cause.
+      expect(h.warnings()).toEqual([
+        [
+          'DynamoDB unavailable for now; trying the record again in this invocation',
+          expect.objectContaining({ messageId: o2.messageId, retry: 1, waitMs: 10 }),
+        ],
+      ]);
+    },
+  );
+
+  it('does not try again what cannot pass: the same orderId with other content fails at once', async () => {
+    const h = faultyHarness([], () => false, SMALL_BUDGET, { dependencyRetryDelaysMs: [10] });
+    await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1'))));
+    const changed = sqsRecord(orderOf('o-1', 'c-2'));
+    const response = await h.invoke(sqsEvent(changed, sqsRecord(orderOf('o-3', 'c-3'))));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: changed.messageId }] });
+    expect(h.warnings()).toEqual([]);
+    expect(h.errors().map(([message]) => message)).toEqual([
+      'same idempotency key, different content: not applied; needs a person',
+    ]);
   });
 });
 

@@ -73,6 +73,11 @@ function harness(
     /** @default 'claim-then-complete' (Powertools' default) */
     scheme?: IdempotencyScheme;
     budget?: DynamoDbCallBudget;
+    /**
+     * Waits between tries inside one invocation after a transient DynamoDB failure. Default: none, so a test sees
+     * what one try does (what Lambda re-delivers); the in-invocation retry has tests of its own.
+     */
+    dependencyRetryDelaysMs?: readonly number[];
     faults?: { readonly injector: CallFaultInjector; readonly environment: string };
   } = {},
 ): Harness {
@@ -93,6 +98,7 @@ function harness(
   });
   const handler = createStreamConsumerHandler({
     ...deps,
+    dependencyRetryDelaysMs: options.dependencyRetryDelaysMs ?? [],
     logger,
     planReading: async (r) => {
       attempts.push(r);

@@ -67,6 +67,11 @@ export function lambdaEnvironment(
     LAMBDA_TASK_ROOT: config.code?.directory ?? '',
     _HANDLER: config.code?.handler ?? 'index.handler',
     ...own,
+    // The simulator runs an invocation at one virtual instant: it does not model time spent inside it, so a wait
+    // in the handler would be real time while every request of the invocation still meets the same fault. The
+    // handlers' in-invocation retry after a transient DynamoDB failure (lambda/shared/deadlines.ts) is off here;
+    // its effect is shown by the handler tests, and outage figures from the simulator are without it.
+    DEPENDENCY_RETRY_DELAYS_MS: '',
     ...options.extraEnvironment,
   };
 }
