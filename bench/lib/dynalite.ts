@@ -6,10 +6,12 @@
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import type { IncomingMessage } from 'node:http';
 import {
+  createEffectTable,
   createIdempotencyTable,
   localDynamoDbClient,
   startDynalite,
 } from '../../tools/shared/local-dynamodb';
+import { effectTableOf } from './handlers';
 
 export interface BenchDynamoDb {
   readonly endpoint: string;
@@ -45,9 +47,14 @@ export async function startBenchDynamoDb(): Promise<BenchDynamoDb> {
     endpoint,
     connections: () => accepted,
     requests: () => ({ ...served }),
-    createTable: (name) => createIdempotencyTable(client, name),
+    // An idempotency table and the effect table the handlers write with it.
+    async createTable(name) {
+      await createIdempotencyTable(client, name);
+      await createEffectTable(client, effectTableOf(name));
+    },
     async deleteTable(name) {
       await client.send(new DeleteTableCommand({ TableName: name }));
+      await client.send(new DeleteTableCommand({ TableName: effectTableOf(name) }));
     },
     async stop() {
       client.destroy();

@@ -33,12 +33,18 @@ export interface HandlerSpec {
 
 const TABLE_PLACEHOLDER = 'bench-idempotency';
 
+/** The effect table that goes with an idempotency table of the bench (created with it, bench/lib/dynalite.ts). */
+export function effectTableOf(tableName: string): string {
+  return `${tableName}-effects`;
+}
+
 function consumerEnvironment(serviceName: string, tableName: string): Record<string, string> {
   return {
     POWERTOOLS_SERVICE_NAME: serviceName,
     POWERTOOLS_LOG_LEVEL: 'INFO',
     IDEMPOTENCY_TABLE_NAME: tableName,
     IDEMPOTENCY_EXPIRY_SECONDS: '3600',
+    EFFECT_TABLE_NAME: effectTableOf(tableName),
     NODE_OPTIONS: CONSUMER_NODE_OPTIONS,
   };
 }
