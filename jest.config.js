@@ -3,9 +3,10 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // The crash-point enumeration (hundreds of small runs of the real bundles, ≈30 s) is its own command,
-  // `npm run test:crash-points`, which CI runs after `npm test`.
-  testPathIgnorePatterns: ['/node_modules/', '/test/tools/local/crash-points\\.test\\.ts$'],
+  // The heavier suites are commands of their own, which CI runs after `npm test`: the crash-point enumeration
+  // (hundreds of small runs of the real bundles, `npm run test:crash-points`) and the stream under outages
+  // (`npm run test:outages`).
+  testPathIgnorePatterns: ['/node_modules/', '/test/tools/local/(crash-points|stream-outages)\\.test\\.ts$'],
   transform: { '^.+\\.tsx?$': ['@swc/jest'] },
   snapshotSerializers: ['<rootDir>/test/helpers/cdk-snapshot-serializer.ts'],
   // Skips CDK's built-in CloudFormation validation in template tests (seconds per test file); one test runs it.

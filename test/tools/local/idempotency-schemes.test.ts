@@ -49,7 +49,14 @@ describe('read-then-complete against the real stream bundle, faults injected', (
         config,
         functions: 'bundles',
         // One SDK attempt: faults are decided per invocation, so retries milliseconds apart change nothing.
-        bundleEnvironment: { AWS_MAX_ATTEMPTS: '1', DYNAMODB_MAX_ATTEMPTS: '1', IDEMPOTENCY_SCHEME: scheme },
+        // One attempt per call; a request timeout no loaded test machine reaches (a timed-out commit would be
+        // tried again, and counted twice below).
+        bundleEnvironment: {
+          AWS_MAX_ATTEMPTS: '1',
+          DYNAMODB_MAX_ATTEMPTS: '1',
+          DYNAMODB_REQUEST_TIMEOUT_MS: '20000',
+          IDEMPOTENCY_SCHEME: scheme,
+        },
       });
     }
   }, 120_000);

@@ -226,19 +226,26 @@ export class LambdaService {
     const recordIds = hanging.size === 0 ? request.recordIds : request.recordIds.filter((_, i) => keep[i]);
 
     let outcome: TimedOutcome;
+    /** Virtual time the code waited inside the invocation (wall-clock.ts): part of its duration. */
+    let waitedMs = 0;
     if (runnable) {
       const context = createContext(config, requestId, startEpochMs, timeoutMs, this.random.hex(32));
-      const result = await withVirtualWallClock(startEpochMs, () =>
-        code.invoke({
-          seq,
-          function: config,
-          path: request.path,
-          event,
-          recordIds,
-          startedAt: now,
-          startEpochMs,
-          context,
-        }),
+      const result = await withVirtualWallClock(
+        startEpochMs,
+        () =>
+          code.invoke({
+            seq,
+            function: config,
+            path: request.path,
+            event,
+            recordIds,
+            startedAt: now,
+            startEpochMs,
+            context,
+          }),
+        (waited) => {
+          waitedMs = waited;
+        },
       );
       record.sideEffects = result.sideEffects;
       for (const recordId of result.sideEffects)
@@ -258,7 +265,9 @@ export class LambdaService {
     }
 
     const durationMs =
-      outcome.kind === 'timed-out' ? timeoutMs : this.durationOf(request.recordIds.length, timeoutMs);
+      outcome.kind === 'timed-out'
+        ? timeoutMs
+        : Math.min(this.durationOf(request.recordIds.length, timeoutMs) + waitedMs, timeoutMs - 1);
     record.endedAt = now + durationMs;
     record.outcome =
       outcome.kind === 'timed-out' ? 'timeout' : outcome.kind === 'threw' ? 'function-error' : 'success';

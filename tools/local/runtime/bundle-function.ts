@@ -14,7 +14,9 @@ import { dirname, join, sep } from 'node:path';
 import type { FunctionConfig } from '../engine/config';
 import { hostProcess } from '../engine/host';
 import type { CallFaultInjector, CrashKind } from '../../shared/dynamodb-faults';
+import { readDependencyRetryDelays, readDynamoDbCallBudget } from '../../../lambda/shared/deadlines';
 import type { FunctionCode, FunctionInvocation, FunctionResult } from '../engine/lambda';
+import { setVirtualWaits } from '../engine/wall-clock';
 import type { FaultLayer } from './fault-layer';
 import type { KeyHint } from './idempotency-keys';
 
@@ -67,11 +69,6 @@ export function lambdaEnvironment(
     LAMBDA_TASK_ROOT: config.code?.directory ?? '',
     _HANDLER: config.code?.handler ?? 'index.handler',
     ...own,
-    // The simulator runs an invocation at one virtual instant: it does not model time spent inside it, so a wait
-    // in the handler would be real time while every request of the invocation still meets the same fault. The
-    // handlers' in-invocation retry after a transient DynamoDB failure (lambda/shared/deadlines.ts) is off here;
-    // its effect is shown by the handler tests, and outage figures from the simulator are without it.
-    DEPENDENCY_RETRY_DELAYS_MS: '',
     ...options.extraEnvironment,
   };
 }
@@ -209,9 +206,20 @@ export class BundleFunction implements FunctionCode {
   /** Log lines of the last invocation (for `npm run invoke`). */
   lastLog: CapturedLine[] = [];
 
+  /** The handler's in-invocation retry waits: they run on the virtual clock (engine/wall-clock.ts). */
+  private readonly virtualWaits: readonly number[];
+
   constructor(private readonly options: BundleFunctionOptions) {
     if (!options.config.code) throw new Error(`Function ${options.config.id} has no code directory.`);
     this.environment = lambdaEnvironment(options, this.environmentId);
+    this.virtualWaits = readDependencyRetryDelays(this.environment);
+    const requestTimeout = readDynamoDbCallBudget(this.environment).requestTimeoutMs;
+    if (this.virtualWaits.includes(requestTimeout)) {
+      throw new Error(
+        `${options.config.functionName}: DYNAMODB_REQUEST_TIMEOUT_MS (${requestTimeout}) is also one of the in-invocation ` +
+          'retry waits (DEPENDENCY_RETRY_DELAYS_MS): the simulator could not tell the two timers apart. Change one of them.',
+      );
+    }
   }
 
   private get environmentId(): string {
@@ -221,6 +229,7 @@ export class BundleFunction implements FunctionCode {
   async invoke(invocation: FunctionInvocation): Promise<FunctionResult> {
     const { faultLayer, callFaults } = this.options;
     const environmentId = this.environmentId;
+    setVirtualWaits(this.virtualWaits);
     callFaults?.beginInvocation(environmentId);
     // Resolves if the environment dies in this invocation; the handler's promise is then abandoned (its later
     // DynamoDB requests get no answer), as the runtime abandons a process that exited or timed out.

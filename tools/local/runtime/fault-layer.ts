@@ -1,11 +1,12 @@
 /**
  * The fault layer between the handlers and dynalite: while an invocation runs, it knows which records the
  * invocation carries and when (virtual time) it runs, and fails DynamoDB requests as the fault plan says:
- * every request during a DynamoDB outage, and the idempotency claim of a record while its transient failures
+ * every request during a DynamoDB outage (at the request's virtual time), and the idempotency claim of a record while its transient failures
  * last. The claim is the request that comes before the business action: Powertools' conditional `PutItem` of an
  * `INPROGRESS` record, or the `GetItem` of the `read-then-complete` scheme (lambda/shared/serial-key-persistence.ts).
  * Powertools turns either into a failed record (`IdempotencyPersistenceLayerError`).
  */
+import { virtualWaitedMs } from '../engine/wall-clock';
 import type { FaultPlan } from '../faults';
 import { candidateHashes, hashOfKey, type KeyHint } from './idempotency-keys';
 import type { DynamoDbFault, RequestInterceptor } from '../../shared/dynamodb-faults';
@@ -44,7 +45,9 @@ export class FaultLayer {
   decide = (operation: string, body: Record<string, unknown>): DynamoDbFault | undefined => {
     const current = this.current;
     if (!current) return undefined;
-    if (this.faults.dynamoDbUnavailable(current.at)) {
+    // The request's virtual time: the invocation's start, plus what the handler waited on the virtual clock
+    // (its in-invocation retries), so an outage can end while an invocation waits it out.
+    if (this.faults.dynamoDbUnavailable(current.at + virtualWaitedMs())) {
       return {
         status: 500,
         code: 'InternalServerError',
