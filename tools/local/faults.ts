@@ -109,6 +109,11 @@ export class FaultPlan implements SimulationFaults {
     return this.outages.some((w) => atMs >= w.fromMs && atMs < w.toMs);
   }
 
+  /** Whether an outage overlaps [fromMs, toMs] (an invocation that waited inside itself spans a while). */
+  dynamoDbUnavailableDuring(fromMs: number, toMs: number): boolean {
+    return this.outages.some((w) => fromMs < w.toMs && toMs >= w.fromMs);
+  }
+
   timeoutsFor(invocation: {
     readonly seq: number;
     readonly recordIds: readonly string[];

@@ -367,7 +367,7 @@ export function checkInvariants(
 /**
  * A record with no injected fault that can make it fail must end applied, not in a sink. What can make a healthy
  * record fail, and so excuses it:
- * - a DynamoDB outage while an invocation carrying it ran;
+ * - a DynamoDB outage while an invocation carrying it ran (from its start to its end, waits included);
  * - an SNS delivery failure (only that sends a record to the subscription dead-letter queue);
  * - on the stream, an earlier record of its partition key in the same on-failure message that has a fault that
  *   may pass (transient, timeout): per-key order holds the healthy record back behind it. A poison record (it can
@@ -384,8 +384,9 @@ export function healthyRecordsAppliedInvariant(
   const byId = new Map(records.map((r) => [r.id, r]));
   const inOutage = new Set<string>();
   for (const invocation of sim.trace.invocations) {
-    if (faults.dynamoDbUnavailable(invocation.startedAt))
+    if (faults.dynamoDbUnavailableDuring(invocation.startedAt, invocation.endedAt)) {
       invocation.recordIds.forEach((id) => inOutage.add(id));
+    }
   }
   const heldBehindRetryableFault = (id: string) =>
     sim.trace.sinks.some(

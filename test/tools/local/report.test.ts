@@ -30,7 +30,8 @@ function record(id: string, overrides: Partial<RecordReport> = {}): RecordReport
 function simWith(invocations: readonly [string, number][], sunk: readonly string[]): Simulation {
   const trace = {
     invocations: invocations.map(
-      ([id, startedAt]) => ({ recordIds: [id], startedAt }) as unknown as InvocationRecord,
+      ([id, startedAt]) =>
+        ({ recordIds: [id], startedAt, endedAt: startedAt + 50 }) as unknown as InvocationRecord,
     ),
     sinks: [{ kind: 'on-failure-destination', recordIds: sunk } as unknown as SinkRecord],
   };
@@ -89,10 +90,26 @@ describe('every healthy record is applied', () => {
     expect(healthyRecordsAppliedInvariant(sim2, otherKey, context()).holds).toBe(false);
   });
 
-  it('holds for a record an invocation carried during a DynamoDB outage', () => {
+  it('holds for a record an invocation carried during a DynamoDB outage, however briefly they overlap', () => {
     const faults = new FaultPlan().addDynamoDbOutage({ fromMs: 500, toMs: 2_000 });
     const sim = simWith([['stream-1', 1_000]], ['stream-1']);
     expect(healthyRecordsAppliedInvariant(sim, [record('stream-1')], context(faults)).holds).toBe(true);
+    // Started before the outage, still running when it began (each invocation here lasts 50 ms).
+    expect(
+      healthyRecordsAppliedInvariant(
+        simWith([['stream-1', 460]], ['stream-1']),
+        [record('stream-1')],
+        context(faults),
+      ).holds,
+    ).toBe(true);
+    // Ended before it.
+    expect(
+      healthyRecordsAppliedInvariant(
+        simWith([['stream-1', 400]], ['stream-1']),
+        [record('stream-1')],
+        context(faults),
+      ).holds,
+    ).toBe(false);
   });
 
   it('holds for a record SNS could not deliver (only that sends it to the subscription dead-letter queue)', () => {

@@ -50,11 +50,12 @@ export async function withVirtualWallClock<T>(
   const realSetTimeout = timerGlobals[0].realSetTimeout;
   const virtualSetTimeout = ((callback: (...args: unknown[]) => void, delay?: number, ...args: unknown[]) => {
     if (delay === undefined || !virtualDelays.has(delay)) return realSetTimeout(callback, delay, ...args);
-    const due = virtualNow() + delay;
+    // Counted on the waits alone, not on the real time around them, so the same run waits the same.
+    const due = waited + delay;
     return realSetTimeout(
       () => {
         // Waits that overlap (two partition keys waiting at once) move the clock once, to the later due time.
-        waited += Math.max(0, due - virtualNow());
+        waited = Math.max(waited, due);
         callback(...args);
       },
       Math.max(1, Math.round(delay / 1000)),
