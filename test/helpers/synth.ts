@@ -34,3 +34,13 @@ export function templateOf(stack: Stack): Template {
 export function logicalIdOf(construct: IConstruct): string {
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 }
+
+/** The error `build` throws (a construct refusing its props); fails the test when it throws none. */
+export function errorThrownBy(build: () => unknown, what: unknown): Error {
+  try {
+    build();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error(`no error for ${JSON.stringify(what)}`);
+}

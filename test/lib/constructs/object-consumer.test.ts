@@ -13,7 +13,7 @@ import {
 } from '../../../lib/constructs/object-consumer';
 import { ConfigurationError, ConfigurationErrors } from '../../../lib/validation';
 import { nagFindings } from '../../helpers/nag';
-import { logicalIdOf, templateOf, testStack } from '../../helpers/synth';
+import { logicalIdOf, templateOf, testStack, errorThrownBy } from '../../helpers/synth';
 import { expectEffectWritesOnly } from './effect-table-fixtures';
 
 const HOUR = 3600;
@@ -33,12 +33,7 @@ function build(
 
 /** The error building the consumer with `props` throws. */
 function errorOf(props: Partial<ObjectConsumerProps>): Error {
-  try {
-    build(props);
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error(`no error for ${JSON.stringify(props)}`);
+  return errorThrownBy(() => build(props), props);
 }
 
 /** The logical id of the only resource of a type matching `props`. */

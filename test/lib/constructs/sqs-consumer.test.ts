@@ -12,7 +12,7 @@ import {
   SqsConsumerProps,
 } from '../../../lib/constructs/sqs-consumer';
 import { ConfigurationError, ConfigurationErrors } from '../../../lib/validation';
-import { logicalIdOf, templateOf, testStack } from '../../helpers/synth';
+import { logicalIdOf, templateOf, testStack, errorThrownBy } from '../../helpers/synth';
 import { expectEffectWritesOnly } from './effect-table-fixtures';
 
 type Overrides = Omit<SqsConsumerProps, 'idempotencyTable' | 'effectTable'>;
@@ -33,12 +33,7 @@ function synthConsumer(overrides: Overrides = {}): {
 
 /** The error building the consumer with `overrides` throws. */
 function errorOf(overrides: Overrides): Error {
-  try {
-    synthConsumer(overrides);
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error(`no error for ${JSON.stringify(overrides)}`);
+  return errorThrownBy(() => synthConsumer(overrides), overrides);
 }
 
 describe('SqsConsumer with its defaults', () => {

@@ -16,7 +16,7 @@ import {
 import { IDEMPOTENCY_SCHEMES } from '../../../lambda/shared/serial-key-persistence';
 import { ConfigurationError, ConfigurationErrors } from '../../../lib/validation';
 import { nagFindings } from '../../helpers/nag';
-import { logicalIdOf, templateOf, testStack } from '../../helpers/synth';
+import { logicalIdOf, templateOf, testStack, errorThrownBy } from '../../helpers/synth';
 import { expectEffectWritesOnly } from './effect-table-fixtures';
 
 type Overrides = Omit<StreamConsumerProps, 'idempotencyTable' | 'effectTable'>;
@@ -38,12 +38,7 @@ function synthConsumer(overrides: Overrides | ((stack: Stack) => Overrides) = {}
 
 /** The error building the consumer with `overrides` throws. */
 function errorOf(overrides: Overrides): Error {
-  try {
-    synthConsumer(overrides);
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error(`no error for ${JSON.stringify(overrides)}`);
+  return errorThrownBy(() => synthConsumer(overrides), overrides);
 }
 
 /** All IAM statements of the consumer function's policies, flattened. */
