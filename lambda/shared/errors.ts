@@ -78,6 +78,10 @@ const TRANSIENT_CODES = new Set([
   'InternalServerError',
   'ServiceUnavailable',
   'TransactionConflictException',
+  'TransactionInProgressException',
+  'LimitExceededException',
+  'RequestTimeout',
+  'RequestTimeoutException',
 ]);
 /** Cancellation reasons of a transaction that a later attempt can pass. */
 const TRANSIENT_CANCELLATIONS = new Set([
@@ -85,7 +89,16 @@ const TRANSIENT_CANCELLATIONS = new Set([
   'TransactionConflict',
   'ProvisionedThroughputExceeded',
 ]);
-const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /**
  * Whether a failure is DynamoDB (or the way to it) being unavailable for a while: an outage, throttling, a
@@ -103,7 +116,10 @@ export function isTransientDependencyError(error: unknown): boolean {
         return codes.length > 0 && codes.every((code) => TRANSIENT_CANCELLATIONS.has(code));
       }
       if (TRANSIENT_CODES.has(link.name) || NETWORK_ERRORS.has(aws.code ?? '')) return true;
-      return (aws.$metadata?.httpStatusCode ?? 0) >= 500;
+      // The SDK marks what it considers retryable; 429 is "too many requests", 5xx a server error.
+      if ((aws as { $retryable?: unknown }).$retryable) return true;
+      const status = aws.$metadata?.httpStatusCode ?? 0;
+      return status === 429 || status >= 500;
     }) !== undefined
   );
 }

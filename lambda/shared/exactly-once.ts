@@ -241,8 +241,10 @@ export class ExactlyOncePersistenceLayer extends DynamoDBPersistenceLayer {
     const payload = data as KeyedPayload;
     const planned = result as PlannedResult<unknown>;
     const idempotencyKey = this.getHashedIdempotencyKey(payload);
-    const completion = this.completionUpdate(idempotencyKey, payload.payloadHash, planned.response);
     try {
+      // Built inside the try: a response DynamoDB cannot store (a class instance) fails here, and the claim must
+      // be released as for any other failed commit.
+      const completion = this.completionUpdate(idempotencyKey, payload.payloadHash, planned.response);
       if (planned.effect.length === 0) {
         await this.options.client.send(new UpdateItemCommand(completion));
       } else {
@@ -264,8 +266,10 @@ export class ExactlyOncePersistenceLayer extends DynamoDBPersistenceLayer {
         );
         throw error;
       }
-      const stored = completedBy.item ?? (await this._getRecord(idempotencyKey).catch(() => undefined));
-      const storedHash = stored?.payloadHash;
+      // Another delivery completed the key meanwhile: its content must be this record's, or this is a mismatch.
+      // Without its record to compare against, the record fails (and is retried) rather than pass unchecked.
+      const stored = completedBy.item ?? (await this._getRecord(idempotencyKey));
+      const storedHash = stored.payloadHash;
       if (storedHash !== undefined && storedHash !== payload.payloadHash) {
         throw new PayloadMismatchError(payload.key, storedHash, payload.payloadHash, stored);
       }
@@ -297,7 +301,8 @@ export class ExactlyOncePersistenceLayer extends DynamoDBPersistenceLayer {
           ':completed': IdempotencyRecordStatus.COMPLETED,
           ':expiry': this.expiryTimestamp(),
           ':now': Date.now() / 1000,
-          ':data': response,
+          // `null` for a plan without a response: an undefined value would leave `:data` out of the request.
+          ':data': response ?? null,
           ':validation': payloadHash,
         },
         { removeUndefinedValues: true },
@@ -431,11 +436,21 @@ export function makeExactlyOnce<I, R>(
       dataIndexArgument: 0,
     } as Parameters<typeof makeIdempotent<(payload: KeyedPayload, input: string) => Promise<unknown>>>[1],
   );
+  // Powertools runs the plan bare when idempotency is disabled (POWERTOOLS_IDEMPOTENCY_DISABLED): nothing would
+  // be committed while every record reported done. Refused at cold start.
+  if (!options.idempotencyConfig.isEnabled()) {
+    throw new Error(
+      'Idempotency is disabled (POWERTOOLS_IDEMPOTENCY_DISABLED): the effects are committed with the idempotency ' +
+        'records, so nothing would be written. Unset the variable.',
+    );
+  }
   return async (key, input, content = input) => {
     const result = await once({ key, payloadHash: payloadHashOf(content) }, input);
     // A fresh plan carries the status its commit set; a stored response is the plain response.
     if (isPlannedResult<R>(result)) {
-      const status = result.status ?? 'applied';
+      // No status: the commit never ran. Never report that as applied.
+      if (result.status === undefined) throw new Error(`record ${key} was planned but not committed`);
+      const { status } = result;
       return { response: result.response, status, effect: status === 'applied' ? result.effect : [] };
     }
     return { response: result as R, status: 'duplicate', effect: [] };

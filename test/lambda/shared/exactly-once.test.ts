@@ -408,3 +408,61 @@ describe('effectUpdates', () => {
     expect(effectUpdates('effects', [])).toEqual([]);
   });
 });
+
+describe('plans the commit cannot store, and a disabled idempotency (review findings)', () => {
+  /** A wrapper whose plan returns `response` with one counter increment for the key. */
+  function once(response: () => unknown, env: Record<string, string> = {}) {
+    const previous = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const config = new IdempotencyConfig({ expiresAfterSeconds: 3600, throwOnNoIdempotencyKey: true });
+      config.registerLambdaContext(createLambdaContext());
+      return makeExactlyOnce(
+        async (key: string): Promise<Plan<unknown>> => ({
+          response: response(),
+          effect: [{ key: counterKey(key), add: { count: 1 } }],
+        }),
+        {
+          persistenceStore: new ExactlyOncePersistenceLayer({
+            tableName: local.tableName,
+            effectTableName: local.effectTableName,
+            client: local.dynamo.client,
+          }),
+          idempotencyConfig: config,
+          keyPrefix: KEY_PREFIX,
+        },
+      );
+    } finally {
+      process.env = previous;
+    }
+  }
+
+  it('refuses to start when Powertools idempotency is disabled (nothing would be committed)', () => {
+    expect(() => once(() => 'x', { POWERTOOLS_IDEMPOTENCY_DISABLED: 'true' })).toThrow(
+      /Idempotency is disabled \(POWERTOOLS_IDEMPOTENCY_DISABLED\)/,
+    );
+  });
+
+  it('commits a plan without a response (stored as null), once', async () => {
+    const apply = once(() => undefined);
+    await expect(apply('a', 'a')).resolves.toEqual({
+      response: undefined,
+      status: 'applied',
+      effect: [{ key: counterKey('a'), add: { count: 1 } }],
+    });
+    await expect(apply('a', 'a')).resolves.toMatchObject({ response: null, status: 'duplicate' });
+    expect(await local.effects()).toEqual({ [counterKey('a')]: { count: 1 } });
+  });
+
+  it('releases the claim when the response cannot be stored, so the next try is not blocked', async () => {
+    class NotJson {
+      readonly value = 1;
+    }
+    const apply = once(() => new NotJson());
+    await expect(apply('b', 'b')).rejects.toThrow();
+    // No claim left: the key is free at once (not "already in progress" until the invocation's deadline).
+    expect(await local.idempotencyRecords()).toEqual([]);
+    await expect(apply('b', 'b')).rejects.not.toThrow(IdempotencyAlreadyInProgressError);
+    expect(await local.effects()).toEqual({});
+  });
+});
