@@ -45,6 +45,13 @@ function consumerEnvironment(serviceName: string, tableName: string): Record<str
     IDEMPOTENCY_TABLE_NAME: tableName,
     IDEMPOTENCY_EXPIRY_SECONDS: '3600',
     EFFECT_TABLE_NAME: effectTableOf(tableName),
+    // The local DynamoDB runs transactions one at a time (tools/shared/dynamodb-transactions.ts): a batch of 1,000
+    // commits queues for seconds, which the deployed 1,566 ms request timeout would take for a hung DynamoDB.
+    // One attempt of 8 s, and no waits between tries of a record: the bench measures work, and a failed record
+    // shows in its failure count (bench/lib/child.ts gives each invocation Lambda's longest timeout).
+    DYNAMODB_REQUEST_TIMEOUT_MS: '8000',
+    DYNAMODB_MAX_ATTEMPTS: '1',
+    DEPENDENCY_RETRY_DELAYS_MS: '',
     NODE_OPTIONS: CONSUMER_NODE_OPTIONS,
   };
 }

@@ -14,7 +14,11 @@ import { dirname, join, sep } from 'node:path';
 import type { FunctionConfig } from '../engine/config';
 import { hostProcess } from '../engine/host';
 import type { CallFaultInjector, CrashKind } from '../../shared/dynamodb-faults';
-import { readDependencyRetryDelays, readDynamoDbCallBudget } from '../../../lambda/shared/deadlines';
+import {
+  DYNAMODB_BUDGET_ENVIRONMENT,
+  readDependencyRetryDelays,
+  readDynamoDbCallBudget,
+} from '../../../lambda/shared/deadlines';
 import type { FunctionCode, FunctionInvocation, FunctionResult } from '../engine/lambda';
 import { setVirtualWaits } from '../engine/wall-clock';
 import type { FaultLayer } from './fault-layer';
@@ -213,13 +217,18 @@ export class BundleFunction implements FunctionCode {
     if (!options.config.code) throw new Error(`Function ${options.config.id} has no code directory.`);
     this.environment = lambdaEnvironment(options, this.environmentId);
     this.virtualWaits = readDependencyRetryDelays(this.environment);
-    const requestTimeout = readDynamoDbCallBudget(this.environment).requestTimeoutMs;
-    if (this.virtualWaits.includes(requestTimeout)) {
-      throw new Error(
-        `${options.config.functionName}: DYNAMODB_REQUEST_TIMEOUT_MS (${requestTimeout}) is also one of the in-invocation ` +
-          'retry waits (DEPENDENCY_RETRY_DELAYS_MS): the simulator could not tell the two timers apart. Change one of them.',
-      );
-    }
+    this.separateRequestTimeoutFromWaits();
+  }
+
+  /**
+   * The simulator tells the handler's waits (virtual) from the SDK's request timeout (real) by their delay: a
+   * request timeout equal to a wait (2,000 ms, the cap, for a function timeout of 38 s or more) is moved by 1 ms
+   * here, which changes nothing a test can see.
+   */
+  private separateRequestTimeoutFromWaits(): void {
+    let requestTimeout = readDynamoDbCallBudget(this.environment).requestTimeoutMs;
+    while (this.virtualWaits.includes(requestTimeout)) requestTimeout += 1;
+    this.environment[DYNAMODB_BUDGET_ENVIRONMENT.requestTimeoutMs] = String(requestTimeout);
   }
 
   private get environmentId(): string {
@@ -293,6 +302,7 @@ export class BundleFunction implements FunctionCode {
     this.handler = undefined;
     this.environmentNumber += 1;
     this.environment = lambdaEnvironment(this.options, this.environmentId);
+    this.separateRequestTimeoutFromWaits();
   }
 }
 
