@@ -3,10 +3,13 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // The heavier suites are commands of their own, which CI runs after `npm test`: the crash-point enumeration
-  // (hundreds of small runs of the real bundles, `npm run test:crash-points`) and the stream under outages
-  // (`npm run test:outages`).
-  testPathIgnorePatterns: ['/node_modules/', '/test/tools/local/(crash-points|stream-outages)\\.test\\.ts$'],
+  // The heavier suites (real bundles through the simulator, tens of seconds) are `npm run test:heavy`, which CI
+  // runs after `npm test`: the crash-point enumeration (`npm run test:crash-points`), the stream under outages
+  // (`npm run test:outages`) and the stream's two idempotency schemes compared.
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '/test/tools/local/(crash-points|stream-outages|idempotency-schemes)\\.test\\.ts$',
+  ],
   transform: { '^.+\\.tsx?$': ['@swc/jest'] },
   snapshotSerializers: ['<rootDir>/test/helpers/cdk-snapshot-serializer.ts'],
   // Skips CDK's built-in CloudFormation validation in template tests (seconds per test file); one test runs it.
