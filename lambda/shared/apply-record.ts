@@ -14,7 +14,7 @@ import {
 } from './deadlines';
 import { describeError, findInChain, isTransientDependencyError } from './errors';
 import { type Applied, makeExactlyOnce, type Plan, PayloadMismatchError } from './exactly-once';
-import { InvalidPayloadError } from './parsing';
+import { InvalidPayloadError, WrongEventError } from './parsing';
 import type { IdempotencyDependencies } from './powertools';
 import { type IngestionPath, logSideEffect } from './side-effect';
 
@@ -84,6 +84,14 @@ export function createRecordApplier<I, R>(options: RecordApplierOptions<I, R>): 
 
   return async (record, remainingMs) => {
     try {
+      if (typeof record.idempotencyKey !== 'string' || record.idempotencyKey === '') {
+        // A fork's key function that returns nothing would otherwise surface as "Failed to save in progress
+        // record", which reads like a DynamoDB failure.
+        throw new InvalidPayloadError(
+          `the record's idempotency key is ${JSON.stringify(record.idempotencyKey) ?? 'undefined'}: the path's key ` +
+            'function must return a non-empty string (the business key of the record)',
+        );
+      }
       assertTimeToStartRecord(remainingMs(), neededMs);
       const applied = await applyWithRetries(record, remainingMs);
       if (applied.status === 'applied') {
@@ -125,6 +133,11 @@ export function logRecordFailure(
       idempotencyKey: mismatch.idempotencyKey,
       storedPayloadHash: mismatch.storedPayloadHash,
       payloadHash: mismatch.payloadHash,
+    });
+  } else if (error instanceof WrongEventError) {
+    logger.error("not an event of this function's source: the whole invocation fails", {
+      ...keys,
+      reason: error.message,
     });
   } else if (error instanceof InvalidPayloadError) {
     logger.error('invalid payload', { ...keys, reason: error.message, issues: error.issues });

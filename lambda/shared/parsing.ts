@@ -55,3 +55,43 @@ export function validatePayload<S extends Schema>(value: unknown, schema: S): z.
   }
   return result.data;
 }
+
+/**
+ * An event that is not from the source the function is wired to (an SQS event given to the stream function, a
+ * hand-made test event missing a field): no record of it can be reported on its own, so the whole invocation
+ * fails, with a message that says what arrived.
+ */
+export class WrongEventError extends InvalidPayloadError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WrongEventError';
+  }
+}
+
+/**
+ * Checks that `event` is a batch from `eventSource` whose every record has the string `fields` (dotted paths) the
+ * handler reads before it can report the record on its own. Throws {@link WrongEventError} naming the first record
+ * that is not, its `eventSource`, and the fields it lacks.
+ */
+export function assertEventOf(event: unknown, eventSource: string, fields: readonly string[]): void {
+  const records = (event as { Records?: unknown } | null | undefined)?.Records;
+  if (!Array.isArray(records)) {
+    throw new WrongEventError(`not an ${eventSource} event: it has no Records array`);
+  }
+  records.forEach((record: unknown, index) => {
+    const source = (record as { eventSource?: unknown; EventSource?: unknown } | null)?.eventSource;
+    const missing = fields.filter((path) => typeof valueAt(record, path) !== 'string');
+    if (source !== eventSource || missing.length > 0) {
+      throw new WrongEventError(
+        `not an ${eventSource} event: record ${index} has eventSource ${JSON.stringify(source ?? null)}` +
+          (missing.length > 0 ? ` and no ${missing.join(', ')}` : ''),
+      );
+    }
+  });
+}
+
+function valueAt(root: unknown, path: string): unknown {
+  return path
+    .split('.')
+    .reduce<unknown>((value, key) => (value as Record<string, unknown> | null)?.[key], root);
+}

@@ -20,7 +20,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createRecordApplier, logRecordFailure } from '../shared/apply-record';
 import type { Plan } from '../shared/exactly-once';
-import { parseJsonPayload } from '../shared/parsing';
+import { assertEventOf, parseJsonPayload } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
 import { type OrderMessage, OrderMessageSchema, type OrderSummary, planOrder } from './order';
 
@@ -78,6 +78,12 @@ export function createSqsConsumerHandler(dependencies: SqsConsumerDependencies):
 
   return async (event, context) => {
     logger.addContext(context);
+    try {
+      assertEventOf(event, 'aws:sqs', ['messageId', 'body']);
+    } catch (error) {
+      logRecordFailure(logger, {}, error);
+      throw error;
+    }
     // Bounds an in-progress idempotency record to this invocation's remaining time: if the invocation dies
     // mid-record, a re-delivery can take over after that instead of after the whole record expiry.
     idempotencyConfig.registerLambdaContext(context);

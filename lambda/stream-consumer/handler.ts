@@ -64,7 +64,7 @@ import type {
 import { createRecordApplier, logRecordFailure } from '../shared/apply-record';
 import { findInChain } from '../shared/errors';
 import { type Plan, PayloadMismatchError } from '../shared/exactly-once';
-import { InvalidPayloadError, parseBase64JsonPayload } from '../shared/parsing';
+import { assertEventOf, InvalidPayloadError, parseBase64JsonPayload } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
 import {
   isKeyedBySensor,
@@ -131,6 +131,19 @@ export function createStreamConsumerHandler(deps: StreamConsumerDependencies): S
   return async (event, context) => {
     idempotencyConfig.registerLambdaContext(context);
     logger.addContext(context);
+    // The fields read before a record can fail on its own (its key, its position); without them nothing can be
+    // reported per record.
+    try {
+      assertEventOf(event, 'aws:kinesis', [
+        'eventID',
+        'kinesis.partitionKey',
+        'kinesis.sequenceNumber',
+        'kinesis.data',
+      ]);
+    } catch (error) {
+      logRecordFailure(logger, {}, error);
+      throw error;
+    }
     // Per invocation, not per environment: a processor holds the batch it is working on, and an execution
     // environment that runs invocations concurrently (Lambda Managed Instances) must not share one.
     const processor = new BatchProcessor(EventType.KinesisDataStreams);

@@ -173,6 +173,22 @@ describe('createRecordApplier', () => {
     expect(await local.idempotencyRecords()).toEqual([]);
   });
 
+  it("names an empty idempotency key as such (a fork's key function returning nothing), before any DynamoDB call", async () => {
+    const s = setup();
+    for (const idempotencyKey of ['', undefined as unknown as string]) {
+      const failure = await s
+        .apply(record({ id: 'a', amount: 1 }, { idempotencyKey }), PLENTY)
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(InvalidPayloadError);
+      expect((failure as Error).message).toMatch(
+        /^the record's idempotency key is (""|undefined): the path's key function/,
+      );
+    }
+    expect(s.plan).not.toHaveBeenCalled();
+    expect(s.calls('error').map(([message]) => message)).toEqual(['invalid payload', 'invalid payload']);
+    expect(await local.idempotencyRecords()).toEqual([]);
+  });
+
   it("hashes `content` as what makes two deliveries of a key the same record (default: the plan's input)", async () => {
     const s = setup();
     const content = { id: 'a', version: 1 };

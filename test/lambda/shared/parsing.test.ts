@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import {
+  assertEventOf,
   InvalidPayloadError,
+  WrongEventError,
   parseBase64JsonPayload,
   parseJsonPayload,
 } from '../../../lambda/shared/parsing';
@@ -38,5 +40,35 @@ describe('parseBase64JsonPayload', () => {
   it('decodes base64 before parsing', () => {
     const data = Buffer.from('{"orderId":"o-2","quantity":1}').toString('base64');
     expect(parseBase64JsonPayload(data, schema)).toEqual({ orderId: 'o-2', quantity: 1 });
+  });
+});
+
+describe('assertEventOf', () => {
+  const sqs = { Records: [{ eventSource: 'aws:sqs', messageId: 'm-1', body: '{}' }] };
+  const kinesis = {
+    Records: [
+      { eventSource: 'aws:kinesis', eventID: 's:1', kinesis: { partitionKey: 'k', sequenceNumber: '1' } },
+    ],
+  };
+
+  it('accepts a batch of the source whose records have the fields', () => {
+    expect(() => assertEventOf(sqs, 'aws:sqs', ['messageId', 'body'])).not.toThrow();
+    expect(() => assertEventOf(kinesis, 'aws:kinesis', ['eventID', 'kinesis.partitionKey'])).not.toThrow();
+  });
+
+  it('names what arrived instead: another source, a missing field, no Records at all', () => {
+    expect(() => assertEventOf(kinesis, 'aws:sqs', ['messageId', 'body'])).toThrow(
+      new WrongEventError(
+        'not an aws:sqs event: record 0 has eventSource "aws:kinesis" and no messageId, body',
+      ),
+    );
+    const noBody = { Records: [{ eventSource: 'aws:sqs', messageId: 'm-1' }] };
+    expect(() => assertEventOf(noBody, 'aws:sqs', ['messageId', 'body'])).toThrow(
+      'not an aws:sqs event: record 0 has eventSource "aws:sqs" and no body',
+    );
+    expect(() => assertEventOf({ hello: 1 }, 'aws:kinesis', [])).toThrow(
+      'not an aws:kinesis event: it has no Records array',
+    );
+    expect(() => assertEventOf(null, 'aws:kinesis', [])).toThrow(WrongEventError);
   });
 });

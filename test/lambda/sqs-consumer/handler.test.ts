@@ -488,6 +488,26 @@ describe('a transient DynamoDB failure, tried again inside the invocation (F10)'
   });
 });
 
+describe('an event from another source', () => {
+  it('a Kinesis event fails whole, with one ERROR line saying what arrived (not "undefined is not valid JSON")', async () => {
+    const h = harness();
+    const kinesisEvent = {
+      Records: [
+        { eventSource: 'aws:kinesis', eventID: 'shardId-0:1', kinesis: { partitionKey: 'k', data: 'e30=' } },
+      ],
+    };
+    const error = await h.invoke(kinesisEvent as never).catch((caught: unknown) => caught);
+    expect((error as Error).name).toBe('WrongEventError');
+    expect(h.errors()).toEqual([
+      [
+        "not an event of this function's source: the whole invocation fails",
+        { reason: 'not an aws:sqs event: record 0 has eventSource "aws:kinesis" and no messageId, body' },
+      ],
+    ]);
+    expect(h.plans).not.toHaveBeenCalled();
+  });
+});
+
 describe('a commit that does not go through (F1)', () => {
   // The commit of o-2 (the transaction that writes customer c-2's totals) meets the fault; o-1's does not.
   const onlyO2 = mentioning(totalsOf('c-2'));

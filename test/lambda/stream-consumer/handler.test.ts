@@ -558,6 +558,24 @@ describe('bad payloads', () => {
     expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 3 });
   });
 
+  it('an event that is not a Kinesis batch fails whole, with one ERROR line saying what arrived', async () => {
+    const h = harness();
+    const sqsEvent = { Records: [{ eventSource: 'aws:sqs', messageId: 'm-1', body: '{}' }] };
+    const error = await h.handler(sqsEvent as never, lambdaContext()).catch((caught: unknown) => caught);
+    expect((error as Error).name).toBe('WrongEventError');
+    expect(h.problems()).toEqual([
+      [
+        "not an event of this function's source: the whole invocation fails",
+        {
+          reason:
+            'not an aws:kinesis event: record 0 has eventSource "aws:sqs" and no eventID, kinesis.partitionKey, ' +
+            'kinesis.sequenceNumber, kinesis.data',
+        },
+      ],
+    ]);
+    expect(h.attempts).toEqual([]);
+  });
+
   it('a payload of the wrong shape names every schema issue', async () => {
     const h = harness();
     const wrong = {
