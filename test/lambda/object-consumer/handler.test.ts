@@ -20,6 +20,7 @@ import { createIdempotencyDependencies } from '../../../lambda/shared/powertools
 import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
 import type { CallFaultInjector } from '../../../tools/shared/dynamodb-faults';
 import { mentioning, unreachableDynamoDbClient, useFaultyDynamoDb } from '../../helpers/dynamodb';
+import { restoreEnvironmentAfterEach } from '../../helpers/environment';
 import {
   BUCKET,
   captureLogs,
@@ -359,11 +360,7 @@ describe('a commit that does not go through (F1)', () => {
 });
 
 describe('stable idempotency key prefix (F4)', () => {
-  const saved = process.env.AWS_LAMBDA_FUNCTION_NAME;
-  afterEach(() => {
-    if (saved === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
-    else process.env.AWS_LAMBDA_FUNCTION_NAME = saved;
-  });
+  restoreEnvironmentAfterEach('AWS_LAMBDA_FUNCTION_NAME');
 
   it('stores records under the fixed prefix whatever the function is named, so a replaced function still finds them', async () => {
     const event = snsEvent({ message: s3Notification({ key: 'a.txt', versionId: 'v1' }), messageId: 'm-1' });

@@ -25,6 +25,7 @@ import {
 import { type OrderMessage, type OrderSummary, planOrder } from '../../../lambda/sqs-consumer/order';
 import type { CallFault, CallFaultInjector, DynamoDbRequest } from '../../../tools/shared/dynamodb-faults';
 import { mentioning, unreachableDynamoDbClient, useFaultyDynamoDb } from '../../helpers/dynamodb';
+import { restoreEnvironmentAfterEach } from '../../helpers/environment';
 import { captureLogs } from '../shared/log-capture';
 import {
   lambdaContext,
@@ -646,11 +647,7 @@ describe('same orderId, different content (F3)', () => {
 });
 
 describe('stable idempotency key prefix (F4)', () => {
-  const saved = process.env.AWS_LAMBDA_FUNCTION_NAME;
-  afterEach(() => {
-    if (saved === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
-    else process.env.AWS_LAMBDA_FUNCTION_NAME = saved;
-  });
+  restoreEnvironmentAfterEach('AWS_LAMBDA_FUNCTION_NAME');
 
   it('stores records under the fixed prefix whatever the function is named, so a replaced function still finds them', async () => {
     process.env.AWS_LAMBDA_FUNCTION_NAME = 'SqsIngestionStack-SqsConsumerFunctionA1B2C3-Old';

@@ -38,6 +38,7 @@ import {
   unreachableDynamoDbClient,
   useFaultyDynamoDb,
 } from '../../helpers/dynamodb';
+import { restoreEnvironmentAfterEach } from '../../helpers/environment';
 import { kinesisEvent, kinesisRecord, lambdaContext, reading, sequenceNumber } from './kinesis-events';
 
 const db = useFaultyDynamoDb();
@@ -923,11 +924,7 @@ describe.each(IDEMPOTENCY_SCHEMES)('a commit that does not go through (F1, %s)',
 });
 
 describe('stable idempotency key prefix (F4)', () => {
-  const saved = process.env.AWS_LAMBDA_FUNCTION_NAME;
-  afterEach(() => {
-    if (saved === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
-    else process.env.AWS_LAMBDA_FUNCTION_NAME = saved;
-  });
+  restoreEnvironmentAfterEach('AWS_LAMBDA_FUNCTION_NAME');
 
   it('stores records under the fixed prefix whatever the function is named, so a replaced function still finds them', async () => {
     const batch = records(2);
