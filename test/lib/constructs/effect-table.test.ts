@@ -7,6 +7,7 @@ import {
   EffectTable,
 } from '../../../lib/constructs/effect-table';
 import { IdempotencyTable } from '../../../lib/constructs/idempotency-table';
+import { EFFECT_KEY_ATTRIBUTE as HANDLER_EFFECT_KEY_ATTRIBUTE } from '../../../lambda/shared/exactly-once';
 import { logicalIdOf, templateOf, testStack } from '../../helpers/synth';
 import { policyStatements } from './effect-table-fixtures';
 
@@ -27,6 +28,8 @@ describe('EffectTable', () => {
       GlobalSecondaryIndexes: Match.absent(),
     });
     expect(EFFECT_KEY_ATTRIBUTE).toBe('pk');
+    // The handlers keep their own copy (importing lib/ would bundle aws-cdk-lib into every function).
+    expect(HANDLER_EFFECT_KEY_ATTRIBUTE).toBe(EFFECT_KEY_ATTRIBUTE);
   });
 
   it('turns point-in-time recovery off only when asked', () => {
