@@ -4,7 +4,7 @@
  * when every object version of the event is done (now or earlier), throw otherwise.
  *
  * Every object version is applied exactly once (lambda/shared/apply-record.ts), keyed on the version
- * (`CreatedObject.objectVersionKey`, from `objectVersionKeyOf` in `object.ts`): its effect on the prefix's totals
+ * (the domain's key, domain.ts: `CreatedObject.objectVersionKey`, from `objectVersionKeyOf` in `object.ts`): its effect on the prefix's totals
  * commits in one transaction with its idempotency record, so a duplicate notification, a second SNS message about
  * the same object, or Lambda's retry of a partly done invocation never applies it twice.
  */
@@ -14,27 +14,20 @@ import { createRecordApplier } from '../shared/apply-record';
 import type { Plan } from '../shared/exactly-once';
 import { InvalidPayloadError } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
+import { domain, type ObjectOutcome } from './domain';
 import {
   type CreatedObject,
   type ObjectNotification,
-  type ObjectOutcome,
   parseObjectNotification,
   parseSnsEvent,
-  planObject,
   type SnsEvent,
   toCreatedObject,
 } from './object';
 
-/**
- * Prefix of the idempotency records' keys: fixed, so records stay valid when CloudFormation replaces the function
- * (Powertools' default prefix is the generated function name).
- */
-export const OBJECT_IDEMPOTENCY_KEY_PREFIX = 'object-consumer.processObjectVersion';
-
 export interface ObjectConsumerDependencies extends IdempotencyDependencies {
   readonly logger: Logger;
-  /** What processing one object version does. @default planObject */
-  readonly planObject?: (object: CreatedObject) => Plan<ObjectOutcome> | Promise<Plan<ObjectOutcome>>;
+  /** What processing one object version does. @default domain.plan (domain.ts) */
+  readonly plan?: (object: CreatedObject) => Plan<ObjectOutcome> | Promise<Plan<ObjectOutcome>>;
 }
 
 /** The handler's event is validated, not trusted, so it is typed as unknown. */
@@ -49,8 +42,8 @@ export function createObjectConsumerHandler(deps: ObjectConsumerDependencies): O
   const applyObject = createRecordApplier({
     ...deps,
     path: 'object',
-    keyPrefix: OBJECT_IDEMPOTENCY_KEY_PREFIX,
-    plan: deps.planObject ?? planObject,
+    keyPrefix: domain.keyPrefix,
+    plan: deps.plan ?? domain.plan,
   });
 
   return async (event, context) => {
@@ -101,8 +94,7 @@ export function createObjectConsumerHandler(deps: ObjectConsumerDependencies): O
           // The applier logs the outcome (and a failure with its cause chain).
           await applyObject(
             {
-              idempotencyKey: object.objectVersionKey,
-              recordKey: object.objectVersionKey,
+              idempotencyKey: domain.idempotencyKey(object),
               input: object,
               logKeys: { snsMessageId, objectVersionKey: object.objectVersionKey },
             },

@@ -12,7 +12,6 @@
 // fixture Powertools accepts is accepted here too), with the deviations noted on each.
 import * as z from 'zod/mini';
 import { InvalidPayloadError, parseJsonPayload, validatePayload } from '../shared/parsing';
-import type { Plan } from '../shared/exactly-once';
 
 /** One SNS notification as Lambda delivers it (Powertools' `SnsNotificationSchema`). */
 export const SnsNotificationSchema = z.object({
@@ -195,83 +194,5 @@ export function toCreatedObject(record: S3EventRecord): CreatedObject {
     eventTime: record.eventTime,
     ...(object.size !== undefined && { size: object.size }),
     ...(object.eTag !== undefined && { eTag: object.eTag }),
-  };
-}
-
-/** What kind of content an object holds, judged by its key's extension. */
-export type ObjectCategory = 'image' | 'document' | 'data' | 'archive' | 'other';
-/** Rough size class. */
-export type ObjectSizeClass = 'empty' | 'small' | 'large' | 'unknown';
-
-const CATEGORY_BY_EXTENSION: Record<string, ObjectCategory> = {
-  jpg: 'image',
-  jpeg: 'image',
-  png: 'image',
-  gif: 'image',
-  webp: 'image',
-  pdf: 'document',
-  txt: 'document',
-  md: 'document',
-  doc: 'document',
-  docx: 'document',
-  csv: 'data',
-  json: 'data',
-  jsonl: 'data',
-  parquet: 'data',
-  xml: 'data',
-  zip: 'archive',
-  gz: 'archive',
-  tar: 'archive',
-};
-
-/** Objects from this size on count as large (multipart-upload territory). */
-export const LARGE_OBJECT_BYTES = 100 * 1024 * 1024;
-
-export interface ObjectClassification {
-  readonly category: ObjectCategory;
-  readonly sizeClass: ObjectSizeClass;
-}
-
-/** Classifies an object by the extension of its (decoded) key and its size. */
-export function classifyObject(object: Pick<CreatedObject, 'key' | 'size'>): ObjectClassification {
-  const fileName = object.key.slice(object.key.lastIndexOf('/') + 1);
-  const dot = fileName.lastIndexOf('.');
-  const extension = dot > 0 ? fileName.slice(dot + 1).toLowerCase() : '';
-  const category = CATEGORY_BY_EXTENSION[extension] ?? 'other';
-  const sizeClass: ObjectSizeClass =
-    object.size === undefined
-      ? 'unknown'
-      : object.size === 0
-        ? 'empty'
-        : object.size >= LARGE_OBJECT_BYTES
-          ? 'large'
-          : 'small';
-  return { category, sizeClass };
-}
-
-/** The result of the business action, stored in the idempotency record and returned for duplicates. */
-export interface ObjectOutcome extends ObjectClassification {
-  readonly objectVersionKey: string;
-}
-
-/**
- * The effect table item of an object prefix's totals: `prefix#<bucket>/<first path segment>` (`(root)` for a key
- * with no `/`). One item per top-level folder keeps the sample readable; a fork picks its own grouping.
- */
-export function prefixTotalsKey(object: Pick<CreatedObject, 'bucket' | 'key'>): string {
-  const slash = object.key.indexOf('/');
-  return `prefix#${object.bucket}/${slash > 0 ? object.key.slice(0, slash) : '(root)'}`;
-}
-
-/**
- * What processing an object version does: classify it, and count it and its bytes in its prefix's totals
- * (naturally not idempotent: counted twice, the totals show it). Replace it with your own; read the object with
- * its `versionId`, so a retry hours later reads the same bytes the notification described.
- */
-export function planObject(object: CreatedObject): Plan<ObjectOutcome> {
-  const classification = classifyObject(object);
-  return {
-    response: { objectVersionKey: object.objectVersionKey, ...classification },
-    effect: [{ key: prefixTotalsKey(object), add: { objectCount: 1, totalBytes: object.size ?? 0 } }],
   };
 }

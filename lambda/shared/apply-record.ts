@@ -22,8 +22,8 @@ import { type IngestionPath, logSideEffect } from './side-effect';
 export interface RecordToApply<I> {
   /** The idempotency key (stable across re-deliveries, producer retries and replays). */
   readonly idempotencyKey: string;
-  /** The business key the side-effect log line names (order id, object version, reading id). */
-  readonly recordKey: string;
+  /** The business key the side-effect log line names (order id, object version, reading id). @default idempotencyKey */
+  readonly recordKey?: string;
   /** The validated input of the plan. */
   readonly input: I;
   /** What "the same record" means for the key (hashed): @default input */
@@ -58,7 +58,7 @@ export function createRecordApplier<I, R>(options: RecordApplierOptions<I, R>): 
    * for the wait and one more worst case (deadlines.ts). Safe: a failed try wrote nothing (exactly-once.ts).
    */
   const applyWithRetries = async (
-    record: RecordToApply<I>,
+    record: RecordToApply<I> & { readonly recordKey: string },
     remainingMs: () => number,
   ): Promise<Applied<R>> => {
     for (let retry = 1; ; retry += 1) {
@@ -82,7 +82,8 @@ export function createRecordApplier<I, R>(options: RecordApplierOptions<I, R>): 
     }
   };
 
-  return async (record, remainingMs) => {
+  return async (delivered, remainingMs) => {
+    const record = { ...delivered, recordKey: delivered.recordKey ?? delivered.idempotencyKey };
     try {
       if (typeof record.idempotencyKey !== 'string' || record.idempotencyKey === '') {
         // A fork's key function that returns nothing would otherwise surface as "Failed to save in progress

@@ -22,26 +22,13 @@ import { createRecordApplier, logRecordFailure } from '../shared/apply-record';
 import type { Plan } from '../shared/exactly-once';
 import { assertEventOf, parseJsonPayload } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
-import { type OrderMessage, OrderMessageSchema, type OrderSummary, planOrder } from './order';
-
-/**
- * The idempotency key of an order: the producer's business key, `orderId`. Not the SQS `messageId`: a producer
- * that retries a send, or a message redriven from the dead-letter queue by hand, arrives with a new `messageId`
- * but is the same order. Powertools stores it as `<prefix>#<base64 MD5 of the JSON of the orderId string>`.
- */
-export const orderIdempotencyKey = (order: OrderMessage): string => order.orderId;
-
-/**
- * Prefix of the idempotency records' keys. Powertools defaults to the function name, which changes when
- * CloudFormation replaces the function; a fixed prefix keeps records valid across such a replacement.
- */
-export const ORDER_IDEMPOTENCY_KEY_PREFIX = 'sqs-consumer.recordOrder';
+import { domain, type OrderMessage, type OrderSummary } from './domain';
 
 /** Everything the handler needs; built once per execution environment. */
 export interface SqsConsumerDependencies extends IdempotencyDependencies {
   readonly logger: Logger;
-  /** What recording an order does. @default planOrder */
-  readonly planOrder?: (order: OrderMessage) => Plan<OrderSummary> | Promise<Plan<OrderSummary>>;
+  /** What recording a record does. @default domain.plan (domain.ts) */
+  readonly plan?: (message: OrderMessage) => Plan<OrderSummary> | Promise<Plan<OrderSummary>>;
 }
 
 export type SqsConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -51,8 +38,8 @@ export function createSqsConsumerHandler(dependencies: SqsConsumerDependencies):
   const applyOrder = createRecordApplier({
     ...dependencies,
     path: 'sqs',
-    keyPrefix: ORDER_IDEMPOTENCY_KEY_PREFIX,
-    plan: dependencies.planOrder ?? planOrder,
+    keyPrefix: domain.keyPrefix,
+    plan: dependencies.plan ?? domain.plan,
   });
 
   const processRecord = async (record: SQSRecord, context: Context): Promise<OrderSummary> => {
@@ -60,9 +47,9 @@ export function createSqsConsumerHandler(dependencies: SqsConsumerDependencies):
       messageId: record.messageId,
       approximateReceiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
     };
-    let order: OrderMessage;
+    let message: OrderMessage;
     try {
-      order = parseJsonPayload(record.body, OrderMessageSchema);
+      message = parseJsonPayload(record.body, domain.schema);
     } catch (error) {
       // Retrying cannot fix it: it fails until maxReceiveCount moves it to the dead-letter queue, where a person
       // reads this line (messageId + issues) to fix the producer.
@@ -70,7 +57,7 @@ export function createSqsConsumerHandler(dependencies: SqsConsumerDependencies):
       throw error;
     }
     const applied = await applyOrder(
-      { idempotencyKey: orderIdempotencyKey(order), recordKey: order.orderId, input: order, logKeys },
+      { idempotencyKey: domain.idempotencyKey(message), input: message, logKeys },
       () => context.getRemainingTimeInMillis(),
     );
     return applied.response;

@@ -40,7 +40,7 @@
  * late (here: it is a measurement with its own `recordedAt`).
  *
  * ## Idempotency key
- * The reading's own `eventId` (see reading.ts), not the invocation or the batch: a record re-delivered after a
+ * The reading's own `eventId` (the domain's key, domain.ts), not the invocation or the batch: a record re-delivered after a
  * split or retry, a duplicate written by a producer retry (Kinesis gives it a new sequence number) and a record
  * replayed by an operator all carry the same `eventId`. {@link keyByStreamPosition} (shard id + sequence
  * number, the record's `eventID`) is the alternative for payloads without an id of their own: it survives
@@ -66,35 +66,21 @@ import { findInChain } from '../shared/errors';
 import { type Plan, PayloadMismatchError } from '../shared/exactly-once';
 import { assertEventOf, InvalidPayloadError, parseBase64JsonPayload } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
-import {
-  isKeyedBySensor,
-  planReading,
-  type ReadingOutcome,
-  type SensorReading,
-  SensorReadingSchema,
-  type StreamPosition,
-} from './reading';
+import { domain, type ReadingOutcome, type SensorReading, type StreamPosition } from './domain';
 
 /** Derives the idempotency key of a record. */
 export type IdempotencyKeyOf = (reading: SensorReading, record: KinesisStreamRecord) => string;
 
-/** Default: the reading's own id. Survives re-delivery, producer retries and replays. */
-export const keyByEventId: IdempotencyKeyOf = (reading) => `event:${reading.eventId}`;
+/** Default: the domain's key, the reading's own id. Survives re-delivery, producer retries and replays. */
+export const keyByEventId: IdempotencyKeyOf = (reading) => `event:${domain.idempotencyKey(reading)}`;
 
 /** Alternative: the record's place in the stream (`shardId-…:sequenceNumber`). Survives re-delivery only. */
 export const keyByStreamPosition: IdempotencyKeyOf = (_reading, record) => `record:${record.eventID}`;
 
-/**
- * Prefix of the idempotency records' keys: fixed, so records stay valid when CloudFormation replaces the function
- * (Powertools' default prefix is the generated function name, and a mapping re-created at TRIM_HORIZON would then
- * re-apply everything the stream still holds).
- */
-export const READING_IDEMPOTENCY_KEY_PREFIX = 'stream-consumer.applyReading';
-
 export interface StreamConsumerDependencies extends IdempotencyDependencies {
   readonly logger: Logger;
-  /** What applying a reading does. Throwing fails the record (and holds back its key). @default planReading */
-  readonly planReading?: (reading: SensorReading) => Plan<ReadingOutcome> | Promise<Plan<ReadingOutcome>>;
+  /** What applying a record does. Throwing fails the record (and holds back its key). @default domain.plan */
+  readonly plan?: (reading: SensorReading) => Plan<ReadingOutcome> | Promise<Plan<ReadingOutcome>>;
   /** @default keyByEventId */
   readonly idempotencyKeyOf?: IdempotencyKeyOf;
 }
@@ -124,8 +110,8 @@ export function createStreamConsumerHandler(deps: StreamConsumerDependencies): S
   const applyReading = createRecordApplier({
     ...deps,
     path: 'stream',
-    keyPrefix: READING_IDEMPOTENCY_KEY_PREFIX,
-    plan: deps.planReading ?? ((reading: SensorReading) => planReading(reading)),
+    keyPrefix: domain.keyPrefix,
+    plan: deps.plan ?? domain.plan,
   });
 
   return async (event, context) => {
@@ -161,18 +147,19 @@ export function createStreamConsumerHandler(deps: StreamConsumerDependencies): S
         throw error;
       }
       try {
-        const reading = parseBase64JsonPayload(record.kinesis.data, SensorReadingSchema);
-        if (!isKeyedBySensor(reading, position.partitionKey)) {
-          logger.warn('partition key is not the sensor id: order is kept per partition key only', {
+        const reading = parseBase64JsonPayload(record.kinesis.data, domain.schema);
+        const expectedPartitionKey = domain.partitionKey(reading);
+        if (expectedPartitionKey !== position.partitionKey) {
+          logger.warn(`partition key is not the ${domain.recordName}'s own: order is kept per partition key only`, {
             ...position,
-            sensorId: reading.sensorId,
+            expectedPartitionKey,
           });
         }
         // The applier logs the outcome, and a failure with its cause chain.
         await applyReading(
           {
             idempotencyKey: idempotencyKeyOf(reading, record),
-            recordKey: reading.eventId,
+            recordKey: domain.idempotencyKey(reading),
             input: reading,
             logKeys: { ...position },
           },

@@ -7,12 +7,9 @@
 import { IdempotencyPersistenceLayerError } from '@aws-lambda-powertools/idempotency';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  createObjectConsumerHandler,
-  OBJECT_IDEMPOTENCY_KEY_PREFIX,
-  type ObjectConsumerHandler,
-} from '../../../lambda/object-consumer/handler';
-import { type CreatedObject, type ObjectOutcome, planObject } from '../../../lambda/object-consumer/object';
+import { domain, type ObjectOutcome } from '../../../lambda/object-consumer/domain';
+import { createObjectConsumerHandler, type ObjectConsumerHandler } from '../../../lambda/object-consumer/handler';
+import type { CreatedObject } from '../../../lambda/object-consumer/object';
 import type { DynamoDbCallBudget } from '../../../lambda/shared/deadlines';
 import type { Plan } from '../../../lambda/shared/exactly-once';
 import { InvalidPayloadError } from '../../../lambda/shared/parsing';
@@ -66,7 +63,7 @@ function harness(
   } = {},
 ): Harness {
   const planCalls: CreatedObject[] = [];
-  const plan = options.plan ?? planObject;
+  const plan = options.plan ?? domain.plan;
   const handler = createObjectConsumerHandler({
     logger: new Logger({ serviceName: 'object-consumer-test', logLevel: 'INFO' }),
     ...createIdempotencyDependencies({
@@ -77,7 +74,7 @@ function harness(
       ...(options.budget && { budget: options.budget }),
     }),
     dependencyRetryDelaysMs: options.dependencyRetryDelaysMs ?? [],
-    planObject: async (object) => {
+    plan: async (object) => {
       planCalls.push(object);
       return plan(object);
     },
@@ -266,7 +263,7 @@ describe('object consumer handler', () => {
     const h = harness({
       plan: async (object) => {
         if (failuresLeft-- > 0) throw new Error('downstream unavailable');
-        return planObject(object);
+        return domain.plan(object);
       },
     });
     const event = snsEvent({ message: s3Notification({ key: 'a.txt', versionId: 'v1' }), messageId: 'm-1' });
@@ -287,7 +284,7 @@ describe('object consumer handler', () => {
     const h = harness({
       plan: async (object) => {
         if (failing.has(object.key)) throw new Error(`cannot process ${object.key}`);
-        return planObject(object);
+        return domain.plan(object);
       },
     });
     const event = snsEvent(
@@ -372,7 +369,7 @@ describe('stable idempotency key prefix (F4)', () => {
     await replaced.invoke(event);
 
     const ids = (await db.idempotencyRecords()).map((record) => String(record.id));
-    expect(ids).toEqual([expect.stringMatching(new RegExp(`^${OBJECT_IDEMPOTENCY_KEY_PREFIX}#`))]);
+    expect(ids).toEqual([expect.stringMatching(new RegExp(`^${domain.keyPrefix}#`))]);
     expect(replaced.planCalls).toEqual([]);
     expect(await db.effects()).toEqual({ [totalsOf('(root)')]: { objectCount: 1, totalBytes: 1024 } });
   });

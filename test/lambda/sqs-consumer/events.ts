@@ -1,30 +1,12 @@
 /**
- * Typed builders for the SQS consumer's tests: order bodies, SQS records and events shaped like the ones the
- * Lambda event source mapping delivers, and a Lambda context.
+ * Typed builders for the SQS consumer's tests: SQS records and events shaped like the ones the Lambda event source
+ * mapping delivers, and a Lambda context. The bodies come from the path's domain module (its `examples`).
  */
 import { createLambdaContext } from '../../../tools/shared/lambda-context';
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { OrderMessage } from '../../../lambda/sqs-consumer/order';
-
-/** What one order built by {@link order} adds to its customer's totals in the effect table. */
-export const ONE_ORDER = { orderCount: 1, itemCount: 4, totalCents: 1750 } as const;
 
 export const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:reliable-lambda-test-queue';
-
-/** A valid order message with the given id (two lines, 4 items, 3 × 250 + 1 × 1000 = 1750 cents). */
-export function order(orderId: string, overrides: Partial<OrderMessage> = {}): OrderMessage {
-  return {
-    orderId,
-    customerId: 'customer-1',
-    currency: 'EUR',
-    lines: [
-      { sku: 'sku-a', quantity: 3, unitPriceCents: 250 },
-      { sku: 'sku-b', quantity: 1, unitPriceCents: 1000 },
-    ],
-    ...overrides,
-  };
-}
 
 export interface RecordOptions {
   /** Defaults to a fresh UUID, as SQS assigns one per sent message. */

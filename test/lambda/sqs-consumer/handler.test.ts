@@ -17,25 +17,14 @@ import { DeadlineError, type DynamoDbCallBudget, worstCaseRecordMs } from '../..
 import { payloadHashOf, type Plan } from '../../../lambda/shared/exactly-once';
 import { createIdempotencyDependencies } from '../../../lambda/shared/powertools';
 import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
-import {
-  createSqsConsumerHandler,
-  ORDER_IDEMPOTENCY_KEY_PREFIX,
-  type SqsConsumerHandler,
-} from '../../../lambda/sqs-consumer/handler';
-import { type OrderMessage, type OrderSummary, planOrder } from '../../../lambda/sqs-consumer/order';
+import { createSqsConsumerHandler, type SqsConsumerHandler } from '../../../lambda/sqs-consumer/handler';
+import { domain, examples, type OrderMessage, type OrderSummary } from '../../../lambda/sqs-consumer/domain';
 import type { CallFault, CallFaultInjector, DynamoDbRequest } from '../../../tools/shared/dynamodb-faults';
 import { mentioning, unreachableDynamoDbClient, useFaultyDynamoDb } from '../../helpers/dynamodb';
 import { restoreEnvironmentAfterEach } from '../../helpers/environment';
+import { effectsOf, invalidJsonBody, schemaIssuesOf } from '../../helpers/domain';
 import { captureLogs } from '../shared/log-capture';
-import {
-  lambdaContext,
-  lambdaContextWithRemaining,
-  ONE_ORDER,
-  order,
-  redelivered,
-  sqsEvent,
-  sqsRecord,
-} from './events';
+import { lambdaContext, lambdaContextWithRemaining, redelivered, sqsEvent, sqsRecord } from './events';
 
 const db = useFaultyDynamoDb();
 
@@ -93,7 +82,9 @@ function harness(
     warn: jest.spyOn(logger, 'warn'),
     error: jest.spyOn(logger, 'error'),
   };
-  const plans = jest.fn((o: OrderMessage) => (options.around ? options.around(o, planOrder) : planOrder(o)));
+  const plans = jest.fn((o: OrderMessage) =>
+    options.around ? options.around(o, domain.plan) : domain.plan(o),
+  );
   const handler = createSqsConsumerHandler({
     ...createIdempotencyDependencies({
       tableName: db.tableName,
@@ -104,7 +95,7 @@ function harness(
     }),
     dependencyRetryDelaysMs: options.dependencyRetryDelaysMs ?? [],
     logger,
-    planOrder: plans,
+    plan: plans,
   });
   const calls = (spy: jest.SpyInstance) => spy.mock.calls as LogCall[];
   return {
@@ -146,70 +137,73 @@ function faultyHarness(
 const failedIds = (response: SQSBatchResponse): string[] =>
   response.batchItemFailures.map((failure) => failure.itemIdentifier).sort();
 
-/** The effect table item of a customer's totals in EUR (what `order()` builds). */
-const totalsOf = (customerId: string) => `customer#${customerId}#EUR`;
-
-/** An order of its own customer, so its effect is an item of its own. */
-const orderOf = (orderId: string, customerId: string) => order(orderId, { customerId });
+/**
+ * The records come from the path's domain module (domain.ts: its examples, key and plan), so these tests hold for
+ * any domain a fork puts there. Group `g` is one effect item (a customer's totals in the sample); every example is
+ * variant 0, so one record of a group adds the same to it.
+ */
+const orderOf = (id: string, group: number): OrderMessage => examples.valid(id, { group });
+/** The idempotency key (and the side-effect line's recordKey) of example `id`. */
+const keyOf = (id: string): string => domain.idempotencyKey(examples.valid(id));
+const isRecord = (message: OrderMessage, id: string): boolean => domain.idempotencyKey(message) === keyOf(id);
+/** The effect table item of group `group`. */
+const totalsOf = (group: number): string => domain.plan(orderOf(`any-${group}`, group)).effect[0].key;
+/** The effect table after one record of each group listed (a group listed twice: two records). */
+const appliedOnce = (...groups: number[]) =>
+  effectsOf(
+    domain.plan,
+    groups.map((group, i) => orderOf(`applied-${i}`, group)),
+  );
 
 describe('SQS consumer handler', () => {
   it('processes a valid batch: no item failures, one side effect, one COMPLETED record and the totals per order', async () => {
     const h = harness();
     const response = await h.invoke(
-      sqsEvent(
-        sqsRecord(orderOf('o-1', 'c-1')),
-        sqsRecord(orderOf('o-2', 'c-2')),
-        sqsRecord(orderOf('o-3', 'c-3')),
-      ),
+      sqsEvent(sqsRecord(orderOf('o-1', 1)), sqsRecord(orderOf('o-2', 2)), sqsRecord(orderOf('o-3', 3))),
     );
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(h.sideEffects().sort()).toEqual(['o-1', 'o-2', 'o-3']);
+    expect(h.sideEffects().sort()).toEqual([keyOf('o-1'), keyOf('o-2'), keyOf('o-3')].sort());
     const records = await db.idempotencyRecords();
     expect(records).toHaveLength(3);
     for (const record of records) {
       expect(record.status).toBe('COMPLETED');
-      expect(record.id).toMatch(new RegExp(`^${ORDER_IDEMPOTENCY_KEY_PREFIX}#`));
+      expect(record.id).toMatch(new RegExp(`^${domain.keyPrefix}#`));
     }
-    expect(await db.effects()).toEqual({
-      [totalsOf('c-1')]: ONE_ORDER,
-      [totalsOf('c-2')]: ONE_ORDER,
-      [totalsOf('c-3')]: ONE_ORDER,
-    });
+    expect(await db.effects()).toEqual(appliedOnce(1, 2, 3));
     // The side-effect line names what was committed.
     expect(h.infos()).toContainEqual([
       SIDE_EFFECT_LOG_MESSAGE,
       expect.objectContaining({
         path: 'sqs',
-        recordKey: 'o-1',
-        effect: [{ key: totalsOf('c-1'), add: ONE_ORDER }],
+        recordKey: keyOf('o-1'),
+        effect: domain.plan(orderOf('o-1', 1)).effect,
       }),
     ]);
   });
 
-  it('adds every order of one customer to the same totals', async () => {
+  it('adds every record of one group to the same effect item', async () => {
     const h = harness();
-    await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1')), sqsRecord(orderOf('o-2', 'c-1'))));
-    expect(await db.effects()).toEqual({
-      [totalsOf('c-1')]: { orderCount: 2, itemCount: 8, totalCents: 3500 },
-    });
+    await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 1)), sqsRecord(orderOf('o-2', 1))));
+    expect(await db.effects()).toEqual(appliedOnce(1, 1));
+    expect(Object.keys(appliedOnce(1, 1))).toEqual([totalsOf(1)]);
   });
 
   it('returns exactly the failed messageIds in a partial failure', async () => {
     const h = harness();
-    const good1 = sqsRecord(orderOf('o-1', 'c-1'));
+    const good1 = sqsRecord(orderOf('o-1', 1));
     const notJson = sqsRecord('this is not json');
-    const good2 = sqsRecord(orderOf('o-2', 'c-2'));
-    const wrongSchema = sqsRecord({ orderId: 'o-3', lines: [] });
+    const good2 = sqsRecord(orderOf('o-2', 2));
+    const wrongSchema = sqsRecord(invalidJsonBody(examples, 'o-3'));
     const response = await h.invoke(sqsEvent(good1, notJson, good2, wrongSchema));
     expect(failedIds(response)).toEqual([notJson.messageId, wrongSchema.messageId].sort());
-    expect(h.sideEffects().sort()).toEqual(['o-1', 'o-2']);
-    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
+    expect(h.sideEffects().sort()).toEqual([keyOf('o-1'), keyOf('o-2')].sort());
+    expect(await db.effects()).toEqual(appliedOnce(1, 2));
   });
 
   it('logs one structured ERROR line with messageId and issues for a body that is not JSON', async () => {
     const h = harness();
-    const notJson = sqsRecord('{"orderId": ', { receiveCount: 3 });
-    const response = await h.invoke(sqsEvent(notJson, sqsRecord(order('o-1'))));
+    const notJson = sqsRecord('{"truncated": ', { receiveCount: 3 });
+    const response = await h.invoke(sqsEvent(notJson, sqsRecord(orderOf('o-1', 1))));
     expect(failedIds(response)).toEqual([notJson.messageId]);
     expect(h.errors()).toEqual([
       [
@@ -225,61 +219,52 @@ describe('SQS consumer handler', () => {
     expect(h.warnings()).toEqual([]);
   });
 
-  it('logs one ERROR line naming every schema issue, and never plans an invalid order', async () => {
+  it('logs one ERROR line naming every schema issue, and never plans an invalid record', async () => {
     const h = harness();
-    const wrong = sqsRecord({
-      ...order('o-9'),
-      currency: 'euro',
-      lines: [{ sku: '', quantity: 0, unitPriceCents: 1 }],
-    });
-    const response = await h.invoke(sqsEvent(wrong, sqsRecord(order('o-1'))));
+    const body = invalidJsonBody(examples, 'o-9');
+    const wrong = sqsRecord(body);
+    const response = await h.invoke(sqsEvent(wrong, sqsRecord(orderOf('o-1', 1))));
     expect(failedIds(response)).toEqual([wrong.messageId]);
     expect(h.errors()).toHaveLength(1);
     const [message, extra] = h.errors()[0];
     expect(message).toBe('invalid payload');
     expect(extra.messageId).toBe(wrong.messageId);
-    expect(extra.issues).toEqual([
-      expect.stringMatching(/^currency: /),
-      expect.stringMatching(/^lines\.0\.sku: /),
-      expect.stringMatching(/^lines\.0\.quantity: /),
-    ]);
-    expect(h.plans.mock.calls.map(([o]) => o.orderId)).toEqual(['o-1']);
+    // Every issue the schema finds, as `path: message` (the domain's own tests check which issues they are).
+    expect(extra.issues).toEqual(schemaIssuesOf(domain.schema, body));
+    expect((extra.issues as string[]).length).toBeGreaterThan(0);
+    expect(h.plans.mock.calls.map(([o]) => domain.idempotencyKey(o))).toEqual([keyOf('o-1')]);
   });
 
   it('applies each order once when the same batch is delivered twice', async () => {
     const h = harness();
-    const batch = [sqsRecord(orderOf('o-1', 'c-1')), sqsRecord(orderOf('o-2', 'c-2'))];
+    const batch = [sqsRecord(orderOf('o-1', 1)), sqsRecord(orderOf('o-2', 2))];
     const first = await h.invoke(sqsEvent(...batch));
     const second = await h.invoke(sqsEvent(...batch.map((record) => redelivered(record))));
     expect(first).toEqual({ batchItemFailures: [] });
     expect(second).toEqual({ batchItemFailures: [] });
-    expect(h.sideEffects().sort()).toEqual(['o-1', 'o-2']);
+    expect(h.sideEffects().sort()).toEqual([keyOf('o-1'), keyOf('o-2')].sort());
     expect(h.plans).toHaveBeenCalledTimes(2);
-    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
+    expect(await db.effects()).toEqual(appliedOnce(1, 2));
   });
 
   it('applies an order once when the same message arrives in two different batches', async () => {
     const h = harness();
-    const shared = sqsRecord(orderOf('o-shared', 'c-shared'));
-    await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1')), shared));
-    const later = await h.invoke(sqsEvent(redelivered(shared), sqsRecord(orderOf('o-2', 'c-2'))));
+    const shared = sqsRecord(orderOf('o-shared', 10));
+    await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 1)), shared));
+    const later = await h.invoke(sqsEvent(redelivered(shared), sqsRecord(orderOf('o-2', 2))));
     expect(later).toEqual({ batchItemFailures: [] });
-    expect(h.sideEffects().filter((key) => key === 'o-shared')).toHaveLength(1);
-    expect(h.sideEffects().sort()).toEqual(['o-1', 'o-2', 'o-shared']);
-    expect(await db.effects()).toEqual({
-      [totalsOf('c-1')]: ONE_ORDER,
-      [totalsOf('c-2')]: ONE_ORDER,
-      [totalsOf('c-shared')]: ONE_ORDER,
-    });
+    expect(h.sideEffects().filter((key) => key === keyOf('o-shared'))).toHaveLength(1);
+    expect(h.sideEffects().sort()).toEqual([keyOf('o-1'), keyOf('o-2'), keyOf('o-shared')].sort());
+    expect(await db.effects()).toEqual(appliedOnce(1, 2, 10));
   });
 
   it('applies an order once when a producer sends it twice (new messageId, same orderId)', async () => {
     const h = harness();
-    await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1'))));
-    const resent = await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1'))));
+    await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 1))));
+    const resent = await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 1))));
     expect(resent).toEqual({ batchItemFailures: [] });
-    expect(h.sideEffects()).toEqual(['o-1']);
-    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER });
+    expect(h.sideEffects()).toEqual([keyOf('o-1')].sort());
+    expect(await db.effects()).toEqual(appliedOnce(1));
   });
 
   it('runs an order once when two invocations deliver it concurrently; the loser is an item failure', async () => {
@@ -288,7 +273,7 @@ describe('SQS consumer handler', () => {
     let sharedCalls = 0;
     const h = harness({
       around: async (o, real) => {
-        if (o.orderId === 'o-shared') {
+        if (isRecord(o, 'o-shared')) {
           // The winner holds the order in progress until the loser has answered; a second entry would be
           // the bug under test, so it opens the gate rather than deadlock.
           if (++sharedCalls > 1) release();
@@ -297,11 +282,11 @@ describe('SQS consumer handler', () => {
         return real(o);
       },
     });
-    const shared = sqsRecord(orderOf('o-shared', 'c-shared'));
+    const shared = sqsRecord(orderOf('o-shared', 10));
     const inProgressDuringRace = jest.fn(async () => db.idempotencyRecords());
     const invocations = [
-      h.invoke(sqsEvent(shared, sqsRecord(orderOf('o-a', 'c-a')))),
-      h.invoke(sqsEvent(redelivered(shared), sqsRecord(orderOf('o-b', 'c-b')))),
+      h.invoke(sqsEvent(shared, sqsRecord(orderOf('o-a', 11)))),
+      h.invoke(sqsEvent(redelivered(shared), sqsRecord(orderOf('o-b', 12)))),
     ].map((invocation) =>
       invocation.then(async (response) => {
         if (response.batchItemFailures.length > 0) await inProgressDuringRace();
@@ -311,7 +296,7 @@ describe('SQS consumer handler', () => {
     );
     const responses = await Promise.all(invocations);
 
-    expect(h.sideEffects().sort()).toEqual(['o-a', 'o-b', 'o-shared']);
+    expect(h.sideEffects().sort()).toEqual([keyOf('o-a'), keyOf('o-b'), keyOf('o-shared')].sort());
     const failures = responses.map(failedIds);
     expect(failures.filter((ids) => ids.length === 0)).toHaveLength(1);
     expect(failures.flat()).toEqual([shared.messageId]);
@@ -326,10 +311,10 @@ describe('SQS consumer handler', () => {
     expect(Number(inProgress[0].in_progress_expiration)).toBeLessThanOrEqual(Date.now() + 30_000);
 
     // The loser's retry, after the visibility timeout, finds the order done and succeeds without running it.
-    const retry = await h.invoke(sqsEvent(redelivered(shared, 3), sqsRecord(orderOf('o-c', 'c-c'))));
+    const retry = await h.invoke(sqsEvent(redelivered(shared, 3), sqsRecord(orderOf('o-c', 13))));
     expect(retry).toEqual({ batchItemFailures: [] });
-    expect(h.sideEffects().filter((key) => key === 'o-shared')).toHaveLength(1);
-    expect((await db.effects())[totalsOf('c-shared')]).toEqual(ONE_ORDER);
+    expect(h.sideEffects().filter((key) => key === keyOf('o-shared'))).toHaveLength(1);
+    expect((await db.effects())[totalsOf(10)]).toEqual(appliedOnce(10)[totalsOf(10)]);
   });
 
   it('runs an order once when it appears twice in one batch; the loser is logged at INFO and retried', async () => {
@@ -341,7 +326,7 @@ describe('SQS consumer handler', () => {
     const inProgressLine = /already in progress/;
     const h = harness({
       around: async (o, real) => {
-        if (o.orderId === 'o-dup') {
+        if (isRecord(o, 'o-dup')) {
           if (++dupCalls > 1) release(); // a second plan is the bug under test: do not deadlock on it
           await gate;
         }
@@ -351,9 +336,9 @@ describe('SQS consumer handler', () => {
         if (inProgressLine.test(message)) release();
       },
     });
-    const a = sqsRecord(orderOf('o-dup', 'c-dup'));
-    const b = sqsRecord(orderOf('o-dup', 'c-dup'));
-    const response = await h.invoke(sqsEvent(a, b, sqsRecord(orderOf('o-1', 'c-1'))));
+    const a = sqsRecord(orderOf('o-dup', 14));
+    const b = sqsRecord(orderOf('o-dup', 14));
+    const response = await h.invoke(sqsEvent(a, b, sqsRecord(orderOf('o-1', 1))));
 
     expect(dupCalls).toBe(1);
     const failed = failedIds(response);
@@ -368,15 +353,11 @@ describe('SQS consumer handler', () => {
     const retried = [a, b]
       .filter((record) => failed.includes(record.messageId))
       .map((record) => redelivered(record));
-    expect(await h.invoke(sqsEvent(...retried, sqsRecord(orderOf('o-2', 'c-2'))))).toEqual({
+    expect(await h.invoke(sqsEvent(...retried, sqsRecord(orderOf('o-2', 2))))).toEqual({
       batchItemFailures: [],
     });
     expect(dupCalls).toBe(1);
-    expect(await db.effects()).toEqual({
-      [totalsOf('c-dup')]: ONE_ORDER,
-      [totalsOf('c-1')]: ONE_ORDER,
-      [totalsOf('c-2')]: ONE_ORDER,
-    });
+    expect(await db.effects()).toEqual(appliedOnce(14, 1, 2));
   });
 
   it('answers an empty batch with no item failures and does nothing (Powertools returns the default response)', async () => {
@@ -388,7 +369,7 @@ describe('SQS consumer handler', () => {
 
   it('throws FullBatchFailureError when every record fails, so the whole batch is retried', async () => {
     const h = harness();
-    const invocation = h.invoke(sqsEvent(sqsRecord('nope'), sqsRecord({ orderId: 'o-1' })));
+    const invocation = h.invoke(sqsEvent(sqsRecord('nope'), sqsRecord(invalidJsonBody(examples, 'o-1'))));
     await expect(invocation).rejects.toBeInstanceOf(FullBatchFailureError);
     await invocation.catch((error: FullBatchFailureError) => expect(error.recordErrors).toHaveLength(2));
     expect(h.plans).not.toHaveBeenCalled();
@@ -396,7 +377,7 @@ describe('SQS consumer handler', () => {
 
   it('fails every record and never plans while DynamoDB is unreachable; nothing is marked done or applied', async () => {
     const down = harness({ client: unreachableDynamoDbClient() });
-    const batch = [sqsRecord(orderOf('o-1', 'c-1')), sqsRecord(orderOf('o-2', 'c-2'))];
+    const batch = [sqsRecord(orderOf('o-1', 1)), sqsRecord(orderOf('o-2', 2))];
     const invocation = down.invoke(sqsEvent(...batch));
     await expect(invocation).rejects.toBeInstanceOf(FullBatchFailureError);
     await invocation.catch((error: FullBatchFailureError) => {
@@ -414,20 +395,20 @@ describe('SQS consumer handler', () => {
     const up = harness();
     const retry = await up.invoke(sqsEvent(...batch.map((record) => redelivered(record))));
     expect(retry).toEqual({ batchItemFailures: [] });
-    expect(up.sideEffects().sort()).toEqual(['o-1', 'o-2']);
-    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
+    expect(up.sideEffects().sort()).toEqual([keyOf('o-1'), keyOf('o-2')].sort());
+    expect(await db.effects()).toEqual(appliedOnce(1, 2));
   });
 
   it('reports a failing plan as an item failure, releases its claim, and a later retry applies it once', async () => {
     let failuresLeft = 1;
     const h = harness({
       around: async (o, real) => {
-        if (o.orderId === 'o-flaky' && failuresLeft-- > 0) throw new Error('downstream unavailable');
+        if (isRecord(o, 'o-flaky') && failuresLeft-- > 0) throw new Error('downstream unavailable');
         return real(o);
       },
     });
-    const flaky = sqsRecord(orderOf('o-flaky', 'c-flaky'));
-    const first = await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1')), flaky));
+    const flaky = sqsRecord(orderOf('o-flaky', 15));
+    const first = await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 1)), flaky));
     expect(failedIds(first)).toEqual([flaky.messageId]);
     expect(h.errors()).toEqual([
       [
@@ -435,26 +416,26 @@ describe('SQS consumer handler', () => {
         {
           messageId: flaky.messageId,
           approximateReceiveCount: 1,
-          recordKey: 'o-flaky',
+          recordKey: keyOf('o-flaky'),
           error: { name: 'Error', message: 'downstream unavailable' },
         },
       ],
     ]);
     // Only o-1 is recorded: the claim of the failed order was released, and nothing of it was applied.
     expect(await db.idempotencyRecords()).toHaveLength(1);
-    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER });
+    expect(await db.effects()).toEqual(appliedOnce(1));
 
     const retry = await h.invoke(sqsEvent(redelivered(flaky)));
     expect(retry).toEqual({ batchItemFailures: [] });
-    expect(h.plans.mock.calls.filter(([o]) => o.orderId === 'o-flaky')).toHaveLength(2);
-    expect(h.sideEffects().sort()).toEqual(['o-1', 'o-flaky']);
-    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-flaky')]: ONE_ORDER });
+    expect(h.plans.mock.calls.filter(([o]) => isRecord(o, 'o-flaky'))).toHaveLength(2);
+    expect(h.sideEffects().sort()).toEqual([keyOf('o-1'), keyOf('o-flaky')].sort());
+    expect(await db.effects()).toEqual(appliedOnce(1, 15));
   });
 });
 
 describe('a transient DynamoDB failure, tried again inside the invocation (F10)', () => {
-  const onlyO2 = mentioning(totalsOf('c-2'));
-  const batch = () => [sqsRecord(orderOf('o-1', 'c-1')), sqsRecord(orderOf('o-2', 'c-2'))];
+  const onlyO2 = mentioning(totalsOf(2));
+  const batch = () => [sqsRecord(orderOf('o-1', 1)), sqsRecord(orderOf('o-2', 2))];
 
   it.each(['throttle', 'error', 'hang'] as const)(
     'a commit failing (%s) on every attempt is tried again after a wait, and applied once in the same invocation',
@@ -464,8 +445,8 @@ describe('a transient DynamoDB failure, tried again inside the invocation (F10)'
       });
       const [o1, o2] = batch();
       expect(await h.invoke(sqsEvent(o1, o2))).toEqual({ batchItemFailures: [] });
-      expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
-      expect(h.sideEffects().sort()).toEqual(['o-1', 'o-2']);
+      expect(await db.effects()).toEqual(appliedOnce(1, 2));
+      expect(h.sideEffects().sort()).toEqual([keyOf('o-1'), keyOf('o-2')].sort());
       // One WARN line for the wait, naming the record and the cause.
       expect(h.warnings()).toEqual([
         [
@@ -478,9 +459,9 @@ describe('a transient DynamoDB failure, tried again inside the invocation (F10)'
 
   it('does not try again what cannot pass: the same orderId with other content fails at once', async () => {
     const h = faultyHarness([], () => false, SMALL_BUDGET, { dependencyRetryDelaysMs: [10] });
-    await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1'))));
-    const changed = sqsRecord(orderOf('o-1', 'c-2'));
-    const response = await h.invoke(sqsEvent(changed, sqsRecord(orderOf('o-3', 'c-3'))));
+    await h.invoke(sqsEvent(sqsRecord(orderOf('o-1', 1))));
+    const changed = sqsRecord(orderOf('o-1', 2));
+    const response = await h.invoke(sqsEvent(changed, sqsRecord(orderOf('o-3', 3))));
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: changed.messageId }] });
     expect(h.warnings()).toEqual([]);
     expect(h.errors().map(([message]) => message)).toEqual([
@@ -511,8 +492,8 @@ describe('an event from another source', () => {
 
 describe('a commit that does not go through (F1)', () => {
   // The commit of o-2 (the transaction that writes customer c-2's totals) meets the fault; o-1's does not.
-  const onlyO2 = mentioning(totalsOf('c-2'));
-  const batch = () => [sqsRecord(orderOf('o-1', 'c-1')), sqsRecord(orderOf('o-2', 'c-2'))];
+  const onlyO2 = mentioning(totalsOf(2));
+  const batch = () => [sqsRecord(orderOf('o-1', 1)), sqsRecord(orderOf('o-2', 2))];
 
   // A throttled call is retried after up to a second (the SDK's throttling backoff), so the throttle case makes
   // one attempt; the error case shows the SDK's retry refused too.
@@ -531,16 +512,16 @@ describe('a commit that does not go through (F1)', () => {
       expect(h.injector.hits.map((hit) => `${hit.fault.kind} ${hit.operation} #${hit.attempt}`)).toEqual(
         Array.from({ length: maxAttempts }, (_, i) => `${kind} TransactWriteItems #${i + 1}`),
       );
-      expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER });
+      expect(await db.effects()).toEqual(appliedOnce(1));
       // No claim is left behind: only o-1's completed record.
       expect((await db.idempotencyRecords()).map((record) => record.status)).toEqual(['COMPLETED']);
-      expect(h.sideEffects()).toEqual(['o-1']);
+      expect(h.sideEffects()).toEqual([keyOf('o-1')].sort());
 
       // The re-delivery (at once: nothing holds the key) applies o-2, once.
       const again = await h.invoke(sqsEvent(redelivered(o1), redelivered(o2)));
       expect(again).toEqual({ batchItemFailures: [] });
-      expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
-      expect(h.sideEffects()).toEqual(['o-1', 'o-2']);
+      expect(await db.effects()).toEqual(appliedOnce(1, 2));
+      expect(h.sideEffects()).toEqual([keyOf('o-1'), keyOf('o-2')].sort());
     },
   );
 
@@ -555,7 +536,7 @@ describe('a commit that does not go through (F1)', () => {
     expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: o2.messageId }] });
     expect(h.injector.hits).toHaveLength(2);
     // The table applied the commit (the SDK's retry carried the same ClientRequestToken: applied once).
-    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
+    expect(await db.effects()).toEqual(appliedOnce(1, 2));
     expect((await db.idempotencyRecords()).map((record) => record.status)).toEqual([
       'COMPLETED',
       'COMPLETED',
@@ -565,10 +546,10 @@ describe('a commit that does not go through (F1)', () => {
     expect(again).toEqual({ batchItemFailures: [] });
     expect(h.infos()).toContainEqual([
       'duplicate: answered from the idempotency record, nothing applied',
-      expect.objectContaining({ messageId: o2.messageId, recordKey: 'o-2' }),
+      expect.objectContaining({ messageId: o2.messageId, recordKey: keyOf('o-2') }),
     ]);
-    expect(h.plans.mock.calls.filter(([o]) => o.orderId === 'o-2')).toHaveLength(1);
-    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
+    expect(h.plans.mock.calls.filter(([o]) => isRecord(o, 'o-2'))).toHaveLength(1);
+    expect(await db.effects()).toEqual(appliedOnce(1, 2));
   });
 
   it('logs a throttled commit with its cause chain: the AWS error code and the request id', async () => {
@@ -592,7 +573,7 @@ describe('a commit that does not go through (F1)', () => {
         expect.objectContaining({
           message: 'record failed; retried later',
           messageId: o2.messageId,
-          recordKey: 'o-2',
+          recordKey: keyOf('o-2'),
           error: {
             name: 'IdempotencyPersistenceLayerError',
             message: 'Failed to update success record to idempotency store',
@@ -615,15 +596,12 @@ describe('a commit that does not go through (F1)', () => {
 describe('same orderId, different content (F3)', () => {
   it('fails the record with an ERROR line naming the key and both payload hashes; nothing applied, not answered from the store', async () => {
     const h = harness();
-    const original = orderOf('o-1', 'c-1');
-    const changed = order('o-1', {
-      customerId: 'c-9',
-      lines: [{ sku: 'sku-z', quantity: 2, unitPriceCents: 999 }],
-    });
+    const original = orderOf('o-1', 1);
+    const changed = examples.withOtherContent(original);
     expect(await h.invoke(sqsEvent(sqsRecord(original)))).toEqual({ batchItemFailures: [] });
 
     const conflicting = sqsRecord(changed);
-    const response = await h.invoke(sqsEvent(conflicting, sqsRecord(orderOf('o-2', 'c-2'))));
+    const response = await h.invoke(sqsEvent(conflicting, sqsRecord(orderOf('o-2', 2))));
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: conflicting.messageId }] });
     expect(h.errors()).toEqual([
       [
@@ -631,18 +609,18 @@ describe('same orderId, different content (F3)', () => {
         {
           messageId: conflicting.messageId,
           approximateReceiveCount: 1,
-          recordKey: 'o-1',
-          idempotencyKey: 'o-1',
+          recordKey: keyOf('o-1'),
+          idempotencyKey: keyOf('o-1'),
           storedPayloadHash: payloadHashOf(original),
           payloadHash: payloadHashOf(changed),
         },
       ],
     ]);
     expect(payloadHashOf(original)).not.toBe(payloadHashOf(changed));
-    // Not answered from the store, not planned, not applied: c-1 has the original order, c-9 nothing.
+    // Not answered from the store, not planned, not applied: group 1 has the original record only.
     expect(h.infos().filter(([, extra]) => extra.messageId === conflicting.messageId)).toEqual([]);
-    expect(h.plans.mock.calls.map(([o]) => o.customerId).sort()).toEqual(['c-1', 'c-2']);
-    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
+    expect(h.plans.mock.calls.map(([o]) => o)).toEqual([original, orderOf('o-2', 2)]);
+    expect(await db.effects()).toEqual(appliedOnce(1, 2));
   });
 });
 
@@ -652,16 +630,16 @@ describe('stable idempotency key prefix (F4)', () => {
   it('stores records under the fixed prefix whatever the function is named, so a replaced function still finds them', async () => {
     process.env.AWS_LAMBDA_FUNCTION_NAME = 'SqsIngestionStack-SqsConsumerFunctionA1B2C3-Old';
     const before = harness();
-    await before.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1'))));
+    await before.invoke(sqsEvent(sqsRecord(orderOf('o-1', 1))));
     // CloudFormation replaced the function: a new generated name, the same table.
     process.env.AWS_LAMBDA_FUNCTION_NAME = 'SqsIngestionStack-SqsConsumerFunctionD4E5F6-New';
     const after = harness();
-    expect(await after.invoke(sqsEvent(sqsRecord(orderOf('o-1', 'c-1'))))).toEqual({ batchItemFailures: [] });
+    expect(await after.invoke(sqsEvent(sqsRecord(orderOf('o-1', 1))))).toEqual({ batchItemFailures: [] });
 
     const ids = (await db.idempotencyRecords()).map((record) => String(record.id));
-    expect(ids).toEqual([expect.stringMatching(new RegExp(`^${ORDER_IDEMPOTENCY_KEY_PREFIX}#`))]);
+    expect(ids).toEqual([expect.stringMatching(new RegExp(`^${domain.keyPrefix}#`))]);
     expect(after.plans).not.toHaveBeenCalled();
-    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER });
+    expect(await db.effects()).toEqual(appliedOnce(1));
   });
 });
 
@@ -675,14 +653,10 @@ describe('deadlines (F7)', () => {
   it('a hung commit ends the invocation long before its deadline: a partial response, the other orders done', async () => {
     const h = faultyHarness(
       [{ operation: 'TransactWriteItems', call: 1, kind: 'hang' }],
-      mentioning(totalsOf('c-2')),
+      mentioning(totalsOf(2)),
       HANG_BUDGET,
     );
-    const batch = [
-      sqsRecord(orderOf('o-1', 'c-1')),
-      sqsRecord(orderOf('o-2', 'c-2')),
-      sqsRecord(orderOf('o-3', 'c-3')),
-    ];
+    const batch = [sqsRecord(orderOf('o-1', 1)), sqsRecord(orderOf('o-2', 2)), sqsRecord(orderOf('o-3', 3))];
     // 30 s left in the invocation; the answer must come within one record's worst case (1.2 s).
     const invocation = h.invoke(sqsEvent(...batch), lambdaContext(30_000));
     const worstCaseMs = worstCaseRecordMs(HANG_BUDGET);
@@ -693,7 +667,7 @@ describe('deadlines (F7)', () => {
 
     expect(outcome).toEqual({ batchItemFailures: [{ itemIdentifier: batch[1].messageId }] });
     expect(h.injector.hits.map((hit) => `${hit.fault.kind} #${hit.attempt}`)).toEqual(['hang #1', 'hang #2']);
-    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-3')]: ONE_ORDER });
+    expect(await db.effects()).toEqual(appliedOnce(1, 3));
     // The claim of the hung order was released.
     expect((await db.idempotencyRecords()).map((record) => record.status)).toEqual([
       'COMPLETED',
@@ -713,7 +687,7 @@ describe('deadlines (F7)', () => {
   it('does not start an order with less time left than one record may need: DeadlineError, a WARN line each, nothing written', async () => {
     const h = harness({ budget: SMALL_BUDGET });
     const neededMs = worstCaseRecordMs(SMALL_BUDGET);
-    const batch = [sqsRecord(orderOf('o-1', 'c-1')), sqsRecord(orderOf('o-2', 'c-2'))];
+    const batch = [sqsRecord(orderOf('o-1', 1)), sqsRecord(orderOf('o-2', 2))];
     const invocation = h.invoke(sqsEvent(...batch), lambdaContextWithRemaining(neededMs - 1));
     await expect(invocation).rejects.toBeInstanceOf(FullBatchFailureError);
     await invocation.catch((error: FullBatchFailureError) => {
@@ -740,6 +714,6 @@ describe('deadlines (F7)', () => {
     expect(await h.invoke(sqsEvent(...batch), lambdaContextWithRemaining(neededMs))).toEqual({
       batchItemFailures: [],
     });
-    expect(await db.effects()).toEqual({ [totalsOf('c-1')]: ONE_ORDER, [totalsOf('c-2')]: ONE_ORDER });
+    expect(await db.effects()).toEqual(appliedOnce(1, 2));
   });
 });

@@ -30,7 +30,7 @@ import {
   READING_IDEMPOTENCY_KEY_PREFIX,
   type StreamConsumerHandler,
 } from '../../../lambda/stream-consumer/handler';
-import { planReading, type SensorReading } from '../../../lambda/stream-consumer/reading';
+import { planReading, type SensorReading } from '../../../lambda/stream-consumer/domain';
 import type { CallFaultInjector } from '../../../tools/shared/dynamodb-faults';
 import {
   type EffectItem,

@@ -4,7 +4,7 @@
  */
 import { createLambdaContext } from '../../../tools/shared/lambda-context';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import type { SensorReading } from '../../../lambda/stream-consumer/reading';
+import type { SensorReading } from '../../../lambda/stream-consumer/domain';
 
 export const SHARD_ID = 'shardId-000000000000';
 export const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/readings';

@@ -5,7 +5,7 @@ import {
   planReading,
   SensorReadingSchema,
   sensorTotalsKey,
-} from '../../../lambda/stream-consumer/reading';
+} from '../../../lambda/stream-consumer/domain';
 import { reading } from './kinesis-events';
 
 describe('SensorReadingSchema', () => {

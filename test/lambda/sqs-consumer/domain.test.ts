@@ -1,15 +1,33 @@
 import fc from 'fast-check';
 import {
   customerTotalsKey,
+  domain,
+  examples,
   ORDER_LIMITS,
   OrderMessage,
   OrderMessageSchema,
   orderTotalCents,
   planOrder,
   summariseOrder,
-} from '../../../lambda/sqs-consumer/order';
+} from '../../../lambda/sqs-consumer/domain';
 import { InvalidPayloadError, parseJsonPayload } from '../../../lambda/shared/parsing';
-import { ONE_ORDER, order } from './events';
+
+/** What one order built by {@link order} adds to its customer's totals in the effect table. */
+const ONE_ORDER = { orderCount: 1, itemCount: 4, totalCents: 1750 } as const;
+
+/** A valid order with the given id (two lines, 4 items, 3 × 250 + 1 × 1000 = 1750 cents). */
+function order(orderId: string, overrides: Partial<OrderMessage> = {}): OrderMessage {
+  return {
+    orderId,
+    customerId: 'customer-1',
+    currency: 'EUR',
+    lines: [
+      { sku: 'sku-a', quantity: 3, unitPriceCents: 250 },
+      { sku: 'sku-b', quantity: 1, unitPriceCents: 1000 },
+    ],
+    ...overrides,
+  };
+}
 
 const issuesOf = (value: unknown): string[] => {
   try {
@@ -139,5 +157,32 @@ describe('planOrder', () => {
     const copy = structuredClone(value);
     expect(planOrder(value)).toEqual(planOrder(copy));
     expect(value).toEqual(copy);
+  });
+});
+
+describe('domain', () => {
+  it("keys an order by its orderId, the producer's business key, whatever else differs", () => {
+    expect(domain.idempotencyKey(order('o-1'))).toBe('o-1');
+    expect(domain.idempotencyKey(order('o-1', { customerId: 'c-2' }))).toBe('o-1');
+  });
+
+  it('plans with planOrder', () => {
+    expect(domain.plan(order('o-1'))).toEqual(planOrder(order('o-1')));
+  });
+});
+
+describe('examples', () => {
+  it('puts a group on one customer and currency (group 1 pays in EUR)', () => {
+    expect(customerTotalsKey(examples.valid('o-1', { group: 1 }))).toBe('customer#customer-1#EUR');
+    expect(customerTotalsKey(examples.valid('o-2', { group: 2 }))).toBe('customer#customer-2#USD');
+  });
+
+  it.each([
+    ['currency is not an ISO 4217 code', /^currency: /],
+    ['no lines', /^lines: /],
+    ['the same sku on two lines', /^lines\.1\.sku: duplicate sku/],
+  ])('has an invalid example where %s', (reason, issue) => {
+    const example = examples.invalid('o-1').find((candidate) => candidate.reason === reason);
+    expect(issuesOf(JSON.parse(example!.body))).toEqual([expect.stringMatching(issue)]);
   });
 });

@@ -1,16 +1,25 @@
 /**
- * The SQS path's business: an order message, its schema, and what recording an order does (its plan: the
- * response and the effect, as data).
+ * The SQS path's domain: an order message, its schema, its idempotency key, what recording an order does (its
+ * plan: the response and the effect, as data), and example orders, good and bad. The handler, the tests, the
+ * simulator, `npm run invoke`, the bench and the cost model all take the path's business from here.
  *
- * Everything here is pure, so it is tested without AWS. When you fork the template, replace the schema and
- * {@link planOrder}; its response is stored in the idempotency record (so it must be JSON), and its effect is
- * committed with that record in one DynamoDB transaction (lambda/shared/exactly-once.ts).
+ * Everything here is pure, so it is tested without AWS. When you fork the template, this is the file you replace
+ * (with its test, test/lambda/sqs-consumer/domain.test.ts): keep the exported names `domain` and `examples` (the
+ * contract is lambda/shared/domain.ts). The plan's response is stored in the idempotency record (so it must be
+ * JSON), and its effect is committed with that record in one DynamoDB transaction (lambda/shared/exactly-once.ts).
  */
 // zod/mini, the tree-shakable build of zod: a schema is built from functions (`z.string().check(z.minLength(1))`)
 // instead of methods, so the bundle keeps only what the schema uses. Measured by `npm run bench`
 // (docs/performance.md): ≈22 KB of zod instead of ≈88 KB with classic zod, and ≈18 ms less init.
 // Never `import { z } from 'zod'`: that keeps every error-message locale (≈450 KB).
 import * as z from 'zod/mini';
+import {
+  type DomainExamples,
+  type ExampleOptions,
+  groupOfId,
+  type InvalidExample,
+  type MessageDomain,
+} from '../shared/domain';
 import type { Plan } from '../shared/exactly-once';
 
 /** Upper bounds that keep a single message's arithmetic exact (well below Number.MAX_SAFE_INTEGER). */
@@ -110,3 +119,58 @@ export function planOrder(order: OrderMessage): Plan<OrderSummary> {
     ],
   };
 }
+
+/**
+ * The order path's domain. The idempotency key is the producer's business key, `orderId`; not the SQS
+ * `messageId`: a producer that retries a send, or a message redriven from the dead-letter queue by hand, arrives
+ * with a new `messageId` but is the same order. Powertools stores it as `<keyPrefix>#<base64 MD5 of its JSON>`.
+ */
+export const domain: MessageDomain<OrderMessage, OrderSummary> = {
+  recordName: 'order',
+  schema: OrderMessageSchema,
+  idempotencyKey: (order) => order.orderId,
+  keyPrefix: 'sqs-consumer.recordOrder',
+  plan: planOrder,
+};
+
+const CURRENCIES = ['EUR', 'USD', 'GBP', 'JPY'] as const;
+
+/**
+ * Example orders. Group `g` is customer `customer-<g>` paying in one currency (group 1: EUR), so the orders of a
+ * group add up on one effect item; the variant sets the lines (1–3 of them, amounts varying with it).
+ */
+export const examples: DomainExamples<OrderMessage> = {
+  valid(id: string, options: ExampleOptions = {}): OrderMessage {
+    const group = options.group ?? groupOfId(id, 500);
+    const variant = options.variant ?? 0;
+    return {
+      orderId: id,
+      customerId: `customer-${group}`,
+      currency: CURRENCIES[(group - 1 + CURRENCIES.length) % CURRENCIES.length],
+      lines: Array.from({ length: 1 + (variant % 3) }, (_, i) => ({
+        sku: `sku-${i + 1}`,
+        quantity: 1 + ((variant + i) % 5),
+        unitPriceCents: 250 * (1 + ((variant * 7 + i * 3) % 80)),
+      })),
+    };
+  },
+  withOtherContent(order: OrderMessage): OrderMessage {
+    const [first, ...rest] = order.lines;
+    return {
+      ...order,
+      lines: [{ ...first, quantity: (first.quantity % ORDER_LIMITS.maxQuantity) + 1 }, ...rest],
+    };
+  },
+  invalid(id: string): readonly InvalidExample[] {
+    const order = examples.valid(id);
+    return [
+      { reason: 'not JSON', body: `orderId=${id}; this producer forgot to send JSON` },
+      { reason: 'currency is not an ISO 4217 code', body: JSON.stringify({ ...order, currency: 'euros' }) },
+      { reason: 'no lines', body: JSON.stringify({ ...order, lines: [] }) },
+      {
+        reason: 'the same sku on two lines',
+        body: JSON.stringify({ ...order, lines: [order.lines[0], order.lines[0]] }),
+      },
+    ];
+  },
+};

@@ -1,12 +1,22 @@
 /**
  * The stream path's domain: sensor readings. A producer writes one reading per Kinesis record, with the sensor
  * id as the partition key, so all readings of one sensor land on one shard, in the order they were written.
+ * Its schema, idempotency key, partition key, plan and example readings are here; the handler, the tests and the
+ * tools take the path's business from this module only.
  *
- * Everything here is a plain function of its arguments (no AWS, no I/O), so it is unit-tested directly. Replace
- * the schema and `planReading` with your own domain when you fork.
+ * Everything here is a plain function of its arguments (no AWS, no I/O), so it is unit-tested directly. When you
+ * fork, replace this file (and test/lambda/stream-consumer/domain.test.ts), keeping the exported `domain` and
+ * `examples` (the contract is lambda/shared/domain.ts).
  */
 // zod/mini, as in the other handlers: esbuild keeps only what the schema uses (docs/performance.md).
 import * as z from 'zod/mini';
+import {
+  type DomainExamples,
+  type ExampleOptions,
+  groupOfId,
+  type InvalidExample,
+  type StreamDomain,
+} from '../shared/domain';
 import type { Plan } from '../shared/exactly-once';
 
 /** One reading, as the producer writes it (JSON, base64-encoded by Kinesis). Unknown fields are dropped. */
@@ -56,14 +66,6 @@ export function classifyReading(
   return reading.value >= min && reading.value <= max ? 'normal' : 'out-of-range';
 }
 
-/**
- * Whether the producer keyed the record by its sensor, as this path expects. Per-partition-key order is
- * what Kinesis and Lambda guarantee; it is per-sensor order only when the partition key is the sensor id.
- */
-export function isKeyedBySensor(reading: SensorReading, partitionKey: string): boolean {
-  return reading.sensorId === partitionKey;
-}
-
 /** What applying a reading returns (stored in the idempotency record, returned to later deliveries). */
 export interface ReadingOutcome {
   readonly eventId: string;
@@ -94,3 +96,52 @@ export function planReading(
     ],
   };
 }
+
+/**
+ * The reading path's domain. The idempotency key is the reading's own `eventId`: it stays the same when Lambda
+ * re-delivers the record, when a producer retry writes it twice, and when an operator replays it. The partition
+ * key is the sensor: per-partition-key order is what Kinesis and Lambda guarantee, so it is per-sensor order.
+ */
+export const domain: StreamDomain<SensorReading, ReadingOutcome> = {
+  recordName: 'reading',
+  schema: SensorReadingSchema,
+  idempotencyKey: (reading) => reading.eventId,
+  partitionKey: (reading) => reading.sensorId,
+  keyPrefix: 'stream-consumer.applyReading',
+  plan: (reading) => planReading(reading),
+};
+
+const METRICS: readonly Metric[] = ['temperature', 'humidity', 'pressure'];
+
+/**
+ * Example readings. Group `g` is sensor `sensor-<g>` measuring one metric (group 1: temperature), so its readings
+ * share a partition key and an effect item; the variant sets the value (every 7th variant out of range) and the
+ * time.
+ */
+export const examples: DomainExamples<SensorReading> = {
+  valid(id: string, options: ExampleOptions = {}): SensorReading {
+    const group = options.group ?? groupOfId(id, 100);
+    const variant = options.variant ?? 0;
+    const metric = METRICS[(group - 1 + METRICS.length) % METRICS.length];
+    const { min, max } = DEFAULT_LIMITS[metric];
+    const value = variant % 7 === 6 ? max + 1 + (variant % 10) : min + ((variant * 37) % (max - min));
+    return {
+      eventId: id,
+      sensorId: `sensor-${String(group).padStart(3, '0')}`,
+      recordedAt: new Date(Date.UTC(2026, 0, 1) + variant * 60_000).toISOString(),
+      metric,
+      value,
+    };
+  },
+  withOtherContent(reading: SensorReading): SensorReading {
+    return { ...reading, value: reading.value + 1 };
+  },
+  invalid(id: string): readonly InvalidExample[] {
+    const reading = examples.valid(id);
+    return [
+      { reason: 'value is not a number', body: JSON.stringify({ ...reading, value: 'very hot' }) },
+      { reason: 'unknown metric', body: JSON.stringify({ ...reading, metric: 'wind-speed' }) },
+      { reason: 'not JSON', body: `${id},${reading.sensorId},not-json` },
+    ];
+  },
+};
