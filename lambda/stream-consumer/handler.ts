@@ -150,10 +150,13 @@ export function createStreamConsumerHandler(deps: StreamConsumerDependencies): S
         const reading = parseBase64JsonPayload(record.kinesis.data, domain.schema);
         const expectedPartitionKey = domain.partitionKey(reading);
         if (expectedPartitionKey !== position.partitionKey) {
-          logger.warn(`partition key is not the ${domain.recordName}'s own: order is kept per partition key only`, {
-            ...position,
-            expectedPartitionKey,
-          });
+          logger.warn(
+            `partition key is not the ${domain.recordName}'s own: order is kept per partition key only`,
+            {
+              ...position,
+              expectedPartitionKey,
+            },
+          );
         }
         // The applier logs the outcome, and a failure with its cause chain.
         await applyReading(

@@ -4,8 +4,8 @@
 import { eventOf, idOf } from '../../bench/lib/events';
 import { parseObjectNotification, parseSnsEvent, toCreatedObject } from '../../lambda/object-consumer/object';
 import { parseBase64JsonPayload, parseJsonPayload } from '../../lambda/shared/parsing';
-import { OrderMessageSchema } from '../../lambda/sqs-consumer/order';
-import { SensorReadingSchema } from '../../lambda/stream-consumer/reading';
+import { OrderMessageSchema } from '../../lambda/sqs-consumer/domain';
+import { SensorReadingSchema } from '../../lambda/stream-consumer/domain';
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
 
 describe('bench events', () => {

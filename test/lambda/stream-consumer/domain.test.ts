@@ -1,7 +1,8 @@
 import {
   classifyReading,
   DEFAULT_LIMITS,
-  isKeyedBySensor,
+  domain,
+  examples,
   planReading,
   SensorReadingSchema,
   sensorTotalsKey,
@@ -49,10 +50,18 @@ describe('classifyReading', () => {
   });
 });
 
-describe('isKeyedBySensor', () => {
-  it('is true only when the partition key is the sensor id', () => {
-    expect(isKeyedBySensor(reading(1, { sensorId: 's-1' }), 's-1')).toBe(true);
-    expect(isKeyedBySensor(reading(1, { sensorId: 's-1' }), 's-2')).toBe(false);
+describe('domain', () => {
+  it('keys a reading by its eventId and partitions it by its sensor', () => {
+    expect(domain.idempotencyKey(reading(1, { sensorId: 's-1' }))).toBe('evt-1');
+    expect(domain.partitionKey(reading(1, { sensorId: 's-1' }))).toBe('s-1');
+  });
+});
+
+describe('examples', () => {
+  it('puts a group on one sensor and metric, and every seventh variant out of range', () => {
+    const inGroup = [0, 1, 6].map((variant) => examples.valid(`e-${variant}`, { group: 1, variant }));
+    expect(inGroup.map((r) => sensorTotalsKey(r))).toEqual(Array(3).fill('sensor#sensor-001#temperature'));
+    expect(inGroup.map((r) => classifyReading(r))).toEqual(['normal', 'normal', 'out-of-range']);
   });
 });
 

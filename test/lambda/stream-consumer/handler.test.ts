@@ -27,10 +27,9 @@ import {
   type IdempotencyKeyOf,
   keyByEventId,
   keyByStreamPosition,
-  READING_IDEMPOTENCY_KEY_PREFIX,
   type StreamConsumerHandler,
 } from '../../../lambda/stream-consumer/handler';
-import { planReading, type SensorReading } from '../../../lambda/stream-consumer/domain';
+import { domain, planReading, type SensorReading } from '../../../lambda/stream-consumer/domain';
 import type { CallFaultInjector } from '../../../tools/shared/dynamodb-faults';
 import {
   type EffectItem,
@@ -101,7 +100,7 @@ function harness(
     ...deps,
     dependencyRetryDelaysMs: options.dependencyRetryDelaysMs ?? [],
     logger,
-    planReading: async (r) => {
+    plan: async (r) => {
       attempts.push(r);
       await options.before?.(r);
       if (options.poison?.has(r.eventId)) throw new Error(`poison reading ${r.eventId}`);
@@ -233,9 +232,7 @@ describe('a batch without failures', () => {
     const items = await db.idempotencyRecords();
     expect(items).toHaveLength(5);
     expect(items.every((item) => item.status === 'COMPLETED')).toBe(true);
-    expect(items.every((item) => String(item.id).startsWith(`${READING_IDEMPOTENCY_KEY_PREFIX}#`))).toBe(
-      true,
-    );
+    expect(items.every((item) => String(item.id).startsWith(`${domain.keyPrefix}#`))).toBe(true);
     expect(rounded(await db.effects())).toEqual(
       rounded({ [totalsOf('sensor-a')]: readingsTotal(1, 2, 3, 4, 5) }),
     );
@@ -613,8 +610,8 @@ describe('bad payloads', () => {
     expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1 });
     expect(h.problems()).toEqual([
       [
-        'partition key is not the sensor id: order is kept per partition key only',
-        expect.objectContaining({ partitionKey: 'some-other-key', sensorId: 'sensor-a' }),
+        "partition key is not the reading's own: order is kept per partition key only",
+        expect.objectContaining({ partitionKey: 'some-other-key', expectedPartitionKey: 'sensor-a' }),
       ],
     ]);
   });
@@ -937,7 +934,7 @@ describe('stable idempotency key prefix (F4)', () => {
 
     const ids = (await db.idempotencyRecords()).map((record) => String(record.id));
     expect(ids).toHaveLength(2);
-    for (const id of ids) expect(id).toMatch(new RegExp(`^${READING_IDEMPOTENCY_KEY_PREFIX}#`));
+    for (const id of ids) expect(id).toMatch(new RegExp(`^${domain.keyPrefix}#`));
     expect(replaced.attempts).toEqual([]);
     expect(await readingCounts()).toEqual({ [totalsOf('sensor-1')]: 1, [totalsOf('sensor-2')]: 1 });
   });
