@@ -1,39 +1,87 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { Annotations, App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { readStageConfig, StageConfig } from './config';
-import { ObjectIngestionStack } from './stacks/object-ingestion-stack';
-import { SqsIngestionStack } from './stacks/sqs-ingestion-stack';
-import { StreamIngestionStack } from './stacks/stream-ingestion-stack';
+import {
+  CONTEXT_KEYS,
+  type IngestionPathName,
+  readStageConfig,
+  stackNameOf,
+  StageConfig,
+  unknownContextKeys,
+} from './config';
+import { ObjectIngestionStack, type ObjectIngestionStackProps } from './stacks/object-ingestion-stack';
+import { SqsIngestionStack, type SqsIngestionStackProps } from './stacks/sqs-ingestion-stack';
+import { StreamIngestionStack, type StreamIngestionStackProps } from './stacks/stream-ingestion-stack';
+import { ConfigurationError, ConfigurationErrors } from './validation';
 
-/** The stacks of one stage, each deployable and destroyable on its own. */
+/** The stacks of one stage, each deployable and destroyable on its own; a path not in `config.paths` has none. */
 export interface ReliableLambdaStacks {
   readonly config: StageConfig;
-  readonly sqs: SqsIngestionStack;
-  readonly object: ObjectIngestionStack;
-  readonly stream: StreamIngestionStack;
+  readonly sqs?: SqsIngestionStack;
+  readonly object?: ObjectIngestionStack;
+  readonly stream?: StreamIngestionStack;
 }
 
+/** Settings of a path's stack beyond the stage's (its consumer's batch size, timeouts...), per path. */
+export interface StackOverrides {
+  readonly sqs?: Omit<SqsIngestionStackProps, 'config'>;
+  readonly object?: Omit<ObjectIngestionStackProps, 'config'>;
+  readonly stream?: Omit<StreamIngestionStackProps, 'config'>;
+}
+
+export interface BuildAppOptions {
+  /** Run cdk-nag on synth. @default true */
+  readonly nag?: boolean;
+  /** Per-path stack settings, e.g. `{ sqs: { consumer: { batchSize: 50 } } }`. @default none */
+  readonly overrides?: StackOverrides;
+}
+
+const STACK_OF_PATH = {
+  sqs: SqsIngestionStack,
+  object: ObjectIngestionStack,
+  stream: StreamIngestionStack,
+} satisfies Record<IngestionPathName, unknown>;
+
 /**
- * Composes the app: reads the stage configuration from context, adds one stack per ingestion path, and
- * registers cdk-nag (AwsSolutions and Serverless packs) through CDK's validation plugins, so `cdk synth`
- * fails while any finding is unacknowledged.
+ * Composes the app: reads the stage configuration from context, adds one stack per configured ingestion path
+ * (context `paths`), and registers cdk-nag (AwsSolutions and Serverless packs) through CDK's validation plugins,
+ * so `cdk synth` fails while any finding is unacknowledged.
+ *
+ * A stack's construct id is its name (`<appName>-<stage>-<path>`), so the name a user reads in the README and in
+ * the console is the one `cdk deploy <name>` selects. Every broken rule of every stack is reported at once.
  */
-export function buildApp(app: App, options: { nag?: boolean } = {}): ReliableLambdaStacks {
+export function buildApp(app: App, options: BuildAppOptions = {}): ReliableLambdaStacks {
   const config = readStageConfig(app.node);
   if (options.nag ?? true) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   }
-  const sqs = new SqsIngestionStack(app, 'Sqs', {
-    stackName: `reliable-lambda-${config.stageName}-sqs`,
-    config,
-  });
-  const object = new ObjectIngestionStack(app, 'Object', {
-    stackName: `reliable-lambda-${config.stageName}-object`,
-    config,
-  });
-  const stream = new StreamIngestionStack(app, 'Stream', {
-    stackName: `reliable-lambda-${config.stageName}-stream`,
-    config,
-  });
-  return { config, sqs, object, stream };
+  const stacks: Partial<Record<IngestionPathName, Stack>> = {};
+  const errors: ConfigurationError[] = [];
+  for (const path of config.paths) {
+    const name = stackNameOf(config, path);
+    try {
+      const Path = STACK_OF_PATH[path] as new (
+        scope: App,
+        id: string,
+        props: SqsIngestionStackProps | ObjectIngestionStackProps | StreamIngestionStackProps,
+      ) => Stack;
+      stacks[path] = new Path(app, name, { stackName: name, ...options.overrides?.[path], config });
+    } catch (error) {
+      // Keep building the other stacks, so one synth reports every broken rule of the app.
+      if (!(error instanceof ConfigurationError)) throw error;
+      errors.push(...(error instanceof ConfigurationErrors ? error.errors : [error]));
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new ConfigurationErrors(app, errors);
+
+  const unknown = unknownContextKeys(app.node.getAllContext());
+  const first = Object.values(stacks)[0];
+  if (unknown.length > 0 && first) {
+    Annotations.of(first).addWarningV2(
+      'reliable-lambda:unknown-context',
+      `Context ${unknown.map((key) => `"${key}"`).join(', ')} is not a setting of this app and is ignored ` +
+        `(a typo? the settings are ${Object.values(CONTEXT_KEYS).join(', ')}; README, "Settings").`,
+    );
+  }
+  return { config, ...(stacks as Omit<ReliableLambdaStacks, 'config'>) };
 }

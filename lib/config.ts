@@ -7,8 +7,15 @@ import { Node } from 'constructs';
  * before any construct is built.
  */
 export interface StageConfig {
+  /**
+   * The app's name: the first part of every stack name (`<appName>-<stage>-<path>`) and so of every resource name
+   * CloudFormation derives from it. Set once, in cdk.json's context; a fork renames it there.
+   */
+  readonly appName: string;
   /** Short stage name, part of every stack name: `sandbox`, `dev`, `prod`... */
   readonly stageName: string;
+  /** The ingestion paths the app deploys, one stack each, in the order of {@link INGESTION_PATHS}. */
+  readonly paths: readonly IngestionPathName[];
   /**
    * Whether stateful resources (idempotency table, buckets, dead-letter queues, streams) survive `cdk destroy`.
    * A sandbox is thrown away cleanly; any other stage keeps its data unless told otherwise.
@@ -18,34 +25,140 @@ export interface StageConfig {
   readonly logRetention: RetentionDays;
 }
 
+/** The ingestion paths this template has, each a stack of its own. */
+export const INGESTION_PATHS = ['sqs', 'object', 'stream'] as const;
+export type IngestionPathName = (typeof INGESTION_PATHS)[number];
+
 /** Context keys this app reads, with their defaults. Documented in the README's "Settings" section. */
 export const CONTEXT_KEYS = {
+  appName: 'appName',
   stage: 'stage',
+  paths: 'paths',
   retainData: 'retainData',
   logRetentionDays: 'logRetentionDays',
 } as const;
 
+const APP_NAME_PATTERN = /^[a-z][a-z0-9-]{0,29}$/;
 const STAGE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 
-/** Reads and validates the stage configuration from context. Throws with a clear message on bad input. */
+/** Bad configuration: every problem found in the context, one per line. */
+export class ContextError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      problems.length === 1
+        ? problems[0]
+        : `${problems.length} context values are wrong (fix them all before synthesizing again):\n${problems
+            .map((problem) => `  - ${problem}`)
+            .join('\n')}`,
+    );
+    this.name = 'ContextError';
+  }
+}
+
+/**
+ * Reads and validates the stage configuration from context. Every bad value is reported at once, in one
+ * {@link ContextError}, so one failed synth shows everything there is to fix.
+ */
 export function readStageConfig(node: Node): StageConfig {
+  const problems: string[] = [];
+  const appName = node.tryGetContext(CONTEXT_KEYS.appName) as unknown;
+  if (appName === undefined) {
+    problems.push(
+      `Context "${CONTEXT_KEYS.appName}" is missing: set it in cdk.json's "context" (the first part of every stack name).`,
+    );
+  } else if (typeof appName !== 'string' || !APP_NAME_PATTERN.test(appName)) {
+    problems.push(
+      `Context "${CONTEXT_KEYS.appName}" must be 1-30 lower-case letters, digits or dashes starting with a letter, got "${String(appName)}".`,
+    );
+  }
   const stageName = String(node.tryGetContext(CONTEXT_KEYS.stage) ?? 'sandbox');
   if (!STAGE_NAME_PATTERN.test(stageName)) {
-    throw new Error(
+    problems.push(
       `Context "${CONTEXT_KEYS.stage}" must be 1-20 lower-case letters, digits or dashes starting with a letter, got "${stageName}".`,
     );
   }
-  const retainData = parseBoolean(node.tryGetContext(CONTEXT_KEYS.retainData), stageName !== 'sandbox');
+  const paths = readPaths(node.tryGetContext(CONTEXT_KEYS.paths), problems);
+  const retainData = readBoolean(
+    CONTEXT_KEYS.retainData,
+    node.tryGetContext(CONTEXT_KEYS.retainData),
+    stageName !== 'sandbox',
+    problems,
+  );
   const logRetentionDays = Number(node.tryGetContext(CONTEXT_KEYS.logRetentionDays) ?? 30);
   const validRetention = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
   if (!validRetention.includes(logRetentionDays) || logRetentionDays === RetentionDays.INFINITE) {
-    throw new Error(
+    problems.push(
       `Context "${CONTEXT_KEYS.logRetentionDays}" must be one of CloudWatch's retention periods (${validRetention
         .filter((v) => v !== RetentionDays.INFINITE)
         .join(', ')}), got "${node.tryGetContext(CONTEXT_KEYS.logRetentionDays)}".`,
     );
   }
-  return { stageName, retainData, logRetention: logRetentionDays as RetentionDays };
+  if (problems.length > 0) throw new ContextError(problems);
+  return {
+    appName: appName as string,
+    stageName,
+    paths,
+    retainData,
+    logRetention: logRetentionDays as RetentionDays,
+  };
+}
+
+/** The name of a path's stack: `<appName>-<stage>-<path>`, also its construct id, so `cdk deploy <name>` finds it. */
+export function stackNameOf(
+  config: Pick<StageConfig, 'appName' | 'stageName'>,
+  path: IngestionPathName,
+): string {
+  return `${config.appName}-${config.stageName}-${path}`;
+}
+
+/**
+ * The `paths` context: a JSON list in cdk.json (`["sqs", "stream"]`) or a comma-separated string on the command
+ * line (`-c paths=sqs,stream`). Absent: every path.
+ */
+function readPaths(value: unknown, problems: string[]): IngestionPathName[] {
+  if (value === undefined) return [...INGESTION_PATHS];
+  const names =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name !== '')
+      : value;
+  const expected = `a list of one or more of ${INGESTION_PATHS.join(', ')} (in cdk.json: ["sqs"]; on the command line: -c paths=sqs,stream)`;
+  if (!Array.isArray(names) || names.length === 0) {
+    problems.push(`Context "${CONTEXT_KEYS.paths}" must be ${expected}, got ${JSON.stringify(value)}.`);
+    return [];
+  }
+  const unknown = names.filter((name) => !(INGESTION_PATHS as readonly unknown[]).includes(name));
+  if (unknown.length > 0) {
+    problems.push(
+      `Context "${CONTEXT_KEYS.paths}" names ${unknown.map((name) => JSON.stringify(name)).join(', ')}: it must be ${expected}.`,
+    );
+  }
+  const duplicates = names.filter((name, index) => names.indexOf(name) !== index);
+  if (duplicates.length > 0) {
+    problems.push(`Context "${CONTEXT_KEYS.paths}" names ${JSON.stringify(duplicates[0])} twice.`);
+  }
+  return INGESTION_PATHS.filter((path) => names.includes(path));
+}
+
+/**
+ * Context keys that look like a setting of this app but are not one (a typo such as `-c stag=prod`): CDK ignores
+ * unknown keys, so without this warning the mistyped value is silently not used. Keys of CDK itself (feature flags
+ * `@aws-cdk/…`, `aws:cdk:…`, `cdk-…` lookups, `acknowledged-issue-numbers`) are not the app's and are left alone.
+ */
+export function unknownContextKeys(context: Readonly<Record<string, unknown>>): string[] {
+  const known = new Set<string>(Object.values(CONTEXT_KEYS));
+  return Object.keys(context).filter(
+    (key) =>
+      !known.has(key) &&
+      !key.startsWith('@aws-cdk') &&
+      !key.startsWith('aws:') &&
+      !key.startsWith('aws-cdk:') &&
+      !key.startsWith('cdk') &&
+      !key.includes(':') &&
+      key !== 'acknowledged-issue-numbers',
+  );
 }
 
 /** The removal policy for stateful resources of a stage. */
@@ -53,9 +166,10 @@ export function removalPolicyFor(config: Pick<StageConfig, 'retainData'>): Remov
   return config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 }
 
-function parseBoolean(value: unknown, fallback: boolean): boolean {
+function readBoolean(key: string, value: unknown, fallback: boolean, problems: string[]): boolean {
   if (value === undefined) return fallback;
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
-  throw new Error(`Context "${CONTEXT_KEYS.retainData}" must be true or false, got "${String(value)}".`);
+  problems.push(`Context "${key}" must be true or false, got "${String(value)}".`);
+  return fallback;
 }

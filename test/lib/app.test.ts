@@ -1,21 +1,87 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { type App, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { buildApp } from '../../lib/app';
-import { testApp } from '../helpers/synth';
+import { context as cdkJsonContext } from '../../cdk.json';
+import { buildApp, type ReliableLambdaStacks } from '../../lib/app';
+import { INGESTION_PATHS } from '../../lib/config';
+import { errorThrownBy, testApp } from '../helpers/synth';
+
+const testAppStackNames = (stacks: ReliableLambdaStacks) =>
+  INGESTION_PATHS.flatMap((path) => (stacks[path] ? [stacks[path].stackName] : []));
+
+/** Every warning the app's stacks carry. */
+function buildAppWarnings(app: App): unknown[] {
+  const stacks = buildApp(app, { nag: false });
+  return INGESTION_PATHS.flatMap((path) =>
+    stacks[path] ? Annotations.fromStack(stacks[path]).findWarning('*', Match.anyValue()) : [],
+  );
+}
 
 describe('buildApp', () => {
-  it('composes one environment-agnostic stack per path, named after the stage', () => {
-    const stacks = buildApp(testApp({ stage: 'dev' }), { nag: false });
-    const all = [stacks.sqs, stacks.object, stacks.stream];
+  it('composes one environment-agnostic stack per path, named after the app and the stage', () => {
+    const app = testApp({ appName: 'acme-payments', stage: 'dev', paths: [...INGESTION_PATHS] });
+    const stacks = buildApp(app, { nag: false });
+    const all = [stacks.sqs!, stacks.object!, stacks.stream!];
     expect(all.map((stack) => stack.stackName)).toEqual([
-      'reliable-lambda-dev-sqs',
-      'reliable-lambda-dev-object',
-      'reliable-lambda-dev-stream',
+      'acme-payments-dev-sqs',
+      'acme-payments-dev-object',
+      'acme-payments-dev-stream',
     ]);
     for (const stack of all) {
+      // The construct id is the name, so `cdk deploy acme-payments-dev-sqs` selects it (the CLI selects by id).
+      expect(stack.node.id).toBe(stack.stackName);
+      expect(stack.artifactId).toBe(stack.stackName);
       expect(Token.isUnresolved(stack.account)).toBe(true);
       expect(Token.isUnresolved(stack.region)).toBe(true);
     }
+  });
+
+  it("takes its name from cdk.json's context, the one place a fork renames it", () => {
+    const { config } = buildApp(testApp({ paths: ['sqs'] }), { nag: false });
+    expect(config.appName).toBe(cdkJsonContext.appName);
+  });
+
+  it.each([
+    [['sqs'], ['sqs']],
+    ['stream,sqs', ['sqs', 'stream']],
+    [
+      ['object', 'stream'],
+      ['object', 'stream'],
+    ],
+  ])('deploys only the paths in context "paths" (%j)', (paths, present) => {
+    const stacks = buildApp(testApp({ stage: 'dev', paths }), { nag: false });
+    expect(INGESTION_PATHS.filter((path) => stacks[path] !== undefined)).toEqual(present);
+    expect(testAppStackNames(stacks)).toEqual(present.map((path) => `${stacks.config.appName}-dev-${path}`));
+  });
+
+  it('warns about a context key that is not a setting (a typo such as stag=prod), once', () => {
+    const stacks = buildApp(testApp({ stag: 'prod', paths: ['sqs', 'stream'] }), { nag: false });
+    const warnings = [stacks.sqs!, stacks.stream!].flatMap((stack) =>
+      Annotations.fromStack(stack).findWarning(
+        '*',
+        Match.stringLikeRegexp('Context "stag" is not a setting'),
+      ),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(buildAppWarnings(testApp({ paths: ['sqs'] }))).toEqual([]);
+  });
+
+  it('reports every broken rule of every stack at once', () => {
+    const app = testApp({ paths: ['sqs', 'stream'], logRetentionDays: 7 });
+    // Broken on purpose in two stacks: each stack validates its own construct, the app collects both.
+    const error = errorThrownBy(
+      () =>
+        buildApp(app, {
+          nag: false,
+          overrides: {
+            sqs: { consumer: { batchSize: 0 } },
+            stream: { consumer: { batchSize: 0 } },
+          },
+        }),
+      'two broken stacks',
+    );
+    expect(error.message).toMatch(/sqs.*batchSize/s);
+    expect(error.message).toMatch(/stream.*batchSize/s);
   });
 
   it('runs cdk-nag on synth: only the unacknowledged finding fails it, and the three stacks have none', () => {
@@ -37,5 +103,16 @@ describe('buildApp', () => {
 
   it('refuses a bad stage name before building anything', () => {
     expect(() => buildApp(testApp({ stage: 'Bad Stage' }))).toThrow(/Context "stage" must be/);
+  });
+
+  it('reports every bad context value at once', () => {
+    const error = errorThrownBy(
+      () => buildApp(testApp({ stage: 'Bad Stage', paths: 'sqs,queue', retainData: 'yes' })),
+      'three bad values',
+    );
+    expect(error.message).toMatch(/^3 context values are wrong/);
+    expect(error.message).toMatch(/Context "stage" must be/);
+    expect(error.message).toMatch(/Context "paths" names "queue"/);
+    expect(error.message).toMatch(/Context "retainData" must be true or false, got "yes"/);
   });
 });

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { buildApp } from '../../../lib/app';
+import { stackNameOf } from '../../../lib/config';
 import { StageConfig } from '../../../lib/config';
 import { ObjectIngestionStack, ObjectIngestionStackProps } from '../../../lib/stacks/object-ingestion-stack';
 import { nagFindings } from '../../helpers/nag';
@@ -16,7 +17,7 @@ function stackFor(
   consumer?: ObjectIngestionStackProps['consumer'],
 ): ObjectIngestionStack {
   return new ObjectIngestionStack(testApp(), 'Object', {
-    stackName: `reliable-lambda-${config.stageName}-object`,
+    stackName: stackNameOf(config, 'object'),
     config,
     consumer,
   });
@@ -106,10 +107,10 @@ describe('ObjectIngestionStack (a stage that keeps its data)', () => {
 });
 
 describe('buildApp', () => {
-  it('adds the object stack, named after the stage', () => {
-    const app = testApp({ stage: 'dev' });
+  it('adds the object stack, named after the app and the stage', () => {
+    const app = testApp({ appName: 'acme', stage: 'dev', paths: ['object'] });
     const { object } = buildApp(app, { nag: false });
     expect(object).toBeInstanceOf(ObjectIngestionStack);
-    expect(object.stackName).toBe('reliable-lambda-dev-object');
+    expect(object?.stackName).toBe('acme-dev-object');
   });
 });

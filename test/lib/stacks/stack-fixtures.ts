@@ -2,21 +2,25 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { StageConfig } from '../../../lib/config';
+import { INGESTION_PATHS, StageConfig } from '../../../lib/config';
 import { EffectTable } from '../../../lib/constructs/effect-table';
 import { IdempotencyTable } from '../../../lib/constructs/idempotency-table';
 import { logicalIdOf } from '../../helpers/synth';
 
 /** A sandbox: stateful resources are destroyed with the stack. */
 export const SANDBOX: StageConfig = {
+  appName: 'test-app',
   stageName: 'sandbox',
+  paths: INGESTION_PATHS,
   retainData: false,
   logRetention: RetentionDays.ONE_WEEK,
 };
 
 /** A stage that keeps its data. */
 export const PROD: StageConfig = {
+  appName: 'test-app',
   stageName: 'prod',
+  paths: INGESTION_PATHS,
   retainData: true,
   logRetention: RetentionDays.THREE_MONTHS,
 };
