@@ -1,11 +1,14 @@
 /**
- * Turns a scenario into records, producers and faults: which records exist, what their payloads are (valid for
- * the real handlers' schemas, or deliberately not, for poison records), when they arrive, and which of them meet
+ * Turns a scenario into records, producers and faults: which records exist, what their payloads are (the domain
+ * modules' examples: valid for the real handlers' schemas, or deliberately not, for poison records), when they arrive, and which of them meet
  * which fault. Everything is drawn from the scenario's seed.
  *
  * Every record has an id (`sqs-000042`, `object-000007`, `stream-000123`) that its payload carries in the field
  * the handler uses as its business key, so a `side effect done` line (`recordKey`) names its record.
  */
+import * as objectDomain from '../../lambda/object-consumer/domain';
+import * as sqsDomain from '../../lambda/sqs-consumer/domain';
+import * as streamDomain from '../../lambda/stream-consumer/domain';
 import type { IngestionPath } from './engine/config';
 import { Random } from './engine/random';
 import type { EntryPoints, Simulation } from './engine/simulation';
@@ -26,6 +29,8 @@ export interface CatalogRecord {
   readonly partitionKey?: string;
   /** What the producer sends: the SQS body, the object key, the Kinesis data, or a foreign SNS message. */
   readonly payload: string;
+  /** Object: the object's size in bytes. */
+  readonly size?: number;
   /** Also delivered a second time, this much later (ms). */
   readonly duplicateAfterMs?: number;
 }
@@ -121,18 +126,14 @@ function planPath(
   for (let number = 1; number <= n; number += 1) {
     const id = recordId(path, number);
     const isPoison = poison.has(number);
-    const partitionKey =
-      path === 'stream'
-        ? `sensor-${String(payloads.int(1, spec.partitionKeys)).padStart(3, '0')}`
-        : undefined;
+    const group = path === 'stream' ? payloads.int(1, spec.partitionKeys) : undefined;
     catalog.add({
       id,
       path,
       number,
       poison: isPoison,
       producedAt: Math.round(t),
-      ...payloadOf(path, id, number, isPoison, partitionKey, t, payloads),
-      ...(partitionKey !== undefined && { partitionKey }),
+      ...payloadOf(path, id, isPoison, group, payloads),
       ...(duplicates.has(number) && { duplicateAfterMs: duplicateAfter }),
     });
     if (isPoison) faults.addPoison(id);
@@ -180,69 +181,38 @@ function select(
   return new Set(random.sample(candidates.length, count).map((i) => candidates[i]));
 }
 
-const CURRENCIES = ['EUR', 'USD', 'GBP', 'JPY'];
-const METRICS = ['temperature', 'humidity', 'pressure'] as const;
-
+/**
+ * The payload of record `id`: an example from the path's domain module (lambda/<path>-consumer/domain.ts), so a
+ * fork's own records run through the simulator without a change here. A poison record is one of the domain's
+ * invalid examples, which fail validation on every delivery (on the object path: a message on the topic that is
+ * not an S3 notification). `group` puts stream records on a partition key.
+ */
 function payloadOf(
   path: IngestionPath,
   id: string,
-  number: number,
   poison: boolean,
-  partitionKey: string | undefined,
-  t: number,
+  group: number | undefined,
   random: Random,
-): { businessKey: string; payload: string } {
+): { businessKey: string; payload: string; partitionKey?: string; size?: number } {
+  const variant = random.int(0, 999);
   switch (path) {
     case 'sqs': {
-      const orderId = `order-${id}`;
-      const lines = Array.from({ length: random.int(1, 3) }, (_, i) => ({
-        sku: `SKU-${number}-${i + 1}`,
-        quantity: random.int(1, 5),
-        unitPriceCents: random.int(100, 20_000),
-      }));
-      const order = {
-        orderId,
-        customerId: `customer-${random.int(1, 500)}`,
-        currency: random.pick(CURRENCIES),
-        lines,
-      };
-      if (!poison) return { businessKey: orderId, payload: JSON.stringify(order) };
-      // Poison: what a buggy producer sends; the schema rejects it every time.
-      const variants = [
-        () => `orderId=${orderId}; this producer forgot to send JSON`,
-        () => JSON.stringify({ ...order, currency: 'euros' }),
-        () => JSON.stringify({ ...order, lines: [] }),
-        () => JSON.stringify({ ...order, lines: [lines[0], lines[0]] }),
-      ];
-      return { businessKey: orderId, payload: random.pick(variants)() };
+      const message = sqsDomain.examples.valid(id, { variant });
+      const businessKey = sqsDomain.domain.idempotencyKey(message);
+      if (!poison) return { businessKey, payload: JSON.stringify(message) };
+      return { businessKey, payload: random.pick(sqsDomain.examples.invalid(id)).body };
     }
     case 'object': {
-      const key = random.chance(0.2)
-        ? `uploads/daily report ${id}.pdf`
-        : `uploads/2025/${id}.${random.pick(['csv', 'json', 'png'])}`;
-      if (!poison) return { businessKey: key, payload: key };
-      // Poison: a message on the topic that is not an S3 object-created notification (another publisher).
-      return {
-        businessKey: key,
-        payload: JSON.stringify({ source: 'billing-service', note: 'published to the wrong topic', ref: id }),
-      };
+      const object = objectDomain.examples.valid(id, { variant });
+      if (!poison) return { businessKey: object.key, payload: object.key, size: object.size };
+      return { businessKey: object.key, payload: random.pick(objectDomain.examples.invalid(id)).body };
     }
     case 'stream': {
-      const metric = random.pick(METRICS);
-      const reading = {
-        eventId: id,
-        sensorId: partitionKey,
-        recordedAt: new Date(Date.UTC(2025, 0, 1) + Math.round(t)).toISOString(),
-        metric,
-        value: Math.round(random.next() * 1000) / 10,
-      };
-      if (!poison) return { businessKey: id, payload: JSON.stringify(reading) };
-      const variants = [
-        () => JSON.stringify({ ...reading, value: 'very hot' }),
-        () => JSON.stringify({ ...reading, metric: 'wind-speed' }),
-        () => `${id},${partitionKey},not-json`,
-      ];
-      return { businessKey: id, payload: random.pick(variants)() };
+      const message = streamDomain.examples.valid(id, { variant, ...(group !== undefined && { group }) });
+      const businessKey = streamDomain.domain.idempotencyKey(message);
+      const partitionKey = streamDomain.domain.partitionKey(message);
+      if (!poison) return { businessKey, partitionKey, payload: JSON.stringify(message) };
+      return { businessKey, partitionKey, payload: random.pick(streamDomain.examples.invalid(id)).body };
     }
   }
 }
@@ -271,7 +241,7 @@ export function produce(sim: Simulation, catalog: RecordCatalog): void {
             record.payload,
             {
               recordId: record.id,
-              size: 1024 + record.number,
+              size: record.size ?? 0,
               ...(record.duplicateAfterMs !== undefined && { duplicateAfterMs: record.duplicateAfterMs }),
             },
             at,

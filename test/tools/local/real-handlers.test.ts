@@ -13,6 +13,8 @@ import { loadCloudAssembly, type LoadedAssembly } from '../../../tools/local/clo
 import { runScenario, type RunResult } from '../../../tools/local/run';
 import { parseScenario } from '../../../tools/local/scenario';
 import { bundledCloudAssembly } from '../../helpers/cloud-assembly';
+import { context as cdkJsonContext } from '../../../cdk.json';
+import { type IngestionPathName, stackNameOf } from '../../../lib/config';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..', '..');
@@ -45,12 +47,14 @@ beforeAll(async () => {
   commands = runCommands();
   commands.catch(() => undefined);
   assembly = loadCloudAssembly(outdir);
-  templates = Object.fromEntries(
-    ['Sqs', 'Object', 'Stream'].map((id) => [
-      id,
-      JSON.parse(readFileSync(join(outdir, `${id}.template.json`), 'utf8')),
-    ]),
-  );
+  // Each path's stack, by the name the app gives it (its artifact id): `<appName>-sandbox-<path>`.
+  const stackName = (path: IngestionPathName) =>
+    stackNameOf({ appName: cdkJsonContext.appName, stageName: 'sandbox' }, path);
+  templates = {
+    Sqs: JSON.parse(readFileSync(join(outdir, `${stackName('sqs')}.template.json`), 'utf8')),
+    Object: JSON.parse(readFileSync(join(outdir, `${stackName('object')}.template.json`), 'utf8')),
+    Stream: JSON.parse(readFileSync(join(outdir, `${stackName('stream')}.template.json`), 'utf8')),
+  };
   const scenario = parseScenario({
     name: 'real-handlers',
     seed: 11,
@@ -159,7 +163,9 @@ describe('the loader reads what the templates deploy', () => {
       expect(existsSync(join(fn.code!.directory, 'index.js'))).toBe(true);
       expect(fn.code!.directory.startsWith(outdir)).toBe(true);
       // The table name is a token in the template: a local name stands in for it.
-      expect(fn.environment.IDEMPOTENCY_TABLE_NAME).toMatch(/^reliable-lambda-\w+-\w+-IdempotencyTable/);
+      expect(fn.environment.IDEMPOTENCY_TABLE_NAME).toMatch(
+        new RegExp(`^${cdkJsonContext.appName}-\\w+-\\w+-IdempotencyTable`),
+      );
     }
   });
 
