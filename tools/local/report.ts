@@ -92,7 +92,13 @@ export interface PathReport {
 }
 
 export interface Report {
-  readonly scenario: { readonly name: string; readonly seed: string | number; readonly functions: string };
+  readonly scenario: {
+    readonly name: string;
+    readonly seed: string | number;
+    readonly functions: string;
+    /** Paths the scenario drives that the deployment does not have (context `paths`): not run. */
+    readonly skippedPaths?: readonly string[];
+  };
   readonly stoppedBy: StopReason;
   readonly virtualDurationMs: number;
   readonly paths: readonly PathReport[];
@@ -517,6 +523,11 @@ export function renderReport(report: Report, realMs?: number): string {
         ? ', ran until no work was left.'
         : `, stopped at the ${report.stoppedBy} with work left.`),
   );
+  if (report.scenario.skippedPaths?.length) {
+    out.push(
+      `Not deployed, so not run: the ${report.scenario.skippedPaths.join(', ')} path${report.scenario.skippedPaths.length > 1 ? 's' : ''} of the scenario (cdk.json context "paths").`,
+    );
+  }
   for (const p of report.paths) {
     out.push('', `━━ ${p.path.toUpperCase()} path: ${p.functionName}`, `   ${p.source}`);
     const r = p.records;

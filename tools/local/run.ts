@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { IngestionPath, SimulationConfig } from './engine/config';
 import type { FunctionCode } from './engine/lambda';
 import type { StopReason } from './engine/scheduler';
-import { Simulation } from './engine/simulation';
+import { type EntryPoints, Simulation } from './engine/simulation';
 import type { FaultPlan } from './faults';
 import { modelFunction, type ModelOptions } from './model-function';
 import { buildReport, toJsonReport, type Report } from './report';
@@ -76,10 +76,11 @@ export interface RunOptions {
 }
 
 export async function runScenario(options: RunOptions): Promise<RunResult> {
-  const { scenario, config } = options;
-  const functions = options.functions ?? scenario.functions;
-  const probe = new Simulation(config, { seed: scenario.seed });
+  const { config } = options;
+  const probe = new Simulation(config, { seed: options.scenario.seed });
   const entry = probe.entryPoints();
+  const { scenario, skippedPaths } = forDeployment(options.scenario, entry);
+  const functions = options.functions ?? scenario.functions;
   const subscriptionIds = config.snsSubscriptions
     .filter((s) => s.topicArn === entry.object?.topicArn)
     .map((s) => s.id);
@@ -127,6 +128,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       name: scenario.name ?? 'unnamed',
       seed: scenario.seed,
       functions,
+      ...(skippedPaths.length > 0 && { skippedPaths }),
     });
     const effects = dynamoDb && (await scanEffects(dynamoDb));
     return {
@@ -195,4 +197,28 @@ export function formatClock(ms: number): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/**
+ * The scenario restricted to the paths the deployment has: an app deploys the paths of its `paths` context, and a
+ * scenario written for every path (demo.json) runs on what is there. Fails only when none of its paths is there.
+ */
+export function forDeployment(
+  scenario: Scenario,
+  entry: EntryPoints,
+): { scenario: Scenario; skippedPaths: IngestionPath[] } {
+  const driven = PATHS.filter((path) => scenario.paths[path]);
+  const skippedPaths = driven.filter((path) => !entry[path]);
+  const deployed = PATHS.filter((path) => entry[path]);
+  if (driven.length > 0 && skippedPaths.length === driven.length) {
+    throw new Error(
+      `The scenario drives the ${driven.join(', ')} path${driven.length > 1 ? 's' : ''}, but the deployment has ` +
+        `${deployed.length > 0 ? `only ${deployed.join(', ')}` : 'no ingestion path'}: add a path the deployment ` +
+        'has to the scenario, or deploy the path (cdk.json context "paths").',
+    );
+  }
+  const paths = Object.fromEntries(
+    Object.entries(scenario.paths).filter(([path]) => entry[path as IngestionPath]),
+  );
+  return { scenario: { ...scenario, paths }, skippedPaths };
 }
