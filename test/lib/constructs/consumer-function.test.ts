@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as Esbuild from 'esbuild';
 import { buildSync } from 'esbuild';
 import { esbuildOptions } from '../../../lib/bundling';
 import {
@@ -14,9 +15,18 @@ import {
 import { EffectTable } from '../../../lib/constructs/effect-table';
 import { IdempotencyTable } from '../../../lib/constructs/idempotency-table';
 import { ConfigurationError, ConfigurationErrors } from '../../../lib/validation';
+import { withoutBundlingNotices } from '../../helpers/console-capture';
 import { nagFindings } from '../../helpers/nag';
 import { bundlingApp, logicalIdOf, testStack } from '../../helpers/synth';
 import { expectEffectWritesOnly } from './effect-table-fixtures';
+
+// esbuild as it is, but with `buildSync` a jest mock (calling the real one), so that the test that breaks the
+// build on purpose can make esbuild's log silent for that one build: it expects the error and asserts it from
+// the message synth throws, instead of esbuild printing it (`logLevel: 'warning'`, lib/bundling.ts) to stderr.
+jest.mock('esbuild', () => {
+  const actual = jest.requireActual<typeof Esbuild>('esbuild');
+  return { ...actual, buildSync: jest.fn(actual.buildSync) };
+});
 
 function synthFunction(props: Partial<ConsumerFunctionProps> = {}) {
   const stack = testStack();
@@ -163,7 +173,8 @@ describe('ConsumerFunction bundling', () => {
     const stack = new Stack(app, 'Bundled');
     const spawnSync = jest.spyOn(childProcess, 'spawnSync');
     try {
-      consumerIn(stack, 'Consumer', entry);
+      const { bundled } = withoutBundlingNotices(() => consumerIn(stack, 'Consumer', entry));
+      expect(bundled).toEqual(['Bundled/Consumer/Function/Code/Stage']);
     } finally {
       spawnSync.mockRestore();
     }
@@ -192,7 +203,13 @@ describe('ConsumerFunction bundling', () => {
       fs.writeFileSync(file, "import { missing } from './nowhere';\nexport const handler = missing;\n");
       const app = bundlingApp();
       apps.push(app);
-      expect(() => consumerIn(new Stack(app, 'Broken'), 'Consumer', file)).toThrow(
+      const { buildSync: realBuildSync } = jest.requireActual<typeof Esbuild>('esbuild');
+      jest
+        .mocked(buildSync)
+        .mockImplementationOnce((options) => realBuildSync({ ...options, logLevel: 'silent' }));
+      expect(() =>
+        withoutBundlingNotices(() => consumerIn(new Stack(app, 'Broken'), 'Consumer', file)),
+      ).toThrow(
         /esbuild could not bundle \S*broken-entry-\w+\/index\.ts: Build failed with 1 error:[\s\S]*Could not resolve "\.\/nowhere"/,
       );
     } finally {

@@ -12,6 +12,7 @@ import {
   SqsConsumerProps,
 } from '../../../lib/constructs/sqs-consumer';
 import { ConfigurationError, ConfigurationErrors } from '../../../lib/validation';
+import { CDK_WARNING_REPORT, captureConsoleError } from '../../helpers/console-capture';
 import { logicalIdOf, templateOf, testStack, errorThrownBy } from '../../helpers/synth';
 import { expectEffectWritesOnly } from './effect-table-fixtures';
 
@@ -369,10 +370,19 @@ describe('SqsConsumer configuration that fails synth', () => {
 describe('SqsConsumer warnings', () => {
   it('warns when maxReceiveCount is below 5 (throttled receives count too)', () => {
     const { stack } = synthConsumer({ maxReceiveCount: 3 });
-    Annotations.fromStack(stack).hasWarning(
-      '/TestStack/SqsConsumer',
-      Match.stringLikeRegexp('maxReceiveCount 3 is below 5: throttled receives count too'),
-    );
+    // Synth prints the warning (CDK's validation report, on console.error): captured and checked here.
+    const report = captureConsoleError(CDK_WARNING_REPORT);
+    try {
+      Annotations.fromStack(stack).hasWarning(
+        '/TestStack/SqsConsumer',
+        Match.stringLikeRegexp('maxReceiveCount 3 is below 5: throttled receives count too'),
+      );
+    } finally {
+      report.restore();
+    }
+    expect(report.warnings()).toEqual([
+      expect.stringMatching(/^maxReceiveCount 3 is below 5: throttled receives/),
+    ]);
   });
 
   it('uses the defaults it documents', () => {

@@ -4,6 +4,7 @@ import { App, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SqsIngestionStack } from '../../../lib/stacks/sqs-ingestion-stack';
 import { maskAssetHashes } from '../../helpers/cdk-snapshot-serializer';
+import { withoutBundlingNotices } from '../../helpers/console-capture';
 import { nagFindings } from '../../helpers/nag';
 import { testApp } from '../../helpers/synth';
 import { expectConsumerUsesStackTable, PROD, SANDBOX } from './stack-fixtures';
@@ -102,8 +103,12 @@ describe('SqsIngestionStack snapshot stability', () => {
     // A real App: bundling on (esbuild in this process), output to its own temporary directory, removed after.
     const app = new App();
     try {
-      const stack = new SqsIngestionStack(app, 'Sqs', { config: SANDBOX, consumer: { entry } });
-      return Template.fromStack(stack).toJSON();
+      const { result: template, bundled } = withoutBundlingNotices(() => {
+        const stack = new SqsIngestionStack(app, 'Sqs', { config: SANDBOX, consumer: { entry } });
+        return Template.fromStack(stack).toJSON();
+      });
+      expect(bundled).toEqual(['Sqs/SqsConsumer/Consumer/Function/Code/Stage']);
+      return template;
     } finally {
       fs.rmSync(app.outdir, { recursive: true, force: true });
     }
