@@ -110,10 +110,15 @@ describe('createDynamoDbClient', () => {
     try {
       const started = Date.now();
       const call = client.send(new GetItemCommand({ TableName: 't', Key: { id: { S: 'x' } } }));
+      let stillWaiting: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([
         call.catch((error: unknown) => error),
-        new Promise((resolve) => setTimeout(() => resolve('still waiting'), worstCaseRecordMs(budget))),
+        new Promise((resolve) => {
+          stillWaiting = setTimeout(() => resolve('still waiting'), worstCaseRecordMs(budget));
+        }),
       ]);
+      // Cleared, not left to fire: a pending timer outlives the file and keeps jest's worker from exiting.
+      clearTimeout(stillWaiting);
       expect(outcome).toEqual(expect.objectContaining({ name: 'TimeoutError' }));
       expect(outcome).toEqual(
         expect.objectContaining({ $metadata: expect.objectContaining({ attempts: 2 }) }),
