@@ -5,9 +5,9 @@
  * them into a stream. See `--help` and docs/stream-path.md.
  *
  *   aws sqs receive-message --queue-url "$FAILURE_QUEUE_URL" --max-number-of-messages 10 \
- *     | npx tsx tools/replay-stream-failure.ts
- *   npx tsx tools/replay-stream-failure.ts failure.json --redrive readings-stream            # dry run
- *   npx tsx tools/replay-stream-failure.ts failure.json --redrive readings-stream --execute
+ *     | npm run -s replay --
+ *   npm run replay -- failure.json --redrive readings-stream            # dry run
+ *   npm run replay -- failure.json --redrive readings-stream --execute
  */
 import { runCli } from './stream-replay/cli';
 

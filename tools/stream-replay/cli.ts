@@ -11,7 +11,8 @@ import { FailureRecordError, parseFailureRecords, parseStreamArn } from './failu
 import { fetchFailedRecords, FetchError, toJsonLine } from './fetch';
 import { parseRedriveTarget, RedriveError, redriveRecords } from './redrive';
 
-export const USAGE = `Usage: npx tsx tools/replay-stream-failure.ts [options] [file]
+export const USAGE = `Usage: npm run replay -- [options] [file]
+       (npm run -s replay -- ... when piping the output: npm prints its own header lines on stdout)
 
 Reads the on-failure record(s) Lambda wrote for a Kinesis event source mapping (SNS/SQS destination), fetches
 the records they name from the stream, and prints them, one JSON line each (data decoded), in sequence order.

@@ -3,7 +3,7 @@
  * partition keys, a failure record naming a range of one shard, exactly those records back, in order.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -421,7 +421,13 @@ describe('runCli', () => {
   it('prints its usage with --help', async () => {
     const { status, lines } = await run(['--help']);
     expect(status).toBe(0);
-    expect(lines[0]).toMatch(/^Usage: npx tsx tools\/replay-stream-failure.ts/);
+    // Named the way the README runs it; package.json's `replay` script is this tool.
+    expect(lines[0]).toBe('Usage: npm run replay -- [options] [file]');
+    expect(lines.join('\n')).not.toContain('npx tsx');
+    const { scripts } = JSON.parse(readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(scripts.replay).toBe('tsx tools/replay-stream-failure.ts');
   });
 });
 
