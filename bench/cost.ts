@@ -118,11 +118,12 @@ function parseValue(text: string): unknown {
 function applyOverrides(
   overrides: readonly string[],
   assumptions: Assumptions,
-  settings: Record<IngestionPath, SynthesizedPath>,
+  settings: Partial<Record<IngestionPath, SynthesizedPath>>,
   sources: Sources,
-): { assumptions: Assumptions; settings: Record<IngestionPath, SynthesizedPath> } {
+): { assumptions: Assumptions; settings: Partial<Record<IngestionPath, SynthesizedPath>> } {
   let nextAssumptions: Assumptions = assumptions;
   const nextSettings = { ...settings };
+  const present = PATHS.filter((name) => nextSettings[name]);
   for (const override of overrides) {
     const [key, text] = override.split('=');
     if (text === undefined) throw new Error(`--set needs name=value, got "${override}"`);
@@ -130,8 +131,14 @@ function applyOverrides(
     const [first, second] = key.split('.');
     if (second !== undefined && (PATHS as readonly string[]).includes(first)) {
       const name = first as IngestionPath;
-      if (second in nextSettings[name]) {
-        nextSettings[name] = { ...nextSettings[name], [second]: value };
+      const own = nextSettings[name];
+      if (!own) {
+        throw new Error(
+          `--set ${key}: the ${name} path is not in the assembly (deployed paths: ${present.join(', ')}; cdk.json context "paths")`,
+        );
+      }
+      if (second in own) {
+        nextSettings[name] = { ...own, [second]: value };
       } else if (second in nextAssumptions.paths[name]) {
         nextAssumptions = {
           ...nextAssumptions,
@@ -142,8 +149,8 @@ function applyOverrides(
       }
     } else if (key in nextAssumptions && key !== 'paths') {
       nextAssumptions = { ...nextAssumptions, [key]: value };
-    } else if (PATHS.every((name) => key in nextSettings[name])) {
-      for (const name of PATHS) nextSettings[name] = { ...nextSettings[name], [key]: value };
+    } else if (present.every((name) => key in nextSettings[name]!)) {
+      for (const name of present) nextSettings[name] = { ...nextSettings[name]!, [key]: value };
     } else {
       throw new Error(`unknown assumption "${key}" (see bench/cost-assumptions.json)`);
     }
@@ -221,10 +228,12 @@ function main(): void {
   const overrides = argv.flatMap((arg, index) => (arg === '--set' ? [argv[index + 1]] : []));
   const applied = applyOverrides(overrides, assumptions, readPathSettings(assembly), sources);
   assumptions = applied.assumptions;
-  const settings = applied.settings;
+  // The paths the app synthesized (its `paths` context): only these are priced.
+  const present = PATHS.filter((name) => applied.settings[name]);
+  const settings = applied.settings as Record<IngestionPath, SynthesizedPath>;
 
   const costs = Object.fromEntries(
-    PATHS.map((name) => [name, costPerMillionEvents(settings[name], assumptions, prices)]),
+    present.map((name) => [name, costPerMillionEvents(settings[name], assumptions, prices)]),
   ) as Record<IngestionPath, PathCost>;
 
   if (argv.includes('--json')) {
@@ -251,7 +260,7 @@ function main(): void {
       'log retention',
       'stream',
     ],
-    PATHS.map((name) => {
+    present.map((name) => {
       const own = settings[name];
       return [
         name,
@@ -277,7 +286,7 @@ function main(): void {
         String((assumptions as unknown as Record<string, unknown>)[key]),
         sources[key] ?? '',
       ]),
-      ...PATHS.flatMap((name) =>
+      ...present.flatMap((name) =>
         Object.entries(assumptions.paths[name]).map(([key, entry]): Cell[] => [
           `${name}.${key}`,
           describeValue(entry),
@@ -286,7 +295,7 @@ function main(): void {
       ),
     ],
   );
-  for (const name of PATHS) {
+  for (const name of present) {
     const cost = costs[name];
     print(
       `${name}: ${usd(cost.total)} per million events (${cost.invocations.toLocaleString('en-US', { maximumFractionDigits: 0 })} invocations, ${cost.billedDurationMs} ms each)`,
@@ -330,7 +339,7 @@ function main(): void {
       `${delta >= 0 ? '+' : ''}${(delta * 100).toFixed(1)} %`,
     ]);
   };
-  for (const name of PATHS) {
+  for (const name of present) {
     const own = settings[name];
     rows.push([
       name,

@@ -56,8 +56,11 @@ function stackTemplates(assemblyDir: string): { stack: string; resources: Resour
     });
 }
 
-/** The three paths' settings as synthesized in `assemblyDir`. */
-export function readPathSettings(assemblyDir: string): Record<IngestionPath, SynthesizedPath> {
+/**
+ * The settings of the paths synthesized in `assemblyDir`: the app deploys the paths of its `paths` context, so a
+ * path may be absent. Throws when none is there.
+ */
+export function readPathSettings(assemblyDir: string): Partial<Record<IngestionPath, SynthesizedPath>> {
   const found: Partial<Record<IngestionPath, SynthesizedPath>> = {};
   for (const { stack, resources } of stackTemplates(assemblyDir)) {
     for (const [functionId, resource] of Object.entries(resources)) {
@@ -72,9 +75,12 @@ export function readPathSettings(assemblyDir: string): Record<IngestionPath, Syn
       found[ingestionPath] = settingsOf(ingestionPath, stack, functionId, properties, resources);
     }
   }
-  const missing = (Object.keys(SERVICE_OF_PATH) as IngestionPath[]).filter((name) => !found[name]);
-  if (missing.length) throw new Error(`no consumer function for ${missing.join(', ')} in ${assemblyDir}`);
-  return found as Record<IngestionPath, SynthesizedPath>;
+  if (Object.keys(found).length === 0) {
+    throw new Error(
+      `no consumer function of any ingestion path in ${assemblyDir}: synthesize the app first (npm run synth)`,
+    );
+  }
+  return found;
 }
 
 function settingsOf(
