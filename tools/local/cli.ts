@@ -1,12 +1,11 @@
 /**
  * `npm run local [-- <scenario.json>] [options]`: runs a scenario through the simulated Lambda service with the
- * handler bundles of cdk.out (synthesized first if missing or stale) and prints the report. See --help and
+ * handler bundles of cdk.out (synthesized first if missing, stale or unbundled) and prints the report. See --help and
  * docs/local-simulator.md.
  */
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { staleReason, synthesize } from './assembly';
+import { prepareAssembly } from './assembly';
 import { AssemblyError, loadCloudAssembly } from './cloudformation';
 import { renderReport } from './report';
 import { runScenario } from './run';
@@ -32,7 +31,7 @@ Options:
   --seed <value>     override the scenario's seed
   --cdk-out <dir>    the cloud assembly to read (default: cdk.out)
   --synth            synthesize even if the assembly looks up to date
-  --no-synth         never synthesize (fail if the assembly is missing)
+  --no-synth         never synthesize (fail if the assembly is missing or was written without bundling)
   --quiet            no progress output
   -h, --help         this help
 
@@ -129,15 +128,13 @@ async function main(argv: readonly string[]): Promise<number> {
     scenario = { ...scenario, seed: /^\d+$/.test(opts.seed) ? Number(opts.seed) : opts.seed };
   const functions = opts.model ? 'model' : scenario.functions;
 
-  const stale = staleReason(PROJECT_DIR, opts.cdkOut);
-  if (opts.synth === 'always' || (stale && opts.synth === 'auto')) {
-    progress(`Synthesizing (${opts.synth === 'always' ? '--synth' : stale}): npx cdk synth --quiet`);
-    const started = performance.now();
-    synthesize(PROJECT_DIR, opts.cdkOut);
-    progress(`Synthesized in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
-  } else if (stale) {
-    progress(`Note: ${stale}; reading it anyway (--no-synth).`);
-  }
+  prepareAssembly({
+    projectDir: PROJECT_DIR,
+    assemblyDir: opts.cdkOut,
+    synth: opts.synth,
+    needsBundles: functions === 'bundles',
+    progress,
+  });
   const assembly = loadCloudAssembly(opts.cdkOut);
   for (const warning of assembly.warnings) progress(`Note: ${warning}`);
   progress(

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { staleReason, synthesize } from './assembly';
+import { prepareAssembly } from './assembly';
 import { AssemblyError, loadCloudAssembly } from './cloudformation';
 import type { FunctionConfig, SimulationConfig } from './engine/config';
 import { createContext } from './engine/lambda';
@@ -30,7 +30,7 @@ Runs one handler bundle from cdk.out with the event in <event.json> against an i
 Options:
   --cdk-out <dir>   the cloud assembly to read (default: cdk.out)
   --synth           synthesize first even if cdk.out looks up to date
-  --no-synth        never synthesize
+  --no-synth        never synthesize (fail if cdk.out is missing or was written without bundling)
   --times <n>       invoke n times with the same event (the second shows idempotency at work)
   -h, --help        this help
 
@@ -84,11 +84,13 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
 
-  const stale = staleReason(PROJECT_DIR, cdkOut);
-  if (synth === 'always' || (stale && synth === 'auto')) {
-    console.error(`Synthesizing (${stale ?? '--synth'}): npx cdk synth --quiet`);
-    synthesize(PROJECT_DIR, cdkOut);
-  }
+  prepareAssembly({
+    projectDir: PROJECT_DIR,
+    assemblyDir: cdkOut,
+    synth,
+    needsBundles: true,
+    progress: (line) => console.error(line),
+  });
   const { config } = loadCloudAssembly(cdkOut);
   const fn = findFunction(config, name);
   if (!fn) {

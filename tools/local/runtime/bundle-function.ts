@@ -8,7 +8,7 @@
  * Each `BundleFunction` loads its own copy of the module (a fresh execution environment); the AWS SDK stays
  * shared, as it is provided by the runtime.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import type { FunctionConfig } from '../engine/config';
@@ -166,6 +166,11 @@ interface InternalModule {
 export function loadHandler(directory: string, handlerSetting: string): Handler {
   const [file, exportName] = splitHandler(handlerSetting);
   const filename = join(directory, `${file}.js`);
+  if (!existsSync(filename)) {
+    throw new Error(
+      `${filename} does not exist: the function's code in the cloud assembly is not a bundle (written by \`cdk ls\`?); run \`npm run synth\`.`,
+    );
+  }
   const ModuleClass = Module as unknown as {
     new (id: string, parent?: unknown): InternalModule;
     _nodeModulePaths(from: string): string[];
