@@ -2,6 +2,10 @@
  * `npm run invoke -- <function> <event.json>`: runs one handler bundle from cdk.out once, with the given event,
  * against an in-process DynamoDB (dynalite, idempotency table created), and prints its response, like
  * `sam local invoke`. The function's log goes to stderr, the response (or error) to stdout.
+ *
+ * The bundle is loaded once (one execution environment): the first invocation is its cold start. With
+ * `--times n`, each invocation after the first is summed up on stderr: which records were answered from the
+ * idempotency store, which applied (again).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,7 +15,7 @@ import { AssemblyError, loadCloudAssembly } from './cloudformation';
 import type { FunctionConfig, SimulationConfig } from './engine/config';
 import { createContext } from './engine/lambda';
 import { withVirtualWallClock } from './engine/wall-clock';
-import { BundleFunction } from './runtime/bundle-function';
+import { BundleFunction, type CapturedLine, SIDE_EFFECT_MESSAGE } from './runtime/bundle-function';
 import { startLocalDynamoDb } from './runtime/local-dynamodb';
 
 const PROJECT_DIR = resolve(__dirname, '..', '..');
@@ -31,10 +35,12 @@ Options:
   --cdk-out <dir>   the cloud assembly to read (default: cdk.out)
   --synth           synthesize first even if cdk.out looks up to date
   --no-synth        never synthesize (fail if cdk.out is missing or was written without bundling)
-  --times <n>       invoke n times with the same event (the second shows idempotency at work)
+  --times <n>       invoke n times with the same event (the second shows idempotency at work: each later
+                    invocation is summed up as records answered from the idempotency store / applied)
   -h, --help        this help
 
-Exit status: 0 if the function returned, 1 if it threw or on an error.`;
+Exit status: 0 if the function returned, 1 if it threw or on an error. When it throws Powertools'
+FullBatchFailureError (every record failed), the error printed lists the record errors it carries.`;
 
 const PATH_ALIASES: Record<string, (config: SimulationConfig) => string | undefined> = {
   'sqs-consumer': (c) => c.sqsEventSourceMappings[0]?.functionId,
@@ -52,6 +58,11 @@ export function findFunction(config: SimulationConfig, name: string): FunctionCo
       f.functionName === name ||
       (f.code && f.environment.POWERTOOLS_SERVICE_NAME === name),
   );
+}
+
+/** The event to invoke with, from the file given on the command line. Throws if it cannot be read. */
+export function readEvent(file: string): unknown {
+  return JSON.parse(readFileSync(file, 'utf8'));
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -78,7 +89,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   let event: unknown;
   try {
-    event = JSON.parse(readFileSync(eventFile, 'utf8'));
+    event = readEvent(eventFile);
   } catch (error) {
     console.error(`Cannot read the event ${eventFile}: ${(error as Error).message}`);
     return 1;
@@ -118,6 +129,7 @@ async function main(argv: readonly string[]): Promise<number> {
       onLog: (line) => process.stderr.write(`${line}\n`),
     });
     let failed = false;
+    const logs: (readonly CapturedLine[])[] = [];
     for (let n = 1; n <= times; n += 1) {
       const requestId = randomUUID();
       const now = Date.now();
@@ -135,16 +147,25 @@ async function main(argv: readonly string[]): Promise<number> {
         }),
       );
       console.error(`END RequestId: ${requestId}`);
+      logs.push(code.lastLog);
+      if (times > 1) console.error(idempotencySummary(n, logs));
       const { outcome } = result;
       if (outcome.kind === 'returned') {
         console.log(JSON.stringify(outcome.payload ?? null, null, 2));
       } else {
         failed = true;
+        const recordErrors = outcome.kind === 'threw' ? recordErrorsOf(code.lastError) : undefined;
+        if (recordErrors) {
+          console.error(
+            `FullBatchFailureError: its ${count(recordErrors.length, 'record error')} below, in the order the records failed (the handler's ERROR lines above name each record).`,
+          );
+        }
         console.log(
           JSON.stringify(
             {
               errorType: outcome.kind === 'threw' ? outcome.errorType : 'Sandbox.Timedout',
               errorMessage: outcome.errorMessage,
+              ...(recordErrors && { recordErrors }),
             },
             null,
             2,
@@ -163,18 +184,94 @@ function usage(message: string): number {
   return 1;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(
-      error instanceof AssemblyError
-        ? error.message
-        : error instanceof Error
-          ? (error.stack ?? error.message)
-          : String(error),
-    );
-    process.exitCode = 1;
-  },
-);
+/** One error as Lambda reports it. */
+export interface ReportedError {
+  readonly errorType: string;
+  readonly errorMessage: string;
+}
+
+/**
+ * The record errors of Powertools' `FullBatchFailureError` (@aws-lambda-powertools/batch: thrown when every
+ * record of a batch failed; its message, "All records failed processing. See individual errors below.", leaves
+ * them to whoever prints the error). The bundle has its own copy of the class, so it is known by its name.
+ */
+export function recordErrorsOf(error: unknown): ReportedError[] | undefined {
+  const recordErrors = (error as { recordErrors?: unknown } | undefined)?.recordErrors;
+  if ((error as Error | undefined)?.name !== 'FullBatchFailureError' || !Array.isArray(recordErrors)) {
+    return undefined;
+  }
+  return recordErrors.map((recordError: unknown) => {
+    const { name, message } = (recordError ?? {}) as { name?: unknown; message?: unknown };
+    return typeof message === 'string'
+      ? { errorType: typeof name === 'string' ? name : 'Error', errorMessage: message }
+      : { errorType: typeof recordError, errorMessage: String(recordError) };
+  });
+}
+
+/**
+ * The handler's lines for a record answered from its completed idempotency record instead of applied again
+ * (lambda/shared/apply-record.ts); `side effect done` is the line of a record applied.
+ */
+const ANSWERED_MESSAGES = [
+  'duplicate: answered from the idempotency record, nothing applied',
+  'applied meanwhile by another delivery: nothing applied',
+];
+const LISTED_KEYS = 10;
+
+/**
+ * What invocation `n` (its log: the last of `logs`, one per invocation so far) did with each record: answered
+ * from the idempotency store, applied for the first time, or applied again (a second side effect, which
+ * idempotency is there to prevent). Records are named by the `recordKey` of the handler's log lines.
+ */
+export function idempotencySummary(n: number, logs: readonly (readonly CapturedLine[])[]): string {
+  const keysOf = (log: readonly CapturedLine[], messages: readonly string[]) =>
+    log
+      .filter((line) => messages.includes(String(line.json?.message)))
+      .map((line) => String(line.json?.recordKey ?? '?'));
+  const log = logs[n - 1] ?? [];
+  const appliedBefore = new Set(
+    logs.slice(0, n - 1).flatMap((earlier) => keysOf(earlier, [SIDE_EFFECT_MESSAGE])),
+  );
+  const answered = keysOf(log, ANSWERED_MESSAGES);
+  const applied = keysOf(log, [SIDE_EFFECT_MESSAGE]);
+  const again = applied.filter((key) => appliedBefore.has(key));
+  const first = applied.filter((key) => !appliedBefore.has(key));
+  const neither = [...appliedBefore].filter((key) => !answered.includes(key) && !applied.includes(key));
+  const parts = [
+    `${count(answered.length, 'record')} answered from the idempotency store${listed(answered)}`,
+    `${first.length} applied${listed(first)}`,
+  ];
+  if (again.length > 0) parts.push(`${again.length} applied again${listed(again)}: a second side effect!`);
+  if (n > 1 && neither.length > 0) {
+    parts.push(`${neither.length} applied before and neither answered nor applied now${listed(neither)}`);
+  }
+  return `invocation ${n}: ${parts.join(', ')}`;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function listed(keys: readonly string[]): string {
+  if (keys.length === 0) return '';
+  const shown = keys.slice(0, LISTED_KEYS).join(', ');
+  return ` (${shown}${keys.length > LISTED_KEYS ? `, … ${keys.length - LISTED_KEYS} more` : ''})`;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(
+        error instanceof AssemblyError
+          ? error.message
+          : error instanceof Error
+            ? (error.stack ?? error.message)
+            : String(error),
+      );
+      process.exitCode = 1;
+    },
+  );
+}

@@ -70,6 +70,9 @@ export function lambdaEnvironment(
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${config.functionName}`,
     AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${config.id}`,
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+    // Lambda sets it in every on-demand environment; Powertools reports `cold_start: true` on the first
+    // invocation of an environment only when it is `on-demand` (without it, every invocation logs false).
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     LAMBDA_TASK_ROOT: config.code?.directory ?? '',
     _HANDLER: config.code?.handler ?? 'index.handler',
     ...own,
@@ -214,6 +217,8 @@ export class BundleFunction implements FunctionCode {
   private environment: Record<string, string>;
   /** Log lines of the last invocation (for `npm run invoke`). */
   lastLog: CapturedLine[] = [];
+  /** What the handler threw in the last invocation, as thrown (for `npm run invoke`); undefined if it returned. */
+  lastError: unknown;
 
   /** The handler's in-invocation retry waits: they run on the virtual clock (engine/wall-clock.ts). */
   private readonly virtualWaits: readonly number[];
@@ -272,6 +277,7 @@ export class BundleFunction implements FunctionCode {
         }),
       );
       this.lastLog = lines;
+      this.lastError = result.ok === false ? result.error : undefined;
       const sideEffects: string[] = [];
       const unattributed: string[] = [];
       for (const line of lines) {
