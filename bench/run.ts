@@ -431,7 +431,10 @@ async function measureBundlingVariants(
   options: Options,
   progress: (message: string) => void,
 ): Promise<VariantResult[]> {
-  const sqs = specs.find((spec) => spec.name === 'sqs');
+  // The SQS handler whether or not the app deploys the SQS path (see handlerSpecs).
+  const sqs =
+    specs.find((spec) => spec.name === 'sqs') ??
+    handlerSpecs(undefined, ['sqs']).find((spec) => spec.name === 'sqs');
   if (!sqs) throw new Error('no sqs handler spec');
   const requireBanner =
     "import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);";

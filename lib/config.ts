@@ -115,7 +115,7 @@ export function stackNameOf(
  * The `paths` context: a JSON list in cdk.json (`["sqs", "stream"]`) or a comma-separated string on the command
  * line (`-c paths=sqs,stream`). Absent: every path.
  */
-function readPaths(value: unknown, problems: string[]): IngestionPathName[] {
+export function readPaths(value: unknown, problems: string[]): IngestionPathName[] {
   if (value === undefined) return [...INGESTION_PATHS];
   const names =
     typeof value === 'string'

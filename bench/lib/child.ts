@@ -6,8 +6,8 @@
  * place), then calls `handler(event, context)` with a Lambda context. Two modes (`BENCH_MODE`):
  * - `cold`: load, run the one event in `BENCH_EVENT_FILE`, report on file descriptor 3, exit. The parent times
  *   the whole thing from `spawn` on: process start + init + first batch.
- * - `warm`: load, then run every event the parent asks for over IPC (built here, outside the timed part), and
- *   report each.
+ * - `warm`: load, then run every event the parent sends over IPC (built there: this process loads no event
+ *   builder, which would add the domain modules' schemas to what a cold start measures), and report each.
  *
  * What the handler writes to stdout/stderr (its log) is counted, not parsed: the cost model prices log bytes.
  */
@@ -15,17 +15,16 @@ import type { Context } from 'aws-lambda';
 import { createLambdaContext } from '../../tools/shared/lambda-context';
 import { readFileSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { eventOf, type EventKind } from './events';
 
 /** Milliseconds from process start (Node's time origin) to the first line of this script. */
 const bootMs = performance.now();
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
+/** One warm invocation: the event (built by the parent, so this process loads no event builder) and its size. */
 export interface WarmRequest {
-  readonly kind: EventKind;
+  readonly event: unknown;
   readonly count: number;
-  readonly runId: string;
 }
 
 /** What one invocation reports. */
@@ -139,8 +138,7 @@ async function main(): Promise<void> {
   }
 
   process.on('message', (request: WarmRequest) => {
-    const event = eventOf(request.kind, request.count, request.runId);
-    invoke(handler, event, request.count).then(
+    invoke(handler, request.event, request.count).then(
       (report) => process.send?.(report),
       (error: Error) => process.send?.({ error: error.message }),
     );

@@ -1,18 +1,24 @@
 /**
- * Realistic events for the benchmark, one builder per kind of source, each valid for its handler's schema
- * (test/bench/events.test.ts checks that against the schemas themselves). Every record carries ids derived from
- * `runId`, so no run ever meets an idempotency record of another: the bench measures first deliveries.
+ * Realistic events for the benchmark, one builder per kind of source. The records are the domain modules'
+ * examples (lambda/<path>-consumer/domain.ts), so they are valid for each handler's schema and a fork's own domain
+ * is measured without a change here (test/bench/events.test.ts checks them against the schemas). Every record
+ * carries ids derived from `runId`, so no run ever meets an idempotency record of another: the bench measures
+ * first deliveries.
  *
- * - SQS: the batch the event source mapping delivers; bodies are orders (`OrderMessageSchema`).
+ * - SQS: the batch the event source mapping delivers; bodies are the domain's messages, 97 groups.
  * - Object: Lambda's SNS event; each SNS record's `Message` is the S3 event notification of one new object
  *   version in a versioned bucket, as S3 publishes it (`SnsEventSchema`, `S3EventNotificationSchema`). SNS sends
  *   one record per invocation; a batch of n here is n such records in one event (the handler accepts several).
- * - Stream: a Kinesis batch of one shard; data is a base64 sensor reading (`SensorReadingSchema`), partition key
- *   the sensor id, ten sensors interleaved, sequence numbers increasing.
+ * - Stream: a Kinesis batch of one shard; data is a base64 message, partition key the domain's, ten groups
+ *   interleaved, sequence numbers increasing.
  *
- * Only Node built-ins: this module is bundled into the child process that plays the Lambda runtime.
+ * Built in the parent process (bench/lib/harness.ts) and sent to the child that plays the Lambda runtime, so the
+ * child loads none of this.
  */
-import { s3ObjectCreatedRecord, snsEventRecord } from '../../tools/shared/aws-events';
+import * as objectDomain from '../../lambda/object-consumer/domain';
+import * as sqsDomain from '../../lambda/sqs-consumer/domain';
+import * as streamDomain from '../../lambda/stream-consumer/domain';
+import { encodeS3ObjectKey, s3ObjectCreatedRecord, snsEventRecord } from '../../tools/shared/aws-events';
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 
@@ -34,15 +40,9 @@ export function sqsEvent(count: number, runId: string): SQSEvent {
     Records: Array.from({ length: count }, (_, index) => ({
       messageId: idOf(`m-${runId}`, index),
       receiptHandle: `AQEB${Buffer.from(`${runId}/${index}`).toString('base64')}`,
-      body: JSON.stringify({
-        orderId: `order-${runId}-${index}`,
-        customerId: `customer-${index % 97}`,
-        currency: 'EUR',
-        lines: [
-          { sku: 'sku-coffee-1kg', quantity: 2, unitPriceCents: 1890 },
-          { sku: 'sku-filter-100', quantity: 1, unitPriceCents: 450 },
-        ],
-      }),
+      body: JSON.stringify(
+        sqsDomain.examples.valid(`${runId}-${index}`, { group: 1 + (index % 97), variant: index }),
+      ),
       attributes: {
         ApproximateReceiveCount: '1',
         SentTimestamp: sent,
@@ -65,12 +65,16 @@ export function objectEvent(count: number, runId: string): { Records: Record<str
   return {
     Records: Array.from({ length: count }, (_, index) => {
       const time = new Date(EPOCH_MS + index).toISOString();
+      const object = objectDomain.examples.valid(`${runId}-${index}`, {
+        group: 1 + (index % 10),
+        variant: index,
+      });
       const notification = {
         Records: [
           s3ObjectCreatedRecord({
             bucket,
-            key: `uploads/2026/01/15/report+${runId}-${index}.csv`,
-            size: 48_213,
+            key: encodeS3ObjectKey(object.key),
+            size: object.size ?? 0,
             versionId: `v.${Buffer.from(`${runId}-${index}`).toString('base64url')}`,
             sequencer: (0x0065a4f1c3e2d1b0n + BigInt(index)).toString(16).toUpperCase().padStart(18, '0'),
             region: REGION,
@@ -88,29 +92,23 @@ export function objectEvent(count: number, runId: string): { Records: Record<str
   };
 }
 
-const METRICS = ['temperature', 'humidity', 'pressure'] as const;
 const SEQUENCE_BASE = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_800n;
 
 export function streamEvent(count: number, runId: string): KinesisStreamEvent {
   const shardId = 'shardId-000000000000';
   return {
     Records: Array.from({ length: count }, (_, index) => {
-      const sensorId = `sensor-${index % 10}`;
-      const metric = METRICS[index % METRICS.length];
-      const reading = {
-        eventId: idOf(`r-${runId}`, index),
-        sensorId,
-        recordedAt: new Date(EPOCH_MS + index * 1000).toISOString(),
-        metric,
-        value: metric === 'pressure' ? 1013.25 : 21.5 + (index % 7) / 10,
-      };
+      const message = streamDomain.examples.valid(idOf(`r-${runId}`, index), {
+        group: 1 + (index % 10),
+        variant: index,
+      });
       const sequenceNumber = (SEQUENCE_BASE + BigInt(index) * 1_000n).toString();
       return {
         kinesis: {
           kinesisSchemaVersion: '1.0',
-          partitionKey: sensorId,
+          partitionKey: streamDomain.domain.partitionKey(message),
           sequenceNumber,
-          data: Buffer.from(JSON.stringify(reading)).toString('base64'),
+          data: Buffer.from(JSON.stringify(message)).toString('base64'),
           approximateArrivalTimestamp: EPOCH_MS / 1000 + index,
         },
         eventSource: 'aws:kinesis',

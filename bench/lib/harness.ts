@@ -172,11 +172,16 @@ export class WarmChild {
     this.ready = ready;
   }
 
-  async invoke(request: WarmRequest): Promise<InvocationReport> {
+  /** One invocation of a batch of `count` records of `kind` (ids from `runId`), built here and sent over IPC. */
+  async invoke(request: { kind: EventKind; count: number; runId: string }): Promise<InvocationReport> {
     await this.ready;
+    const message: WarmRequest = {
+      event: eventOf(request.kind, request.count, request.runId),
+      count: request.count,
+    };
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
-      this.child.send(request);
+      this.child.send(message);
     });
   }
 

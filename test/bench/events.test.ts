@@ -4,15 +4,15 @@
 import { eventOf, idOf } from '../../bench/lib/events';
 import { parseObjectNotification, parseSnsEvent, toCreatedObject } from '../../lambda/object-consumer/object';
 import { parseBase64JsonPayload, parseJsonPayload } from '../../lambda/shared/parsing';
-import { OrderMessageSchema } from '../../lambda/sqs-consumer/domain';
-import { SensorReadingSchema } from '../../lambda/stream-consumer/domain';
+import * as sqs from '../../lambda/sqs-consumer/domain';
+import * as stream from '../../lambda/stream-consumer/domain';
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
 
 describe('bench events', () => {
-  it('SQS: every body is a valid order with its own orderId', () => {
+  it('SQS: every body is a valid message with its own idempotency key', () => {
     const event = eventOf('sqs', 25, 'run-1') as SQSEvent;
-    const orders = event.Records.map((record) => parseJsonPayload(record.body, OrderMessageSchema));
-    expect(new Set(orders.map((order) => order.orderId)).size).toBe(25);
+    const messages = event.Records.map((record) => parseJsonPayload(record.body, sqs.domain.schema));
+    expect(new Set(messages.map(sqs.domain.idempotencyKey)).size).toBe(25);
     expect(new Set(event.Records.map((record) => record.messageId)).size).toBe(25);
   });
 
@@ -26,14 +26,15 @@ describe('bench events', () => {
     expect(new Set(keys).size).toBe(5);
   });
 
-  it('stream: every record is a valid reading, keyed by its sensor, with its own eventId', () => {
+  it("stream: every record is a valid message under the domain's partition key, with its own idempotency key", () => {
     const event = eventOf('stream', 30, 'run-1') as KinesisStreamEvent;
-    const readings = event.Records.map((record) => {
-      const reading = parseBase64JsonPayload(record.kinesis.data, SensorReadingSchema);
-      expect(record.kinesis.partitionKey).toBe(reading.sensorId);
-      return reading;
+    const messages = event.Records.map((record) => {
+      const message = parseBase64JsonPayload(record.kinesis.data, stream.domain.schema);
+      expect(record.kinesis.partitionKey).toBe(stream.domain.partitionKey(message));
+      return message;
     });
-    expect(new Set(readings.map((reading) => reading.eventId)).size).toBe(30);
+    expect(new Set(messages.map(stream.domain.idempotencyKey)).size).toBe(30);
+    expect(new Set(event.Records.map((record) => record.kinesis.partitionKey)).size).toBe(10);
     const sequence = event.Records.map((record) => BigInt(record.kinesis.sequenceNumber));
     expect(sequence).toEqual([...sequence].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
   });

@@ -27,6 +27,14 @@ export interface S3ObjectCreatedRecordOptions {
   readonly hostId?: string;
 }
 
+/**
+ * An object key as S3 writes it into event notifications: URL-encoded like an HTML form, so a space is `+` (and a
+ * real `+` is `%2B`); slashes stay. The inverse of the handler's `decodeS3ObjectKey`.
+ */
+export function encodeS3ObjectKey(key: string): string {
+  return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+}
+
 /** One record of an S3 event notification (`{ Records: [...] }`). */
 export function s3ObjectCreatedRecord(options: S3ObjectCreatedRecordOptions): Record<string, unknown> {
   return {

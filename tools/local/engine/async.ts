@@ -15,7 +15,7 @@
  *   subscription's dead-letter queue; server errors are retried with SNS's delivery policy for Lambda endpoints
  *   (3 immediate, 2 one second apart, 10 backing off from 1 to 20 s, then every 20 s) before they do.
  */
-import { s3ObjectCreatedRecord } from '../../shared/aws-events';
+import { encodeS3ObjectKey, s3ObjectCreatedRecord } from '../../shared/aws-events';
 import type {
   EventInvokeConfig,
   S3BucketConfig,
@@ -416,8 +416,7 @@ export class S3Bucket {
     const record = s3ObjectCreatedRecord({
       bucket: this.config.bucketName,
       bucketArn: this.config.bucketArn,
-      // Keys in notifications are URL-encoded like an HTML form (a space is "+").
-      key: encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/'),
+      key: encodeS3ObjectKey(key),
       size: options.size,
       eTag: md5Hex(`${key}:${versionId ?? ''}`),
       versionId,
