@@ -4,6 +4,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { context as cdkJsonContext } from '../../cdk.json';
 import { buildApp, type ReliableLambdaStacks } from '../../lib/app';
 import { INGESTION_PATHS } from '../../lib/config';
+import { CDK_WARNING_REPORT, captureConsoleError } from '../helpers/console-capture';
 import { errorThrownBy, testApp } from '../helpers/synth';
 
 const testAppStackNames = (stacks: ReliableLambdaStacks) =>
@@ -56,13 +57,27 @@ describe('buildApp', () => {
 
   it('warns about a context key that is not a setting (a typo such as stag=prod), once', () => {
     const stacks = buildApp(testApp({ stag: 'prod', paths: ['sqs', 'stream'] }), { nag: false });
-    const warnings = [stacks.sqs!, stacks.stream!].flatMap((stack) =>
-      Annotations.fromStack(stack).findWarning(
-        '*',
-        Match.stringLikeRegexp('Context "stag" is not a setting'),
+    // Synth prints the warning (CDK's validation report, on console.error): captured and checked here.
+    const report = captureConsoleError(CDK_WARNING_REPORT);
+    let warnings: unknown[];
+    try {
+      warnings = [stacks.sqs!, stacks.stream!].flatMap((stack) =>
+        Annotations.fromStack(stack).findWarning(
+          '*',
+          Match.stringLikeRegexp('Context "stag" is not a setting'),
+        ),
+      );
+    } finally {
+      report.restore();
+    }
+    expect(warnings).toHaveLength(1);
+    // Each synth's report (one per Annotations.fromStack) lists this warning and no other.
+    expect(report.captured.length).toBeGreaterThan(0);
+    expect(report.warnings()).toEqual(
+      report.captured.map(() =>
+        expect.stringMatching(/^Context "stag" is not a setting of this app and is ignored/),
       ),
     );
-    expect(warnings).toHaveLength(1);
     expect(buildAppWarnings(testApp({ paths: ['sqs'] }))).toEqual([]);
   });
 
