@@ -3,7 +3,7 @@
  * parent's DynamoDB), every variant once per round in a rotating order, ratios paired by round.
  */
 import type { BenchDynamoDb } from './dynalite';
-import type { EventKind } from './events';
+import type { EventKind } from '../../tools/shared/sample-events';
 import { type ColdResult, coldStart, functionEnvironment } from './harness';
 import { pairedRatios, rotate, type Summary, summarise } from './stats';
 

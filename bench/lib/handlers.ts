@@ -6,7 +6,7 @@ import { CONSUMER_NODE_OPTIONS, type ConsumerBundling } from '../../lib/construc
 import { BENCH_DIR } from './harness';
 import { configuredPaths } from '../../tools/shared/project-paths';
 import { type BuiltBundle, bundleHandler, PROJECT_ROOT } from './bundle';
-import type { EventKind } from './events';
+import type { EventKind } from '../../tools/shared/sample-events';
 
 /** `in-order per key`: records of one key one after the other, different keys concurrently. */
 export type Processing = 'parallel' | 'in-order' | 'in-order per key';

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ColdReport, InvocationReport, WarmRequest } from './child';
-import { eventOf, type EventKind } from './events';
+import { eventOf, type EventKind } from '../../tools/shared/sample-events';
 import { DEFAULT_MEMORY_MB } from '../../lib/constructs/consumer-function';
 import { PROJECT_ROOT } from './bundle';
 

@@ -16,7 +16,12 @@ import { describeError, findInChain, isTransientDependencyError } from './errors
 import { type Applied, makeExactlyOnce, type Plan, PayloadMismatchError } from './exactly-once';
 import { InvalidPayloadError, WrongEventError } from './parsing';
 import type { IdempotencyDependencies } from './powertools';
-import { type IngestionPath, logSideEffect } from './side-effect';
+import {
+  APPLIED_MEANWHILE_LOG_MESSAGE,
+  DUPLICATE_LOG_MESSAGE,
+  type IngestionPath,
+  logSideEffect,
+} from './side-effect';
 
 /** One record, as the handler hands it over. */
 export interface RecordToApply<I> {
@@ -102,12 +107,10 @@ export function createRecordApplier<I, R>(options: RecordApplierOptions<I, R>): 
           details: { ...record.logKeys, effect: applied.effect },
         });
       } else {
-        logger.info(
-          applied.status === 'duplicate'
-            ? 'duplicate: answered from the idempotency record, nothing applied'
-            : 'applied meanwhile by another delivery: nothing applied',
-          { ...record.logKeys, recordKey: record.recordKey },
-        );
+        logger.info(applied.status === 'duplicate' ? DUPLICATE_LOG_MESSAGE : APPLIED_MEANWHILE_LOG_MESSAGE, {
+          ...record.logKeys,
+          recordKey: record.recordKey,
+        });
       }
       return applied;
     } catch (error) {

@@ -10,6 +10,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 
 export const SIDE_EFFECT_LOG_MESSAGE = 'side effect done';
 
+/** The INFO line of a record answered from its idempotency record: a duplicate, nothing applied. */
+export const DUPLICATE_LOG_MESSAGE = 'duplicate: answered from the idempotency record, nothing applied';
+
+/** The INFO line of a record another delivery applied while this one was planning it: nothing applied. */
+export const APPLIED_MEANWHILE_LOG_MESSAGE = 'applied meanwhile by another delivery: nothing applied';
+
 /** Which path produced the side effect. */
 export type IngestionPath = 'sqs' | 'object' | 'stream';
 

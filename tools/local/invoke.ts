@@ -17,21 +17,25 @@ import { createContext } from './engine/lambda';
 import { withVirtualWallClock } from './engine/wall-clock';
 import { BundleFunction, type CapturedLine, SIDE_EFFECT_MESSAGE } from './runtime/bundle-function';
 import { startLocalDynamoDb } from './runtime/local-dynamodb';
+import { type EventKind, sampleEvent } from '../shared/sample-events';
+import { APPLIED_MEANWHILE_LOG_MESSAGE, DUPLICATE_LOG_MESSAGE } from '../../lambda/shared/side-effect';
 
 const PROJECT_DIR = resolve(__dirname, '..', '..');
 // The functions run on Lambda's Node.js 24 runtime; the SDK's note about this machine's Node.js is not theirs.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const HELP = `Usage: npm run invoke -- <function> <event.json> [options]
+const HELP = `Usage: npm run invoke -- <function> [<event.json>] [options]
 
-Runs one handler bundle from cdk.out with the event in <event.json> against an in-process DynamoDB
-(dynalite), and prints what it returned (stdout) and what it logged (stderr), like "sam local invoke".
+Runs one handler bundle from cdk.out with an event against an in-process DynamoDB (dynalite), and prints what it
+returned (stdout) and what it logged (stderr), like "sam local invoke".
 
 <function>   sqs-consumer | object-consumer | stream-consumer (the function behind that path), or a logical id,
              a function name or a POWERTOOLS_SERVICE_NAME from the templates
-<event.json> the event (examples: tools/local/events/)
+<event.json> the event; without it, the path's sample event: records from its domain module's examples
+             (lambda/<path>-consumer/domain.ts), the last one invalid
 
 Options:
+  --print-event     print the sample event of <function>'s path and exit (a start for an event file of your own)
   --cdk-out <dir>   the cloud assembly to read (default: cdk.out)
   --synth           synthesize first even if cdk.out looks up to date
   --no-synth        never synthesize (fail if cdk.out is missing or was written without bundling)
@@ -47,6 +51,20 @@ const PATH_ALIASES: Record<string, (config: SimulationConfig) => string | undefi
   'object-consumer': (c) => c.snsSubscriptions[0]?.functionId,
   'stream-consumer': (c) => c.kinesisEventSourceMappings[0]?.functionId,
 };
+
+/** The ingestion path of a function alias: `sqs-consumer` is the sqs path. */
+const PATH_OF_ALIAS: Record<string, EventKind> = {
+  'sqs-consumer': 'sqs',
+  'object-consumer': 'object',
+  'stream-consumer': 'stream',
+};
+
+/** The path whose source invokes `fn` (its event source mapping or subscription), if any. */
+export function pathOfFunction(config: SimulationConfig, fn: FunctionConfig): EventKind | undefined {
+  return (Object.keys(PATH_ALIASES) as (keyof typeof PATH_OF_ALIAS)[])
+    .filter((alias) => PATH_ALIASES[alias](config) === fn.id)
+    .map((alias) => PATH_OF_ALIAS[alias])[0];
+}
 
 export function findFunction(config: SimulationConfig, name: string): FunctionConfig | undefined {
   const viaPath = PATH_ALIASES[name]?.(config);
@@ -74,25 +92,36 @@ async function main(argv: readonly string[]): Promise<number> {
   let cdkOut = join(PROJECT_DIR, 'cdk.out');
   let synth: 'auto' | 'always' | 'never' = 'auto';
   let times = 1;
+  let printEvent = false;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--cdk-out') cdkOut = resolve(argv[++i] ?? '');
     else if (arg === '--synth') synth = 'always';
     else if (arg === '--no-synth') synth = 'never';
     else if (arg === '--times') times = Number(argv[++i]);
+    else if (arg === '--print-event') printEvent = true;
     else if (arg.startsWith('-')) return usage(`Unknown option ${arg}.`);
     else positional.push(arg);
   }
-  if (positional.length !== 2) return usage('Give a function and an event file.');
+  if (positional.length < 1 || positional.length > 2) {
+    return usage('Give a function, and an event file or none (the sample event).');
+  }
   if (!Number.isInteger(times) || times < 1) return usage('--times needs a whole number of 1 or more.');
   const [name, eventFile] = positional;
+  if (printEvent && PATH_OF_ALIAS[name]) {
+    // No assembly needed: the sample event comes from the domain module alone.
+    console.log(JSON.stringify(sampleEvent(PATH_OF_ALIAS[name]), null, 2));
+    return 0;
+  }
 
   let event: unknown;
-  try {
-    event = readEvent(eventFile);
-  } catch (error) {
-    console.error(`Cannot read the event ${eventFile}: ${(error as Error).message}`);
-    return 1;
+  if (eventFile !== undefined) {
+    try {
+      event = readEvent(eventFile);
+    } catch (error) {
+      console.error(`Cannot read the event ${eventFile}: ${(error as Error).message}`);
+      return 1;
+    }
   }
 
   prepareAssembly({
@@ -114,6 +143,21 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!fn.code) {
     console.error(`${fn.id} has no bundle in ${cdkOut} (inline code or no asset).`);
     return 1;
+  }
+  if (event === undefined || printEvent) {
+    const path = pathOfFunction(config, fn);
+    if (!path) {
+      console.error(
+        `${fn.id} is not the consumer of an ingestion path, so it has no sample event: give an event file.`,
+      );
+      return 1;
+    }
+    event = sampleEvent(path);
+    if (printEvent) {
+      console.log(JSON.stringify(event, null, 2));
+      return 0;
+    }
+    console.error(`(the ${path} path's sample event: npm run invoke -- ${name} --print-event shows it)`);
   }
 
   const dynamoDb = await startLocalDynamoDb();
@@ -212,10 +256,7 @@ export function recordErrorsOf(error: unknown): ReportedError[] | undefined {
  * The handler's lines for a record answered from its completed idempotency record instead of applied again
  * (lambda/shared/apply-record.ts); `side effect done` is the line of a record applied.
  */
-const ANSWERED_MESSAGES = [
-  'duplicate: answered from the idempotency record, nothing applied',
-  'applied meanwhile by another delivery: nothing applied',
-];
+const ANSWERED_MESSAGES = [DUPLICATE_LOG_MESSAGE, APPLIED_MEANWHILE_LOG_MESSAGE];
 const LISTED_KEYS = 10;
 
 /**
@@ -227,7 +268,9 @@ export function idempotencySummary(n: number, logs: readonly (readonly CapturedL
   const keysOf = (log: readonly CapturedLine[], messages: readonly string[]) =>
     log
       .filter((line) => messages.includes(String(line.json?.message)))
-      .map((line) => String(line.json?.recordKey ?? '?'));
+      .map((line) => String(line.json?.recordKey ?? '?'))
+      // Records of a batch may run in parallel: sorted, so the summary reads the same on every run.
+      .sort();
   const log = logs[n - 1] ?? [];
   const appliedBefore = new Set(
     logs.slice(0, n - 1).flatMap((earlier) => keysOf(earlier, [SIDE_EFFECT_MESSAGE])),

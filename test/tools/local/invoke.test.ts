@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { context as cdkJsonContext } from '../../../cdk.json';
 import { buildApp } from '../../../lib/app';
-import { idempotencySummary, readEvent, recordErrorsOf } from '../../../tools/local/invoke';
+import { idempotencySummary, recordErrorsOf } from '../../../tools/local/invoke';
+import { sampleEvent } from '../../../tools/shared/sample-events';
 import type { CapturedLine } from '../../../tools/local/runtime/bundle-function';
 import { bundledCloudAssembly } from '../../helpers/cloud-assembly';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..', '..');
-const SQS_EVENT = join(ROOT, 'tools/local/events/sqs.json');
 
 interface Invoked {
   readonly code: number;
@@ -61,12 +61,13 @@ describe('npm run invoke with the bundles', () => {
   let twice: Promise<Invoked>;
   let allInvalid: Promise<Invoked>;
   let unbundled: Promise<Invoked>;
+  let printed: Promise<Invoked>;
 
   beforeAll(async () => {
     assembly = await bundledCloudAssembly();
     scratch = mkdtempSync(join(tmpdir(), 'invoke-test-'));
     // Every record of the sample event made unreadable: the handler fails each, Powertools throws.
-    const event = readEvent(SQS_EVENT) as { Records: Record<string, unknown>[] };
+    const event = sampleEvent('sqs') as { Records: Record<string, unknown>[] };
     const invalidEvent = join(scratch, 'all-invalid.json');
     writeFileSync(
       invalidEvent,
@@ -76,14 +77,34 @@ describe('npm run invoke with the bundles', () => {
     synthesizeWithoutBundling(cdkLs);
 
     const common = ['--cdk-out', assembly, '--no-synth'];
-    twice = invoke(['sqs-consumer', SQS_EVENT, '--times', '2', ...common]);
+    // No event file: the path's sample event, from its domain module's examples.
+    twice = invoke(['sqs-consumer', '--times', '2', ...common]);
     allInvalid = invoke(['sqs-consumer', invalidEvent, ...common]);
-    unbundled = invoke(['sqs-consumer', SQS_EVENT, '--cdk-out', cdkLs, '--no-synth']);
-    await Promise.allSettled([twice, allInvalid, unbundled]);
+    unbundled = invoke(['sqs-consumer', '--cdk-out', cdkLs, '--no-synth']);
+    printed = invoke(['stream-consumer', '--print-event']);
+    await Promise.allSettled([twice, allInvalid, unbundled, printed]);
   }, 180_000);
 
   afterAll(() => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("prints a path's sample event without an assembly: the domain module's examples, the last one invalid", async () => {
+    const { code, stdout } = await printed;
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual(sampleEvent('stream'));
+  });
+
+  it('invokes with the sample event when no event file is given: the invalid record is the item failure', async () => {
+    const { stdout, stderr } = await twice;
+    const records = (sampleEvent('sqs') as { Records: { messageId: string }[] }).Records;
+    const [firstResponse] = stdout.trim().split(/\n(?=\{)/);
+    expect(JSON.parse(firstResponse)).toEqual({
+      batchItemFailures: [{ itemIdentifier: records.at(-1)!.messageId }],
+    });
+    expect(stderr).toContain(
+      "(the sqs path's sample event: npm run invoke -- sqs-consumer --print-event shows it)",
+    );
   });
 
   it('logs cold_start: true in the first invocation of the bundle only, as Lambda does', async () => {
@@ -99,7 +120,10 @@ describe('npm run invoke with the bundles', () => {
   it('says per invocation which records were answered from the idempotency store instead of applied again', async () => {
     const { stderr } = await twice;
     const [first] = logsPerInvocation(stderr);
-    const applied = first.filter((line) => line.message === 'side effect done').map((line) => line.recordKey);
+    const applied = first
+      .filter((line) => line.message === 'side effect done')
+      .map((line) => String(line.recordKey))
+      .sort();
     expect(applied.length).toBeGreaterThan(0);
     const records = `${applied.length} record${applied.length === 1 ? '' : 's'}`;
     expect(stderr).toContain(
@@ -114,7 +138,7 @@ describe('npm run invoke with the bundles', () => {
     const { code, stdout, stderr } = await allInvalid;
     expect(code).toBe(1);
     const error = JSON.parse(stdout);
-    const records = (readEvent(SQS_EVENT) as { Records: unknown[] }).Records;
+    const records = (sampleEvent('sqs') as { Records: unknown[] }).Records;
     expect(error).toEqual({
       errorType: 'FullBatchFailureError',
       errorMessage: 'All records failed processing. See individual errors below.',

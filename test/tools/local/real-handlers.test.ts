@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { loadCloudAssembly, type LoadedAssembly } from '../../../tools/local/cloudformation';
 import { runScenario, type RunResult } from '../../../tools/local/run';
 import { parseScenario } from '../../../tools/local/scenario';
+import { sampleEvent } from '../../../tools/shared/sample-events';
 import { bundledCloudAssembly } from '../../helpers/cloud-assembly';
 import { context as cdkJsonContext } from '../../../cdk.json';
 import { type IngestionPathName, stackNameOf } from '../../../lib/config';
@@ -119,18 +120,7 @@ async function runCommands(): Promise<CommandOutputs> {
   writeFileSync(scenarioFile, JSON.stringify({ path: 'sqs', records: 20, seed: 3, faults: { poison: 1 } }));
   const jsonFile = join(scratch, 'report.json');
   const [invoked, local] = await Promise.all([
-    run(
-      tsx,
-      [
-        'tools/local/invoke.ts',
-        'sqs-consumer',
-        'tools/local/events/sqs.json',
-        '--cdk-out',
-        outdir,
-        '--no-synth',
-      ],
-      { cwd: ROOT },
-    ),
+    run(tsx, ['tools/local/invoke.ts', 'sqs-consumer', '--cdk-out', outdir, '--no-synth'], { cwd: ROOT }),
     run(
       tsx,
       [
@@ -294,10 +284,10 @@ describe('the real handlers under faults', () => {
 describe('the commands', () => {
   it('npm run invoke runs one bundle and prints its response; npm run local runs a scenario file', async () => {
     const { invoked, local, jsonFile } = await commands;
-    // The second record of the example event is invalid: reported in batchItemFailures.
+    // The last record of the sample event is invalid: reported in batchItemFailures.
     const response = JSON.parse(invoked.stdout);
-    const event = JSON.parse(readFileSync(join(ROOT, 'tools/local/events/sqs.json'), 'utf8'));
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1].messageId }] });
+    const event = sampleEvent('sqs') as { Records: { messageId: string }[] };
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records.at(-1)!.messageId }] });
     expect(invoked.stderr).toContain('"message":"side effect done"');
 
     expect(local.stdout).toContain('SQS path');

@@ -21,10 +21,12 @@ import {
 } from '../../../lambda/shared/deadlines';
 import type { FunctionCode, FunctionInvocation, FunctionResult } from '../engine/lambda';
 import { setVirtualWaits } from '../engine/wall-clock';
+import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
 import type { FaultLayer } from './fault-layer';
 import type { KeyHint } from './idempotency-keys';
 
-export const SIDE_EFFECT_MESSAGE = 'side effect done';
+/** The handlers' line for an applied effect (lambda/shared/side-effect.ts). */
+export const SIDE_EFFECT_MESSAGE = SIDE_EFFECT_LOG_MESSAGE;
 
 export type Handler = (event: unknown, context: unknown) => unknown;
 

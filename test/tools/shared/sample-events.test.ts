@@ -1,11 +1,15 @@
 /**
  * The benchmark's events must be valid for each handler's schema, or the bench would measure the failure path.
  */
-import { eventOf, idOf } from '../../bench/lib/events';
-import { parseObjectNotification, parseSnsEvent, toCreatedObject } from '../../lambda/object-consumer/object';
-import { parseBase64JsonPayload, parseJsonPayload } from '../../lambda/shared/parsing';
-import * as sqs from '../../lambda/sqs-consumer/domain';
-import * as stream from '../../lambda/stream-consumer/domain';
+import { eventOf, idOf } from '../../../tools/shared/sample-events';
+import {
+  parseObjectNotification,
+  parseSnsEvent,
+  toCreatedObject,
+} from '../../../lambda/object-consumer/object';
+import { parseBase64JsonPayload, parseJsonPayload } from '../../../lambda/shared/parsing';
+import * as sqs from '../../../lambda/sqs-consumer/domain';
+import * as stream from '../../../lambda/stream-consumer/domain';
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
 
 describe('bench events', () => {

@@ -1,5 +1,5 @@
 /**
- * Realistic events for the benchmark, one builder per kind of source. The records are the domain modules'
+ * Realistic events, one builder per kind of source: the benchmark's batches and `npm run invoke`'s sample events. The records are the domain modules'
  * examples (lambda/<path>-consumer/domain.ts), so they are valid for each handler's schema and a fork's own domain
  * is measured without a change here (test/bench/events.test.ts checks them against the schemas). Every record
  * carries ids derived from `runId`, so no run ever meets an idempotency record of another: the bench measures
@@ -12,17 +12,43 @@
  * - Stream: a Kinesis batch of one shard; data is a base64 message, partition key the domain's, ten groups
  *   interleaved, sequence numbers increasing.
  *
- * Built in the parent process (bench/lib/harness.ts) and sent to the child that plays the Lambda runtime, so the
- * child loads none of this.
+ * With `groups` of 1–10 records sharing an effect item (and, on the stream, a partition key), and `invalid`: the
+ * last records of the batch are the domain's invalid examples (one SNS message that is not an S3 notification,
+ * on the object path), so a sample shows a partial batch failure.
+ *
+ * The bench builds them in its parent process (bench/lib/harness.ts) and sends them to the child that plays the
+ * Lambda runtime, so the child loads none of this.
  */
 import * as objectDomain from '../../lambda/object-consumer/domain';
 import * as sqsDomain from '../../lambda/sqs-consumer/domain';
 import * as streamDomain from '../../lambda/stream-consumer/domain';
-import { encodeS3ObjectKey, s3ObjectCreatedRecord, snsEventRecord } from '../../tools/shared/aws-events';
+import { encodeS3ObjectKey, s3ObjectCreatedRecord, snsEventRecord } from './aws-events';
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 
 export type EventKind = 'sqs' | 'object' | 'stream';
+
+/** How a batch is made. */
+export interface BatchOptions {
+  /** How many of the last records are invalid examples. @default 0 */
+  readonly invalid?: number;
+  /** How many groups the valid records are spread over (round robin). @default 97 on SQS, 10 otherwise */
+  readonly groups?: number;
+}
+
+/** The invalid example body for record `index` of a batch, or undefined when the record is valid. */
+function invalidBody(
+  index: number,
+  count: number,
+  id: string,
+  invalid: (id: string) => readonly { readonly body: string }[],
+  options: BatchOptions,
+): string | undefined {
+  const firstInvalid = count - (options.invalid ?? 0);
+  if (index < firstInvalid) return undefined;
+  const examples = invalid(id);
+  return examples[(index - firstInvalid) % examples.length].body;
+}
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
@@ -34,15 +60,18 @@ export function idOf(runId: string, index: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-export function sqsEvent(count: number, runId: string): SQSEvent {
+export function sqsEvent(count: number, runId: string, options: BatchOptions = {}): SQSEvent {
   const sent = String(EPOCH_MS);
+  const groups = options.groups ?? 97;
   return {
     Records: Array.from({ length: count }, (_, index) => ({
       messageId: idOf(`m-${runId}`, index),
       receiptHandle: `AQEB${Buffer.from(`${runId}/${index}`).toString('base64')}`,
-      body: JSON.stringify(
-        sqsDomain.examples.valid(`${runId}-${index}`, { group: 1 + (index % 97), variant: index }),
-      ),
+      body:
+        invalidBody(index, count, `${runId}-${index}`, sqsDomain.examples.invalid, options) ??
+        JSON.stringify(
+          sqsDomain.examples.valid(`${runId}-${index}`, { group: 1 + (index % groups), variant: index }),
+        ),
       attributes: {
         ApproximateReceiveCount: '1',
         SentTimestamp: sent,
@@ -59,14 +88,28 @@ export function sqsEvent(count: number, runId: string): SQSEvent {
 }
 
 /** Lambda's SNS event for `count` object-created notifications (typed loosely: the handler validates it). */
-export function objectEvent(count: number, runId: string): { Records: Record<string, unknown>[] } {
+export function objectEvent(
+  count: number,
+  runId: string,
+  options: BatchOptions = {},
+): { Records: Record<string, unknown>[] } {
   const bucket = 'reliable-lambda-bench-bucket';
   const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT}:reliable-lambda-bench-ObjectCreatedTopic`;
+  const groups = options.groups ?? 10;
   return {
     Records: Array.from({ length: count }, (_, index) => {
       const time = new Date(EPOCH_MS + index).toISOString();
+      const foreign = invalidBody(index, count, `${runId}-${index}`, objectDomain.examples.invalid, options);
+      if (foreign !== undefined) {
+        return snsEventRecord({
+          topicArn,
+          messageId: idOf(`sns-${runId}`, index),
+          message: foreign,
+          timestamp: time,
+        });
+      }
       const object = objectDomain.examples.valid(`${runId}-${index}`, {
-        group: 1 + (index % 10),
+        group: 1 + (index % groups),
         variant: index,
       });
       const notification = {
@@ -94,21 +137,23 @@ export function objectEvent(count: number, runId: string): { Records: Record<str
 
 const SEQUENCE_BASE = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_800n;
 
-export function streamEvent(count: number, runId: string): KinesisStreamEvent {
+export function streamEvent(count: number, runId: string, options: BatchOptions = {}): KinesisStreamEvent {
   const shardId = 'shardId-000000000000';
+  const groups = options.groups ?? 10;
   return {
     Records: Array.from({ length: count }, (_, index) => {
-      const message = streamDomain.examples.valid(idOf(`r-${runId}`, index), {
-        group: 1 + (index % 10),
-        variant: index,
-      });
+      const id = idOf(`r-${runId}`, index);
+      const message = streamDomain.examples.valid(id, { group: 1 + (index % groups), variant: index });
+      const data =
+        invalidBody(index, count, id, streamDomain.examples.invalid, options) ?? JSON.stringify(message);
       const sequenceNumber = (SEQUENCE_BASE + BigInt(index) * 1_000n).toString();
       return {
         kinesis: {
           kinesisSchemaVersion: '1.0',
+          // An invalid record is written under the key its valid counterpart would have: the producer's key.
           partitionKey: streamDomain.domain.partitionKey(message),
           sequenceNumber,
-          data: Buffer.from(JSON.stringify(message)).toString('base64'),
+          data: Buffer.from(data).toString('base64'),
           approximateArrivalTimestamp: EPOCH_MS / 1000 + index,
         },
         eventSource: 'aws:kinesis',
@@ -123,13 +168,21 @@ export function streamEvent(count: number, runId: string): KinesisStreamEvent {
   };
 }
 
-export function eventOf(kind: EventKind, count: number, runId: string): unknown {
+export function eventOf(kind: EventKind, count: number, runId: string, options: BatchOptions = {}): unknown {
   switch (kind) {
     case 'sqs':
-      return sqsEvent(count, runId);
+      return sqsEvent(count, runId, options);
     case 'object':
-      return objectEvent(count, runId);
+      return objectEvent(count, runId, options);
     case 'stream':
-      return streamEvent(count, runId);
+      return streamEvent(count, runId, options);
   }
+}
+
+/**
+ * `npm run invoke`'s sample event of a path when no event file is given: four records in two groups, the last one
+ * invalid, with fixed ids, so `--times 2` shows the second invocation answered from the idempotency store.
+ */
+export function sampleEvent(kind: EventKind): unknown {
+  return eventOf(kind, kind === 'object' ? 2 : 4, 'sample', { invalid: 1, groups: 2 });
 }
