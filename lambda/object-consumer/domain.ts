@@ -112,18 +112,24 @@ const EXTENSIONS = ['csv', 'json', 'png', 'pdf'] as const;
 export const EXAMPLE_BUCKET = 'example-bucket';
 
 /**
- * Example objects. Group `g` is the top-level folder `folder-<g>` (one effect item per folder), every fifth with a
- * space in its key (S3 encodes it as `+` in the notification); the variant sets the extension and the size.
+ * Example objects. Group `g` is the top-level folder `folder-<g>` (one effect item per folder); the id sets the
+ * file name and extension (about one in five with a space in its key, which S3 encodes as `+` in the notification);
+ * the variant sets the size.
  */
 export const examples: DomainExamples<CreatedObject> = {
   valid(id: string, options: ExampleOptions = {}): CreatedObject {
     const group = options.group ?? groupOfId(id, 20);
     const variant = options.variant ?? 0;
-    const key = `folder-${group}/${variant % 5 === 4 ? `daily report ${id}` : id}.${EXTENSIONS[variant % EXTENSIONS.length]}`;
+    // The object's identity (key, sequencer) depends on the id and the group only, never on the variant.
+    const kind = groupOfId(id, 5);
+    const name = kind === 5 ? `daily report ${id}` : id;
     const identity = {
       bucket: EXAMPLE_BUCKET,
-      key,
-      sequencer: `00${(1_000_000 + variant).toString(16).toUpperCase()}`,
+      key: `folder-${group}/${name}.${EXTENSIONS[kind % EXTENSIONS.length]}`,
+      sequencer: groupOfId(id, 2 ** 31)
+        .toString(16)
+        .toUpperCase()
+        .padStart(18, '0'),
     };
     return {
       ...identity,

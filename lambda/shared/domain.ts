@@ -75,7 +75,9 @@ export interface InvalidExample {
 export interface DomainExamples<Message> {
   /**
    * A valid record whose idempotency key contains `id` (so the simulator can tell which record a log line is
-   * about): different ids give different keys.
+   * about): different ids give different keys. The key depends on the id and the group only, the effect on the
+   * group and the variant only (the tests compute their expectations from that; test/lambda/shared/domain.test.ts
+   * checks it for every domain).
    */
   valid(id: string, options?: ExampleOptions): Message;
   /** A record with the same idempotency key as `message` and other content (a conflicting duplicate). */
