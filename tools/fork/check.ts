@@ -12,7 +12,7 @@
  * The copy shares this repository's node_modules (a symbolic link): the fork changes no dependency.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -110,6 +110,8 @@ function main(argv: readonly string[]): number {
   console.log(`Cloning the committed state of ${ROOT} into ${dir}`);
   execFileSync('git', ['clone', '--quiet', '--no-hardlinks', ROOT, dir]);
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  // .gitignore's `node_modules/` matches a directory, not this link: not a file of the fork.
+  appendFileSync(join(dir, '.git', 'info', 'exclude'), '\n/node_modules\n');
   let failed = false;
   try {
     for (const step of FORK_STEPS) {
