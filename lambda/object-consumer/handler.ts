@@ -14,7 +14,10 @@ import { createRecordApplier } from '../shared/apply-record';
 import type { Plan } from '../shared/exactly-once';
 import { InvalidPayloadError } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
-import { domain, type ObjectOutcome } from './domain';
+import type { ResponseOf } from '../shared/domain';
+import { domain } from './domain';
+
+type Response = ResponseOf<typeof domain>;
 import {
   type CreatedObject,
   type ObjectNotification,
@@ -27,7 +30,7 @@ import {
 export interface ObjectConsumerDependencies extends IdempotencyDependencies {
   readonly logger: Logger;
   /** What processing one object version does. @default domain.plan (domain.ts) */
-  readonly plan?: (object: CreatedObject) => Plan<ObjectOutcome> | Promise<Plan<ObjectOutcome>>;
+  readonly plan?: (object: CreatedObject) => Plan<Response> | Promise<Plan<Response>>;
 }
 
 /** The handler's event is validated, not trusted, so it is typed as unknown. */

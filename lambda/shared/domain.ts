@@ -95,3 +95,9 @@ export function groupOfId(id: string, groups: number): number {
   for (let i = 0; i < id.length; i += 1) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
   return 1 + (hash % groups);
 }
+
+/** The message type of a domain (`MessageOf<typeof domain>`), so handlers and tests name no domain type. */
+export type MessageOf<D> = D extends Domain<infer M, infer _R> ? M : never;
+
+/** The response type of a domain's plan. */
+export type ResponseOf<D> = D extends Domain<infer _M, infer R> ? R : never;

@@ -8,12 +8,13 @@
  * visibility timeout; the others are deleted. When every record fails, Powertools throws `FullBatchFailureError`
  * and the whole batch is retried.
  *
- * Per record: parse and validate the body (`OrderMessageSchema`), then apply the order exactly once
- * (lambda/shared/apply-record.ts), keyed by the producer-supplied `orderId`: its effect on the customer's totals
- * commits in one transaction with the idempotency record. A duplicate of an order already done is answered from
- * the record; a duplicate still in progress elsewhere fails (and is retried after the visibility timeout); the
- * same `orderId` with other content fails and is logged with both content hashes (it ends in the dead-letter
- * queue, for a person).
+ * Per record: parse and validate the body (the domain's schema, domain.ts), then apply it exactly once
+ * (lambda/shared/apply-record.ts), keyed by the domain's idempotency key (the sample's producer-supplied
+ * `orderId`): its effect (the sample: the customer's totals) commits in one transaction with the idempotency
+ * record. A duplicate of a record already done is answered from the idempotency record; a duplicate still in
+ * progress elsewhere fails (and is retried after the visibility timeout); the same key with other content fails
+ * and is logged with both content hashes (it ends in the dead-letter queue, for a person). Nothing here names a
+ * field of the message: a fork replaces domain.ts only.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -22,13 +23,17 @@ import { createRecordApplier, logRecordFailure } from '../shared/apply-record';
 import type { Plan } from '../shared/exactly-once';
 import { assertEventOf, parseJsonPayload } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
-import { domain, type OrderMessage, type OrderSummary } from './domain';
+import type { MessageOf, ResponseOf } from '../shared/domain';
+import { domain } from './domain';
+
+type Message = MessageOf<typeof domain>;
+type Response = ResponseOf<typeof domain>;
 
 /** Everything the handler needs; built once per execution environment. */
 export interface SqsConsumerDependencies extends IdempotencyDependencies {
   readonly logger: Logger;
   /** What recording a record does. @default domain.plan (domain.ts) */
-  readonly plan?: (message: OrderMessage) => Plan<OrderSummary> | Promise<Plan<OrderSummary>>;
+  readonly plan?: (message: Message) => Plan<Response> | Promise<Plan<Response>>;
 }
 
 export type SqsConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -42,12 +47,12 @@ export function createSqsConsumerHandler(dependencies: SqsConsumerDependencies):
     plan: dependencies.plan ?? domain.plan,
   });
 
-  const processRecord = async (record: SQSRecord, context: Context): Promise<OrderSummary> => {
+  const processRecord = async (record: SQSRecord, context: Context): Promise<Response> => {
     const logKeys = {
       messageId: record.messageId,
       approximateReceiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
     };
-    let message: OrderMessage;
+    let message: Message;
     try {
       message = parseJsonPayload(record.body, domain.schema);
     } catch (error) {

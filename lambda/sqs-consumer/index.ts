@@ -1,7 +1,7 @@
 /**
  * Entry point of the SQS consumer function (the `handler` export). Wiring only: dependencies are built from the
  * environment once per execution environment (cold start) and reused by every invocation. The logic lives in
- * `handler.ts`, the business in `order.ts`.
+ * `handler.ts`, the business in `domain.ts`.
  */
 import {
   createIdempotencyDependencies,

@@ -39,13 +39,6 @@ export const SensorReadingSchema = z.object({
 export type SensorReading = z.output<typeof SensorReadingSchema>;
 export type Metric = SensorReading['metric'];
 
-/** Where a record sits in the stream, for logs and side-effect details. */
-export interface StreamPosition {
-  readonly shardId: string;
-  readonly sequenceNumber: string;
-  readonly partitionKey: string;
-}
-
 /** The range a reading must fall in to count as normal, per metric. */
 export type ReadingLimits = Readonly<Record<Metric, { readonly min: number; readonly max: number }>>;
 

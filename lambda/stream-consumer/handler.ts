@@ -66,21 +66,32 @@ import { findInChain } from '../shared/errors';
 import { type Plan, PayloadMismatchError } from '../shared/exactly-once';
 import { assertEventOf, InvalidPayloadError, parseBase64JsonPayload } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
-import { domain, type ReadingOutcome, type SensorReading, type StreamPosition } from './domain';
+import type { MessageOf, ResponseOf } from '../shared/domain';
+import { domain } from './domain';
+
+type Message = MessageOf<typeof domain>;
+type Response = ResponseOf<typeof domain>;
+
+/** Where a record sits in the stream, for logs. */
+export interface StreamPosition {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+}
 
 /** Derives the idempotency key of a record. */
-export type IdempotencyKeyOf = (reading: SensorReading, record: KinesisStreamRecord) => string;
+export type IdempotencyKeyOf = (message: Message, record: KinesisStreamRecord) => string;
 
 /** Default: the domain's key, the reading's own id. Survives re-delivery, producer retries and replays. */
-export const keyByEventId: IdempotencyKeyOf = (reading) => `event:${domain.idempotencyKey(reading)}`;
+export const keyByEventId: IdempotencyKeyOf = (message) => `event:${domain.idempotencyKey(message)}`;
 
 /** Alternative: the record's place in the stream (`shardId-…:sequenceNumber`). Survives re-delivery only. */
-export const keyByStreamPosition: IdempotencyKeyOf = (_reading, record) => `record:${record.eventID}`;
+export const keyByStreamPosition: IdempotencyKeyOf = (_message, record) => `record:${record.eventID}`;
 
 export interface StreamConsumerDependencies extends IdempotencyDependencies {
   readonly logger: Logger;
   /** What applying a record does. Throwing fails the record (and holds back its key). @default domain.plan */
-  readonly plan?: (reading: SensorReading) => Plan<ReadingOutcome> | Promise<Plan<ReadingOutcome>>;
+  readonly plan?: (message: Message) => Plan<Response> | Promise<Plan<Response>>;
   /** @default keyByEventId */
   readonly idempotencyKeyOf?: IdempotencyKeyOf;
 }

@@ -18,7 +18,8 @@ import { payloadHashOf, type Plan } from '../../../lambda/shared/exactly-once';
 import { createIdempotencyDependencies } from '../../../lambda/shared/powertools';
 import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
 import { createSqsConsumerHandler, type SqsConsumerHandler } from '../../../lambda/sqs-consumer/handler';
-import { domain, examples, type OrderMessage, type OrderSummary } from '../../../lambda/sqs-consumer/domain';
+import type { MessageOf, ResponseOf } from '../../../lambda/shared/domain';
+import { domain, examples } from '../../../lambda/sqs-consumer/domain';
 import type { CallFault, CallFaultInjector, DynamoDbRequest } from '../../../tools/shared/dynamodb-faults';
 import { mentioning, unreachableDynamoDbClient, useFaultyDynamoDb } from '../../helpers/dynamodb';
 import { restoreEnvironmentAfterEach } from '../../helpers/environment';
@@ -26,9 +27,12 @@ import { effectsOf, invalidJsonBody, schemaIssuesOf } from '../../helpers/domain
 import { captureLogs } from '../shared/log-capture';
 import { lambdaContext, lambdaContextWithRemaining, redelivered, sqsEvent, sqsRecord } from './events';
 
+type Message = MessageOf<typeof domain>;
+type Response = ResponseOf<typeof domain>;
+
 const db = useFaultyDynamoDb();
 
-type PlanOrder = (order: OrderMessage) => Plan<OrderSummary> | Promise<Plan<OrderSummary>>;
+type PlanOrder = (order: Message) => Plan<Response> | Promise<Plan<Response>>;
 type LogCall = [string, Record<string, unknown>];
 
 interface Harness {
@@ -56,7 +60,7 @@ const SMALL_BUDGET: DynamoDbCallBudget = { requestTimeoutMs: 200, maxAttempts: 2
 function harness(
   options: {
     client?: DynamoDBClient;
-    around?: (order: OrderMessage, real: PlanOrder) => ReturnType<PlanOrder>;
+    around?: (order: Message, real: PlanOrder) => ReturnType<PlanOrder>;
     budget?: DynamoDbCallBudget;
     /**
      * Waits between tries inside one invocation after a transient DynamoDB failure. Default: none, so a test sees
@@ -82,9 +86,7 @@ function harness(
     warn: jest.spyOn(logger, 'warn'),
     error: jest.spyOn(logger, 'error'),
   };
-  const plans = jest.fn((o: OrderMessage) =>
-    options.around ? options.around(o, domain.plan) : domain.plan(o),
-  );
+  const plans = jest.fn((o: Message) => (options.around ? options.around(o, domain.plan) : domain.plan(o)));
   const handler = createSqsConsumerHandler({
     ...createIdempotencyDependencies({
       tableName: db.tableName,
@@ -142,8 +144,8 @@ const failedIds = (response: SQSBatchResponse): string[] =>
  * any domain a fork puts there. Group `g` is one effect item (a customer's totals in the sample); every example is
  * variant 0, so one record of a group adds the same to it.
  */
-const built = new Map<string, OrderMessage>();
-const orderOf = (id: string, group: number): OrderMessage => {
+const built = new Map<string, Message>();
+const orderOf = (id: string, group: number): Message => {
   const message = examples.valid(id, { group });
   built.set(id, message);
   return message;
@@ -153,7 +155,7 @@ const orderOf = (id: string, group: number): OrderMessage => {
  * depend on the group too).
  */
 const keyOf = (id: string): string => domain.idempotencyKey(built.get(id) ?? examples.valid(id));
-const isRecord = (message: OrderMessage, id: string): boolean => domain.idempotencyKey(message) === keyOf(id);
+const isRecord = (message: Message, id: string): boolean => domain.idempotencyKey(message) === keyOf(id);
 /** The effect table item of group `group`. */
 const totalsOf = (group: number): string => domain.plan(orderOf(`any-${group}`, group)).effect[0].key;
 /** The effect table after one record of each group listed (a group listed twice: two records). */
