@@ -118,6 +118,14 @@ function main(argv: readonly string[]): number {
       console.log(step.title);
       step.apply(dir);
     }
+    // As a person would finish: `npm run format` on what they edited.
+    execFileSync(
+      join(dir, 'node_modules', '.bin', 'prettier'),
+      ['--write', '--log-level', 'warn', ...touchedFiles(dir)],
+      {
+        cwd: dir,
+      },
+    );
     const files = touchedFiles(dir);
     console.log(`\nThe fork touched ${files.length} files (at most ${MAX_FILES}):\n  ${files.join('\n  ')}`);
     if (files.length > MAX_FILES) {
