@@ -1,0 +1,36 @@
+import * as objectDomain from '../../lambda/object-consumer/domain';
+import { parseJsonPayload } from '../../lambda/shared/parsing';
+import * as sqsDomain from '../../lambda/sqs-consumer/domain';
+import * as streamDomain from '../../lambda/stream-consumer/domain';
+import { exampleOutput } from '../../tools/example';
+
+describe('npm run example', () => {
+  it('prints a valid SQS body, and the effect item it lands on', () => {
+    const body = exampleOutput(['sqs', '--id', 'o-7']);
+    const message = parseJsonPayload(body, sqsDomain.domain.schema);
+    expect(sqsDomain.domain.idempotencyKey(message)).toContain('o-7');
+    expect(exampleOutput(['sqs', '--id', 'o-7', '--effect-key'])).toBe(
+      sqsDomain.domain.plan(message).effect[0].key,
+    );
+  });
+
+  it('prints stream data with its partition key, and an invalid record that fails validation', () => {
+    const message = parseJsonPayload(exampleOutput(['stream']), streamDomain.domain.schema);
+    expect(exampleOutput(['stream', '--partition-key'])).toBe(streamDomain.domain.partitionKey(message));
+    expect(() =>
+      parseJsonPayload(exampleOutput(['stream', '--invalid']), streamDomain.domain.schema),
+    ).toThrow();
+    expect(() => parseJsonPayload(exampleOutput(['sqs', '--invalid']), sqsDomain.domain.schema)).toThrow();
+  });
+
+  it('prints an object key, and the effect item in the given bucket', () => {
+    const key = exampleOutput(['object']);
+    expect(key).toBe(objectDomain.examples.valid('example-1').key);
+    expect(exampleOutput(['object', '--effect-key', '--bucket', 'my-bucket'])).toMatch(/my-bucket/);
+  });
+
+  it('names the paths when given none or another', () => {
+    expect(() => exampleOutput([])).toThrow('Give a path: sqs, object or stream (got none).');
+    expect(() => exampleOutput(['kafka'])).toThrow('(got "kafka")');
+  });
+});
