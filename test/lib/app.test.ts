@@ -1,5 +1,5 @@
 import { type App, Stack, Token } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { context as cdkJsonContext } from '../../cdk.json';
 import { buildApp, type ReliableLambdaStacks } from '../../lib/app';
@@ -129,5 +129,30 @@ describe('buildApp', () => {
     expect(error.message).toMatch(/Context "stage" must be/);
     expect(error.message).toMatch(/Context "paths" names "queue"/);
     expect(error.message).toMatch(/Context "retainData" must be true or false, got "yes"/);
+  });
+
+  it("gives every consumer function the README's settings, and has no function but CDK's two deployment helpers besides", () => {
+    const stacks = buildApp(testApp({ paths: [...INGESTION_PATHS] }), { nag: false });
+    const functions = INGESTION_PATHS.flatMap((path) =>
+      Object.entries(Template.fromStack(stacks[path]!).findResources('AWS::Lambda::Function')),
+    );
+    const isConsumer = ([, fn]: [string, { Properties: Record<string, unknown> }]) =>
+      (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+        ?.POWERTOOLS_SERVICE_NAME !== undefined;
+    const consumers = functions.filter(isConsumer);
+    expect(consumers).toHaveLength(3);
+    for (const [, fn] of consumers) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: 512,
+        TracingConfig: { Mode: 'Active' },
+      });
+    }
+    const helpers = functions.filter((entry) => !isConsumer(entry)).map(([id]) => id);
+    expect(helpers).toEqual([
+      expect.stringMatching(/^CustomS3AutoDeleteObjectsCustomResourceProviderHandler/),
+      expect.stringMatching(/^BucketNotificationsHandler/),
+    ]);
   });
 });
