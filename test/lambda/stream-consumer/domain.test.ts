@@ -5,13 +5,42 @@ import {
   examples,
   planReading,
   SensorReadingSchema,
+  type SensorReading,
   sensorTotalsKey,
 } from '../../../lambda/stream-consumer/domain';
-import { reading } from './kinesis-events';
+import { schemaIssuesOf } from '../../helpers/domain';
+
+/** A valid reading of sensor-a; `n` makes its eventId unique within a test. */
+function reading(n: number, overrides: Partial<SensorReading> = {}): SensorReading {
+  return {
+    eventId: `evt-${n}`,
+    sensorId: 'sensor-a',
+    recordedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString(),
+    metric: 'temperature',
+    value: 20 + n / 10,
+    ...overrides,
+  };
+}
 
 describe('SensorReadingSchema', () => {
   it('accepts a reading and drops unknown fields', () => {
     expect(SensorReadingSchema.parse({ ...reading(1), firmware: '1.2' })).toEqual(reading(1));
+  });
+
+  it('names every issue of a payload of the wrong shape, as `path: message` (what the handler logs)', () => {
+    const wrong = {
+      eventId: '',
+      sensorId: 'sensor-a',
+      recordedAt: 'yesterday',
+      metric: 'noise',
+      value: 'hot',
+    };
+    expect(schemaIssuesOf(SensorReadingSchema, JSON.stringify(wrong))).toEqual([
+      expect.stringMatching(/^eventId: /),
+      expect.stringMatching(/^recordedAt: /),
+      expect.stringMatching(/^metric: /),
+      expect.stringMatching(/^value: /),
+    ]);
   });
 
   it('accepts a time with an offset', () => {

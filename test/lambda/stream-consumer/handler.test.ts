@@ -1,10 +1,12 @@
 /**
  * The stream consumer's handler against a real DynamoDB API (dynalite, in-process, with transactions): Powertools'
- * BatchProcessor and idempotency and the exactly-once commit run unmodified. The plan is the template's own
- * (`planReading`), wrapped so a test can make chosen readings fail or hold them; what a reading did is asserted on
- * the durable data (the sensors' totals in the effect table) and on the "side effect done" lines, which the
- * applier writes once a commit went through, exactly as the local simulator and CloudWatch Logs Insights count
- * them.
+ * BatchProcessor and idempotency and the exactly-once commit run unmodified. The plan is the domain's own
+ * (`domain.plan`), wrapped so a test can make chosen records fail or hold them; what a record did is asserted on
+ * the durable data (the effect table) and on the "side effect done" lines, which the applier writes once a commit
+ * went through, exactly as the local simulator and CloudWatch Logs Insights count them.
+ *
+ * The records, their keys and the effects expected come from the path's domain module (domain.ts: its examples,
+ * idempotency key, partition key and plan), so these tests hold for whatever domain a fork puts there.
  *
  * DynamoDB sits behind the local simulator's fault proxy (test/helpers/dynamodb.ts): tests that need a failing or
  * throttled call inject it there, for the handler's execution environment.
@@ -29,20 +31,25 @@ import {
   keyByStreamPosition,
   type StreamConsumerHandler,
 } from '../../../lambda/stream-consumer/handler';
-import { domain, planReading, type SensorReading } from '../../../lambda/stream-consumer/domain';
+import type { MessageOf } from '../../../lambda/shared/domain';
+import { domain, examples } from '../../../lambda/stream-consumer/domain';
 import type { CallFaultInjector } from '../../../tools/shared/dynamodb-faults';
 import {
-  type EffectItem,
-  mentioning,
-  unreachableDynamoDbClient,
-  useFaultyDynamoDb,
-} from '../../helpers/dynamodb';
+  effectsOf,
+  invalidJsonBody,
+  invalidJsonBodyOfAllFaults,
+  rounded,
+  schemaIssuesOf,
+} from '../../helpers/domain';
+import { mentioning, unreachableDynamoDbClient, useFaultyDynamoDb } from '../../helpers/dynamodb';
 import { restoreEnvironmentAfterEach } from '../../helpers/environment';
-import { kinesisEvent, kinesisRecord, lambdaContext, reading, sequenceNumber } from './kinesis-events';
+import { base64, kinesisEvent, kinesisRecord, lambdaContext, sequenceNumber } from './kinesis-events';
 
 const db = useFaultyDynamoDb();
 
 type LogCall = [string, Record<string, unknown>];
+/** The path's message (a reading in the template), whatever the domain module calls it. */
+type Reading = MessageOf<typeof domain>;
 
 interface Harness {
   readonly handler: StreamConsumerHandler;
@@ -51,25 +58,25 @@ interface Harness {
   invoke(records: KinesisStreamRecord[], context?: Context): Promise<KinesisStreamBatchResponse>;
   /** Runs one invocation and returns the failed sequence numbers (all of them if the whole batch failed). */
   failedSequenceNumbers(records: KinesisStreamRecord[]): Promise<string[]>;
-  /** eventId of every "side effect done" line, in order. */
+  /** The example id of every "side effect done" line (found by its recordKey, the idempotency key), in order. */
   sideEffects(): string[];
   /** [message, attributes] of every error and warning line, in order. */
   problems(): LogCall[];
   infos(): LogCall[];
-  /** Readings the plan was called with (including the ones it failed). */
-  readonly attempts: SensorReading[];
+  /** Ids of the records the plan was called with (including the ones it failed). */
+  readonly attempts: string[];
 }
 
 function harness(
   options: {
     client?: DynamoDBClient;
-    /** eventIds whose plan throws (a "function error" for that record). */
+    /** Ids of the records whose plan throws (a "function error" for that record). */
     poison?: Set<string>;
     idempotencyKeyOf?: IdempotencyKeyOf;
-    /** Runs before the real plan (e.g. to block it). */
-    before?: (reading: SensorReading) => Promise<void>;
-    /** Runs once a reading's effect is committed and its side-effect line written (e.g. to signal it). */
-    after?: (eventId: string) => void;
+    /** Runs before the real plan, with the record's id (e.g. to block it). */
+    before?: (id: string) => Promise<void>;
+    /** Runs once a record's effect is committed and its side-effect line written, with its id (e.g. to signal it). */
+    after?: (id: string) => void;
     /** @default 'claim-then-complete' (Powertools' default) */
     scheme?: IdempotencyScheme;
     budget?: DynamoDbCallBudget;
@@ -83,11 +90,12 @@ function harness(
 ): Harness {
   const logger = new Logger({ serviceName: 'stream-consumer-test', logLevel: 'SILENT' });
   const info = jest.spyOn(logger, 'info').mockImplementation((...args: unknown[]) => {
-    if (args[0] === SIDE_EFFECT_LOG_MESSAGE) options.after?.((args[1] as { recordKey: string }).recordKey);
+    if (args[0] === SIDE_EFFECT_LOG_MESSAGE)
+      options.after?.(idOf((args[1] as { recordKey: string }).recordKey));
   });
   const warn = jest.spyOn(logger, 'warn');
   const error = jest.spyOn(logger, 'error');
-  const attempts: SensorReading[] = [];
+  const attempts: string[] = [];
   const deps = createIdempotencyDependencies({
     tableName: db.tableName,
     effectTableName: db.effectTableName,
@@ -101,10 +109,11 @@ function harness(
     dependencyRetryDelaysMs: options.dependencyRetryDelaysMs ?? [],
     logger,
     plan: async (r) => {
-      attempts.push(r);
-      await options.before?.(r);
-      if (options.poison?.has(r.eventId)) throw new Error(`poison reading ${r.eventId}`);
-      return planReading(r);
+      const id = idOf(domain.idempotencyKey(r));
+      attempts.push(id);
+      await options.before?.(id);
+      if (options.poison?.has(id)) throw new Error(`poison record ${id}`);
+      return domain.plan(r);
     },
     idempotencyKeyOf: options.idempotencyKeyOf,
   });
@@ -128,7 +137,7 @@ function harness(
     sideEffects: () =>
       info.mock.calls
         .filter(([message]) => message === SIDE_EFFECT_LOG_MESSAGE)
-        .map(([, extra]) => (extra as { recordKey: string }).recordKey),
+        .map(([, extra]) => idOf((extra as { recordKey: string }).recordKey)),
     problems: () =>
       [...warn.mock.calls, ...error.mock.calls]
         .sort((a, b) => order(warn, error, a) - order(warn, error, b))
@@ -146,36 +155,97 @@ function order(warn: jest.SpyInstance, error: jest.SpyInstance, call: unknown[])
     : error.mock.invocationCallOrder[error.mock.calls.indexOf(call)];
 }
 
-/** Records 1..count of one shard; `sensorOf(n)` chooses each record's sensor (= partition key). */
-function records(
-  count: number,
-  sensorOf: (n: number) => string = (n) => `sensor-${n}`,
-): KinesisStreamRecord[] {
-  return Array.from({ length: count }, (_, i) => {
-    const n = i + 1;
-    return kinesisRecord({ n, payload: reading(n, { sensorId: sensorOf(n) }) });
-  });
+/*
+ * The records come from the path's domain module, so these tests hold for any domain a fork puts there. A test
+ * names a record by its number `n` (its place in the shard; its id is `evt-<n>`) and its partition key by a label
+ * ('a', 'b', `key-<n>`): each label is one example group. Contract facts relied on (lambda/shared/domain.ts, held
+ * for every domain by test/lambda/shared/domain.test.ts):
+ * - records of one group share their partition key and their effect item, and different groups have different
+ *   ones, so a label is one partition key and one effect item, and `partitionKeyOf`/`totalsOf` may take any
+ *   example of the group;
+ * - the idempotency key contains the id, differs between ids and depends on the id and the group only, so a
+ *   side-effect line's recordKey names its record's id (`idOf`), whatever the variant;
+ * - examples are pure (the same arguments give the same record), so `reading(n, label)` built again for an
+ *   expectation is the record that was sent.
+ */
+
+/** Example group of each label, in order of first use. */
+const groups = new Map<string, number>();
+/** Id of each idempotency key built by `reading` in the current test, and back. */
+const idByKey = new Map<string, string>();
+const keyById = new Map<string, string>();
+beforeEach(() => {
+  idByKey.clear();
+  keyById.clear();
+});
+
+/** The example group of partition-key label `label`. */
+function groupOf(label: string): number {
+  const group = groups.get(label) ?? groups.size + 1;
+  groups.set(label, group);
+  return group;
+}
+
+/** The partition key of the records of label `label`. */
+const partitionKeyOf = (label: string): string =>
+  domain.partitionKey(examples.valid('any', { group: groupOf(label) }));
+
+/** The effect table item of the records of label `label`. */
+const totalsOf = (label: string): string =>
+  domain.plan(examples.valid('any', { group: groupOf(label) })).effect[0].key;
+
+/** Record `n` of label `label`: the example `id` of the label's group, variant `n`. */
+function reading(n: number, label: string, id = `evt-${n}`): Reading {
+  const message = examples.valid(id, { group: groupOf(label), variant: n });
+  const key = domain.idempotencyKey(message);
+  if ((keyById.get(id) ?? key) !== key) throw new Error(`record ${id} built in two groups in one test`);
+  idByKey.set(key, id);
+  keyById.set(id, key);
+  return message;
+}
+
+/** The id of the record whose idempotency key (a log line's recordKey) is `key`. */
+function idOf(key: string): string {
+  const id = idByKey.get(key);
+  if (id === undefined) throw new Error(`no record of this test has the idempotency key "${key}"`);
+  return id;
+}
+
+/** The idempotency key (a log line's recordKey) of the record `id` built by `reading` in this test. */
+function recordKeyOf(id: string): string {
+  const key = keyById.get(id);
+  if (key === undefined) throw new Error(`no record ${id} was built in this test`);
+  return key;
+}
+
+/** Records `ns`, each `reading(n, labelOf(n))`. */
+const readings = (ns: readonly number[], labelOf: (n: number) => string = (n) => `key-${n}`): Reading[] =>
+  ns.map((n) => reading(n, labelOf(n)));
+
+/** Records 1..count of one shard; `labelOf(n)` chooses each record's partition key (a key per record by default). */
+function records(count: number, labelOf?: (n: number) => string): KinesisStreamRecord[] {
+  const ns = Array.from({ length: count }, (_, i) => i + 1);
+  return readings(ns, labelOf).map((payload, i) => kinesisRecord({ n: ns[i], payload }));
 }
 
 const seq = sequenceNumber;
 const pick = (all: KinesisStreamRecord[], ...ns: number[]) => ns.map((n) => all[n - 1]);
 
 /**
- * Event ids grouped by partition key, each group in the order given. Records of different keys run
+ * Record ids grouped by partition-key label, each group in the order given. Records of different keys run
  * concurrently, so the order *across* keys is not a guarantee (and not asserted); the order within a key is.
  */
-function perKey(eventIds: readonly string[], keyOf: (eventId: string) => string): Record<string, string[]> {
-  const groups: Record<string, string[]> = {};
-  for (const eventId of eventIds) (groups[keyOf(eventId)] ??= []).push(eventId);
-  return groups;
+function perKey(ids: readonly string[], labelOf: (id: string) => string): Record<string, string[]> {
+  const byLabel: Record<string, string[]> = {};
+  for (const id of ids) (byLabel[labelOf(id)] ??= []).push(id);
+  return byLabel;
 }
 
-/** The number in an event id (`evt-12`, `run3-evt-12` -> 12). */
-const numberOf = (eventId: string) => Number(eventId.split('-').pop());
+/** The number in a record id (`evt-12`, `run3-evt-12` -> 12). */
+const numberOf = (id: string) => Number(id.split('-').pop());
 
-/** Event ids in record order (for sets of records whose completion order across keys is free). */
-const inRecordOrder = (eventIds: readonly string[]) =>
-  [...eventIds].sort((a, b) => numberOf(a) - numberOf(b));
+/** Record ids in record order (for sets of records whose completion order across keys is free). */
+const inRecordOrder = (ids: readonly string[]) => [...ids].sort((a, b) => numberOf(a) - numberOf(b));
 
 /** A promise with its resolve and reject, to pace a test by events instead of by time. */
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } {
@@ -193,49 +263,23 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** The effect table item of a sensor's temperature totals (what `reading()` builds). */
-const totalsOf = (sensorId: string) => `sensor#${sensorId}#temperature`;
+/** The effect table expected once each of `messages` was applied (a record listed twice: applied twice). */
+const applied = (...messages: Reading[]) => rounded(effectsOf(domain.plan, messages));
 
-/** What the readings `ns` (built by `reading(n)`, value 20 + n/10, all in range) add to one sensor's totals. */
-function readingsTotal(...ns: number[]): EffectItem {
-  return {
-    readingCount: ns.length,
-    valueSum: ns.reduce((sum, n) => sum + 20 + n / 10, 0),
-    outOfRangeCount: 0,
-  };
-}
-
-/** Effect items compared with their sums rounded (the table adds decimals exactly; the expectation in floats). */
-function rounded(effects: Record<string, EffectItem>): Record<string, EffectItem> {
-  return Object.fromEntries(
-    Object.entries(effects).map(([key, item]) => [
-      key,
-      Object.fromEntries(
-        Object.entries(item).map(([name, value]) => [name, Math.round(value * 1000) / 1000]),
-      ),
-    ]),
-  );
-}
-
-/** The effect items, each sensor's `readingCount` only. */
-async function readingCounts(): Promise<Record<string, number>> {
-  const effects = await db.effects();
-  return Object.fromEntries(Object.entries(effects).map(([key, item]) => [key, item.readingCount]));
-}
+/** The effect table now, to compare with {@link applied} (counters rounded alike). */
+const effectTable = async () => rounded(await db.effects());
 
 describe('a batch without failures', () => {
-  it('applies every reading once, in sequence order, and reports no failure', async () => {
+  it('applies every record once, in sequence order, and reports no failure', async () => {
     const h = harness();
-    const batch = records(5, () => 'sensor-a');
+    const batch = records(5, () => 'a');
     await expect(h.invoke(batch)).resolves.toEqual({ batchItemFailures: [] });
     expect(h.sideEffects()).toEqual(['evt-1', 'evt-2', 'evt-3', 'evt-4', 'evt-5']);
     const items = await db.idempotencyRecords();
     expect(items).toHaveLength(5);
     expect(items.every((item) => item.status === 'COMPLETED')).toBe(true);
     expect(items.every((item) => String(item.id).startsWith(`${domain.keyPrefix}#`))).toBe(true);
-    expect(rounded(await db.effects())).toEqual(
-      rounded({ [totalsOf('sensor-a')]: readingsTotal(1, 2, 3, 4, 5) }),
-    );
+    expect(await effectTable()).toEqual(applied(...readings([1, 2, 3, 4, 5], () => 'a')));
   });
 
   it('registers the Lambda context with the idempotency config on every invocation', async () => {
@@ -257,29 +301,12 @@ describe('partial failures', () => {
     expect(await h.failedSequenceNumbers(batch)).toEqual([seq(3), seq(5), seq(7)]);
     // Keys run concurrently: every applied record exactly once, each key's in delivery order.
     expect(inRecordOrder(h.sideEffects())).toEqual(['evt-1', 'evt-2', 'evt-4', 'evt-6']);
-    expect(rounded(await db.effects())).toEqual(
-      rounded({
-        [totalsOf('a')]: readingsTotal(1),
-        [totalsOf('b')]: readingsTotal(2, 6),
-        [totalsOf('c')]: readingsTotal(4),
-      }),
-    );
-    const keyOf = (eventId: string) => keys[numberOf(eventId)];
-    expect(perKey(h.sideEffects(), keyOf)).toEqual({ a: ['evt-1'], b: ['evt-2', 'evt-6'], c: ['evt-4'] });
+    expect(await effectTable()).toEqual(applied(...readings([1, 2, 4, 6], (n) => keys[n])));
+    const labelOf = (id: string) => keys[numberOf(id)];
+    expect(perKey(h.sideEffects(), labelOf)).toEqual({ a: ['evt-1'], b: ['evt-2', 'evt-6'], c: ['evt-4'] });
     // The later records of key a were not run at all.
-    expect(inRecordOrder(h.attempts.map((r) => r.eventId))).toEqual([
-      'evt-1',
-      'evt-2',
-      'evt-3',
-      'evt-4',
-      'evt-6',
-    ]);
-    expect(
-      perKey(
-        h.attempts.map((r) => r.eventId),
-        keyOf,
-      ),
-    ).toEqual({
+    expect(inRecordOrder(h.attempts)).toEqual(['evt-1', 'evt-2', 'evt-3', 'evt-4', 'evt-6']);
+    expect(perKey(h.attempts, labelOf)).toEqual({
       a: ['evt-1', 'evt-3'],
       b: ['evt-2', 'evt-6'],
       c: ['evt-4'],
@@ -288,23 +315,25 @@ describe('partial failures', () => {
 
   it('log one line per failed record: the error, then each held-back record with its blocker', async () => {
     const h = harness({ poison: new Set(['evt-2']) });
-    await h.invoke(records(3, () => 'sensor-a'));
+    await h.invoke(records(3, () => 'a'));
     expect(h.problems()).toEqual([
       [
         'record failed; retried later',
         expect.objectContaining({
           sequenceNumber: seq(2),
-          partitionKey: 'sensor-a',
-          recordKey: 'evt-2',
-          error: { name: 'Error', message: 'poison reading evt-2' },
+          partitionKey: partitionKeyOf('a'),
+          recordKey: recordKeyOf('evt-2'),
+          error: { name: 'Error', message: 'poison record evt-2' },
         }),
       ],
       [
         'record held back',
         expect.objectContaining({
           sequenceNumber: seq(3),
-          partitionKey: 'sensor-a',
-          reason: expect.stringContaining(`record ${seq(2)} of partition key "sensor-a" failed earlier`),
+          partitionKey: partitionKeyOf('a'),
+          reason: expect.stringContaining(
+            `record ${seq(2)} of partition key "${partitionKeyOf('a')}" failed earlier`,
+          ),
         }),
       ],
     ]);
@@ -312,10 +341,10 @@ describe('partial failures', () => {
 
   it('fail the whole invocation when every record fails, so that Lambda bisects the batch', async () => {
     const h = harness({ poison: new Set(['evt-1']) });
-    const error = await h.invoke(records(3, () => 'sensor-a')).catch((caught: unknown) => caught);
+    const error = await h.invoke(records(3, () => 'a')).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(FullBatchFailureError);
     const causes = (error as FullBatchFailureError).recordErrors;
-    expect(causes[0].message).toBe('poison reading evt-1');
+    expect(causes[0].message).toBe('poison record evt-1');
     expect(causes.slice(1).every((cause) => cause instanceof EarlierRecordFailedError)).toBe(true);
     expect(h.sideEffects()).toEqual([]);
     expect(await db.effects()).toEqual({});
@@ -345,7 +374,7 @@ describe.each(IDEMPOTENCY_SCHEMES)(
       [6, 7, 8, 9, 10],
     ];
 
-    it('with a sensor per record: every other record applied exactly once, the poison never', async () => {
+    it('with a partition key per record: every other record applied exactly once, the poison never', async () => {
       const h = harness({ poison: new Set(['evt-3']), scheme });
       const all = records(10);
       const failed: string[][] = [];
@@ -357,19 +386,17 @@ describe.each(IDEMPOTENCY_SCHEMES)(
       expect(inRecordOrder(h.sideEffects())).toEqual(EVERY_RECORD_BUT_THE_POISON);
       // Records 1 and 2 were delivered three times, but their action ran once: the other deliveries were
       // answered from the idempotency records.
-      expect(h.attempts.filter((r) => r.eventId === 'evt-1')).toHaveLength(1);
-      expect(h.attempts.filter((r) => r.eventId === 'evt-3')).toHaveLength(6);
+      expect(h.attempts.filter((id) => id === 'evt-1')).toHaveLength(1);
+      expect(h.attempts.filter((id) => id === 'evt-3')).toHaveLength(6);
       const items = await db.idempotencyRecords();
       expect(items.filter((item) => item.status === 'COMPLETED')).toHaveLength(9);
-      // Every sensor but the poison's counts its one reading, once.
-      expect(await readingCounts()).toEqual(
-        Object.fromEntries([1, 2, 4, 5, 6, 7, 8, 9, 10].map((n) => [totalsOf(`sensor-${n}`), 1])),
-      );
+      // Every record but the poison is in its key's effect item, once.
+      expect(await effectTable()).toEqual(applied(...readings([1, 2, 4, 5, 6, 7, 8, 9, 10])));
     });
 
-    it('with one sensor for all records: later readings wait until the poison is given up on, then run in order', async () => {
+    it('with one partition key for all records: later records wait until the poison is given up on, then run in order', async () => {
       const h = harness({ poison: new Set(['evt-3']), scheme });
-      const all = records(10, () => 'sensor-a');
+      const all = records(10, () => 'a');
       const failed: string[][] = [];
       for (const delivery of deliveries) failed.push(await h.failedSequenceNumbers(pick(all, ...delivery)));
 
@@ -387,9 +414,7 @@ describe.each(IDEMPOTENCY_SCHEMES)(
         [],
       ]);
       expect(h.sideEffects()).toEqual(EVERY_RECORD_BUT_THE_POISON);
-      expect(rounded(await db.effects())).toEqual(
-        rounded({ [totalsOf('sensor-a')]: readingsTotal(1, 2, 4, 5, 6, 7, 8, 9, 10) }),
-      );
+      expect(await effectTable()).toEqual(applied(...readings([1, 2, 4, 5, 6, 7, 8, 9, 10], () => 'a')));
     });
   },
 );
@@ -397,59 +422,57 @@ describe.each(IDEMPOTENCY_SCHEMES)(
 describe.each(IDEMPOTENCY_SCHEMES)('re-delivery after a split (%s)', (scheme) => {
   it('a sub-batch of records already applied has no second side effect', async () => {
     const h = harness({ scheme });
-    const all = records(10, (n) => `sensor-${n % 3}`);
+    const all = records(10, (n) => `key-${n % 3}`);
     await expect(h.invoke(all)).resolves.toEqual({ batchItemFailures: [] });
     await expect(h.invoke(all.slice(0, 5))).resolves.toEqual({ batchItemFailures: [] });
     await expect(h.invoke(all.slice(2, 7))).resolves.toEqual({ batchItemFailures: [] });
     expect(h.sideEffects()).toHaveLength(10);
     expect(new Set(h.sideEffects()).size).toBe(10);
-    expect(rounded(await db.effects())).toEqual(
-      rounded({
-        [totalsOf('sensor-0')]: readingsTotal(3, 6, 9),
-        [totalsOf('sensor-1')]: readingsTotal(1, 4, 7, 10),
-        [totalsOf('sensor-2')]: readingsTotal(2, 5, 8),
-      }),
+    expect(await effectTable()).toEqual(
+      applied(...readings([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], (n) => `key-${n % 3}`)),
     );
   });
 
   it('a record whose first attempt failed runs again and is applied once it succeeds', async () => {
     const poison = new Set(['evt-2']);
     const h = harness({ poison, scheme });
-    const all = records(3, () => 'sensor-a');
+    const all = records(3, () => 'a');
     expect(await h.failedSequenceNumbers(all)).toEqual([seq(2), seq(3)]);
     poison.clear(); // the downstream came back
     expect(await h.failedSequenceNumbers(all.slice(1))).toEqual([]);
     expect(h.sideEffects()).toEqual(['evt-1', 'evt-2', 'evt-3']);
-    expect(rounded(await db.effects())).toEqual(rounded({ [totalsOf('sensor-a')]: readingsTotal(1, 2, 3) }));
+    expect(await effectTable()).toEqual(applied(...readings([1, 2, 3], () => 'a')));
   });
 });
 
 describe('idempotency key', () => {
   it.each(IDEMPOTENCY_SCHEMES)(
-    'defaults to the eventId: a producer retry (same reading, new sequence number) is applied once (%s)',
+    "defaults to the domain's key: a producer retry (same record, new sequence number) is applied once (%s)",
     async (scheme) => {
       const h = harness({ scheme });
-      const original = kinesisRecord({ n: 1, payload: reading(1) });
-      const producerRetry = kinesisRecord({ n: 2, payload: reading(1) });
+      const record = reading(1, 'a');
+      const original = kinesisRecord({ n: 1, payload: record });
+      const producerRetry = kinesisRecord({ n: 2, payload: record });
       await h.invoke([original, producerRetry]);
       expect(h.sideEffects()).toEqual(['evt-1']);
-      expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1 });
-      expect(keyByEventId(reading(1), original)).toBe('event:evt-1');
+      expect(await effectTable()).toEqual(applied(record));
+      expect(keyByEventId(record, original)).toBe(`event:${recordKeyOf('evt-1')}`);
     },
   );
 
   it('can be the record position instead: survives re-delivery, but not a producer retry', async () => {
     const h = harness({ idempotencyKeyOf: keyByStreamPosition });
-    const original = kinesisRecord({ n: 1, payload: reading(1) });
-    const producerRetry = kinesisRecord({ n: 2, payload: reading(1) });
+    const record = reading(1, 'a');
+    const original = kinesisRecord({ n: 1, payload: record });
+    const producerRetry = kinesisRecord({ n: 2, payload: record });
     await h.invoke([original]);
     await h.invoke([original]);
     expect(h.sideEffects()).toEqual(['evt-1']);
     await h.invoke([producerRetry]);
     expect(h.sideEffects()).toEqual(['evt-1', 'evt-1']);
-    // Keyed by position, a producer retry is new work: the reading is counted twice.
-    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 2 });
-    expect(keyByStreamPosition(reading(1), original)).toBe(`record:shardId-000000000000:${seq(1)}`);
+    // Keyed by position, a producer retry is new work: the record is applied twice.
+    expect(await effectTable()).toEqual(applied(record, record));
+    expect(keyByStreamPosition(record, original)).toBe(`record:shardId-000000000000:${seq(1)}`);
   });
 
   it('a concurrent duplicate (already in progress) fails instead of running twice, and the first completes', async () => {
@@ -458,7 +481,7 @@ describe('idempotency key', () => {
     let release!: () => void;
     const blocked = new Promise<void>((resolve) => (release = resolve));
     const h = harness({ before: () => blocked });
-    const record = kinesisRecord({ n: 1 });
+    const record = kinesisRecord({ n: 1, payload: reading(1, 'a') });
     const first = h.invoke([record]);
     await until(() => h.attempts.length === 1); // the first invocation has claimed the key and is planning
     const second = h.invoke([record]).catch((caught: unknown) => caught);
@@ -470,43 +493,43 @@ describe('idempotency key', () => {
       'already in progress in another invocation; retried later',
       expect.objectContaining({ sequenceNumber: seq(1) }),
     ]);
-    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1 });
+    expect(await effectTable()).toEqual(applied(reading(1, 'a')));
   });
 });
 
 describe('what each idempotency scheme relies on', () => {
-  // The same reading (same eventId) under two partition keys in one batch: the keys run concurrently. The
+  // The same record (same idempotency key) under two partition keys in one batch: the keys run concurrently. The
   // stream never does this for a producer retry (it repeats the whole PutRecord, partition key included).
-  const sameReadingUnderTwoKeys = () => [
-    kinesisRecord({ n: 1, payload: reading(1), partitionKey: 'sensor-a' }),
-    kinesisRecord({ n: 2, payload: reading(1), partitionKey: 'sensor-b' }),
+  const sameRecordUnderTwoKeys = () => [
+    kinesisRecord({ n: 1, payload: reading(1, 'a') }),
+    kinesisRecord({ n: 2, payload: reading(1, 'a'), partitionKey: partitionKeyOf('b') }),
   ];
 
   it('claim-then-complete: a copy running at the same time finds the claim and fails; applied once', async () => {
     const gate = deferred();
     const h = harness({ before: () => gate.promise });
-    const invocation = h.invoke(sameReadingUnderTwoKeys());
+    const invocation = h.invoke(sameRecordUnderTwoKeys());
     await until(() => h.infos().some(([message]) => message.startsWith('already in progress')));
     gate.resolve();
     await expect(invocation).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: seq(2) }] });
     expect(h.sideEffects()).toEqual(['evt-1']);
-    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1 });
+    expect(await effectTable()).toEqual(applied(reading(1, 'a')));
   });
 
   it('read-then-complete (F8): two copies running at the same time are both planned, and the commit lets one through', async () => {
     const gate = deferred();
     const h = harness({ scheme: 'read-then-complete', before: () => gate.promise });
-    const invocation = h.invoke(sameReadingUnderTwoKeys());
+    const invocation = h.invoke(sameRecordUnderTwoKeys());
     // Both copies have read "not recorded yet" and started planning before either commits.
     await until(() => h.attempts.length === 2);
     gate.resolve();
     await expect(invocation).resolves.toEqual({ batchItemFailures: [] });
     // Applied exactly once: one effect, one side-effect line; the other copy was told so and wrote nothing.
-    expect(await db.effects()).toEqual({ [totalsOf('sensor-a')]: readingsTotal(1) });
+    expect(await effectTable()).toEqual(applied(reading(1, 'a')));
     expect(h.sideEffects()).toEqual(['evt-1']);
     expect(h.infos()).toContainEqual([
       'applied meanwhile by another delivery: nothing applied',
-      expect.objectContaining({ recordKey: 'evt-1' }),
+      expect.objectContaining({ recordKey: recordKeyOf('evt-1') }),
     ]);
     expect(await db.idempotencyRecords()).toEqual([expect.objectContaining({ status: 'COMPLETED' })]);
   });
@@ -516,44 +539,50 @@ describe('bad payloads', () => {
   it('data that is not base64-encoded JSON fails its record with one structured line', async () => {
     const h = harness();
     const batch = [
-      kinesisRecord({ n: 1, data: Buffer.from('not json').toString('base64'), partitionKey: 'sensor-x' }),
-      kinesisRecord({ n: 2, data: '%%%not-base64%%%', partitionKey: 'sensor-y' }),
-      kinesisRecord({ n: 3, payload: reading(3, { sensorId: 'sensor-z' }) }),
+      kinesisRecord({ n: 1, data: base64('not json'), partitionKey: 'partition-x' }),
+      kinesisRecord({ n: 2, data: '%%%not-base64%%%', partitionKey: 'partition-y' }),
+      kinesisRecord({ n: 3, payload: reading(3, 'z') }),
     ];
     expect(await h.failedSequenceNumbers(batch)).toEqual([seq(1), seq(2)]);
     expect(h.sideEffects()).toEqual(['evt-3']);
-    expect(await readingCounts()).toEqual({ [totalsOf('sensor-z')]: 1 });
+    expect(await effectTable()).toEqual(applied(reading(3, 'z')));
     expect(h.problems()).toEqual([
       [
         'invalid payload',
         expect.objectContaining({
           sequenceNumber: seq(1),
-          partitionKey: 'sensor-x',
+          partitionKey: 'partition-x',
           shardId: 'shardId-000000000000',
           reason: expect.stringMatching(/^payload is not JSON/),
           issues: [],
         }),
       ],
-      ['invalid payload', expect.objectContaining({ sequenceNumber: seq(2), partitionKey: 'sensor-y' })],
+      ['invalid payload', expect.objectContaining({ sequenceNumber: seq(2), partitionKey: 'partition-y' })],
     ]);
   });
 
-  it('an invalid payload fails alone: the later readings of its key are applied, in order (F10)', async () => {
+  it('an invalid payload fails alone: the later records of its key are applied, in order (F10)', async () => {
     const h = harness();
+    // Record 2 is an invalid example of the domain (one the schema rejects), under the same partition key.
     const batch = [
-      kinesisRecord({ n: 1, payload: reading(1, { sensorId: 'sensor-a' }) }),
-      kinesisRecord({ n: 2, payload: { ...reading(2, { sensorId: 'sensor-a' }), value: 'very hot' } }),
-      kinesisRecord({ n: 3, payload: reading(3, { sensorId: 'sensor-a' }) }),
-      kinesisRecord({ n: 4, payload: reading(4, { sensorId: 'sensor-a' }) }),
+      kinesisRecord({ n: 1, payload: reading(1, 'a') }),
+      kinesisRecord({
+        n: 2,
+        data: base64(invalidJsonBody(examples, 'evt-2')),
+        partitionKey: partitionKeyOf('a'),
+      }),
+      kinesisRecord({ n: 3, payload: reading(3, 'a') }),
+      kinesisRecord({ n: 4, payload: reading(4, 'a') }),
     ];
     // Only the invalid record is reported: Lambda retries it and finally sends it to the on-failure destination,
-    // while the healthy readings after it are already applied instead of going there with it.
+    // while the healthy records after it are already applied instead of going there with it.
     expect(await h.failedSequenceNumbers(batch)).toEqual([seq(2)]);
     expect(h.sideEffects()).toEqual(['evt-1', 'evt-3', 'evt-4']);
-    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 3 });
+    const appliedOnce = applied(...readings([1, 3, 4], () => 'a'));
+    expect(await effectTable()).toEqual(appliedOnce);
     // The retry from the invalid record on applies nothing twice.
     expect(await h.failedSequenceNumbers(batch.slice(1))).toEqual([seq(2)]);
-    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 3 });
+    expect(await effectTable()).toEqual(appliedOnce);
   });
 
   it('an event that is not a Kinesis batch fails whole, with one ERROR line saying what arrived', async () => {
@@ -576,42 +605,34 @@ describe('bad payloads', () => {
 
   it('a payload of the wrong shape names every schema issue', async () => {
     const h = harness();
-    const wrong = {
-      eventId: '',
-      sensorId: 'sensor-a',
-      recordedAt: 'yesterday',
-      metric: 'noise',
-      value: 'hot',
-    };
-    expect(await h.failedSequenceNumbers([kinesisRecord({ n: 1, payload: wrong })])).toEqual([seq(1)]);
+    // The faults of the domain's invalid examples in one payload, so the schema finds several issues at once
+    // where the examples allow (the domain's own tests check which issues they are).
+    const body = invalidJsonBodyOfAllFaults(examples, domain.schema, 'evt-1');
+    const issues = schemaIssuesOf(domain.schema, body);
+    expect(issues.length).toBeGreaterThan(0);
+    const wrong = kinesisRecord({ n: 1, data: base64(body), partitionKey: partitionKeyOf('a') });
+    expect(await h.failedSequenceNumbers([wrong])).toEqual([seq(1)]);
     expect(h.problems()).toEqual([
-      [
-        'invalid payload',
-        expect.objectContaining({
-          sequenceNumber: seq(1),
-          issues: [
-            expect.stringMatching(/^eventId: /),
-            expect.stringMatching(/^recordedAt: /),
-            expect.stringMatching(/^metric: /),
-            expect.stringMatching(/^value: /),
-          ],
-        }),
-      ],
+      ['invalid payload', expect.objectContaining({ sequenceNumber: seq(1), issues })],
     ]);
     expect(h.attempts).toEqual([]);
     expect(await db.effects()).toEqual({});
   });
 
-  it('warns when the partition key is not the sensor id, and still applies the reading', async () => {
+  it("warns when the partition key is not the record's own, and still applies the record", async () => {
     const h = harness();
-    await h.invoke([kinesisRecord({ n: 1, payload: reading(1), partitionKey: 'some-other-key' })]);
+    const record = reading(1, 'a');
+    await h.invoke([kinesisRecord({ n: 1, payload: record, partitionKey: 'some-other-key' })]);
     expect(h.sideEffects()).toEqual(['evt-1']);
-    // The effect is the sensor's, whatever the partition key.
-    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1 });
+    // The effect is the record's own, whatever the partition key.
+    expect(await effectTable()).toEqual(applied(record));
     expect(h.problems()).toEqual([
       [
-        "partition key is not the reading's own: order is kept per partition key only",
-        expect.objectContaining({ partitionKey: 'some-other-key', expectedPartitionKey: 'sensor-a' }),
+        `partition key is not the ${domain.recordName}'s own: order is kept per partition key only`,
+        expect.objectContaining({
+          partitionKey: 'some-other-key',
+          expectedPartitionKey: partitionKeyOf('a'),
+        }),
       ],
     ]);
   });
@@ -620,7 +641,7 @@ describe('bad payloads', () => {
 describe('DynamoDB unreachable', () => {
   it('fails every record (a function error) and runs no side effect', async () => {
     const h = harness({ client: unreachableDynamoDbClient() });
-    const batch = records(3, (n) => `sensor-${n}`);
+    const batch = records(3);
     await expect(h.invoke(batch)).rejects.toBeInstanceOf(FullBatchFailureError);
     expect(h.sideEffects()).toEqual([]);
     expect(h.attempts).toEqual([]);
@@ -629,7 +650,7 @@ describe('DynamoDB unreachable', () => {
 });
 
 describe('per-partition-key order', () => {
-  it('holds for any interleaving of keys and any failing readings', async () => {
+  it('holds for any interleaving of keys and any failing records', async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -643,7 +664,7 @@ describe('per-partition-key order', () => {
           const poison = new Set(specs.flatMap((spec, i) => (spec.poison ? [id(i + 1)] : [])));
           const h = harness({ poison });
           const batch = specs.map((spec, i) =>
-            kinesisRecord({ n: i + 1, payload: reading(i + 1, { eventId: id(i + 1), sensorId: spec.key }) }),
+            kinesisRecord({ n: i + 1, payload: reading(i + 1, spec.key, id(i + 1)) }),
           );
           const failed = new Set(await h.failedSequenceNumbers(batch));
 
@@ -657,15 +678,15 @@ describe('per-partition-key order', () => {
           const expectedFailed = specs.flatMap((_, i) => (shouldApply(i) ? [] : [seq(i + 1)]));
 
           // Each applied record exactly once; within a key, in delivery order (keys run concurrently).
-          const keyOf = (eventId: string) => specs[numberOf(eventId) - 1].key;
+          const labelOf = (recordId: string) => specs[numberOf(recordId) - 1].key;
           expect(inRecordOrder(h.sideEffects())).toEqual(expectedApplied);
-          expect(perKey(h.sideEffects(), keyOf)).toEqual(perKey(expectedApplied, keyOf));
+          expect(perKey(h.sideEffects(), labelOf)).toEqual(perKey(expectedApplied, labelOf));
           // (When every record fails, the whole invocation fails and every record counts as failed: the same.)
           expect([...failed]).toEqual(expectedFailed);
           // No record of a key ran after a failure of that key.
           for (const [key, index] of firstPoison) {
             const ranLater = h.attempts.filter(
-              (r) => r.sensorId === key && Number(r.eventId.split('-').pop()) - 1 > index,
+              (recordId) => labelOf(recordId) === key && numberOf(recordId) - 1 > index,
             );
             expect(ranLater).toEqual([]);
           }
@@ -682,19 +703,19 @@ describe('concurrency across partition keys (paced by deferred promises, never b
     const lastOfBDone = deferred();
     // 1 a (slow), 2 b, 3 b
     const h = harness({
-      before: async (r) => {
-        if (r.eventId === 'evt-1') await slowA.promise;
+      before: async (id) => {
+        if (id === 'evt-1') await slowA.promise;
       },
-      after: (eventId) => {
-        if (eventId === 'evt-3') lastOfBDone.resolve();
+      after: (id) => {
+        if (id === 'evt-3') lastOfBDone.resolve();
       },
     });
-    const invocation = h.invoke(records(3, (n) => (n === 1 ? 'sensor-a' : 'sensor-b')));
+    const invocation = h.invoke(records(3, (n) => (n === 1 ? 'a' : 'b')));
 
     // Both records of key b are applied while the record of key a is still running (its plan has
     // started and is blocked): a sequential handler would never get here.
     await lastOfBDone.promise;
-    expect(h.attempts.map((r) => r.eventId)).toContain('evt-1');
+    expect(h.attempts).toContain('evt-1');
     expect(h.sideEffects()).toEqual(['evt-2', 'evt-3']);
 
     slowA.resolve();
@@ -709,13 +730,13 @@ describe('concurrency across partition keys (paced by deferred promises, never b
     // 1 a, 2 b, 3 a, 4 b, 5 a: the first record of a is held until key b is finished.
     const keys: Record<number, string> = { 1: 'a', 2: 'b', 3: 'a', 4: 'b', 5: 'a' };
     const h = harness({
-      before: async (r) => {
-        timeline.push(`start ${r.eventId}`);
-        if (r.eventId === 'evt-1') await firstOfA.promise;
+      before: async (id) => {
+        timeline.push(`start ${id}`);
+        if (id === 'evt-1') await firstOfA.promise;
       },
-      after: (eventId) => {
-        timeline.push(`done ${eventId}`);
-        if (eventId === 'evt-4') lastOfBDone.resolve();
+      after: (id) => {
+        timeline.push(`done ${id}`);
+        if (id === 'evt-4') lastOfBDone.resolve();
       },
     });
     const invocation = h.invoke(records(5, (n) => keys[n]));
@@ -747,11 +768,11 @@ describe('concurrency across partition keys (paced by deferred promises, never b
     const keys: Record<number, string> = { 1: 'a', 2: 'b', 3: 'a', 4: 'b', 5: 'a' };
     const h = harness({
       poison: new Set(['evt-1']),
-      before: async (r) => {
-        if (r.eventId === 'evt-1') await firstOfA.promise;
+      before: async (id) => {
+        if (id === 'evt-1') await firstOfA.promise;
       },
-      after: (eventId) => {
-        if (eventId === 'evt-4') lastOfBDone.resolve();
+      after: (id) => {
+        if (id === 'evt-4') lastOfBDone.resolve();
       },
     });
     const failed = h.failedSequenceNumbers(records(5, (n) => keys[n]));
@@ -761,12 +782,14 @@ describe('concurrency across partition keys (paced by deferred promises, never b
     expect(await failed).toEqual([seq(1), seq(3), seq(5)]);
     expect(h.sideEffects()).toEqual(['evt-2', 'evt-4']);
     // Key a's later records never ran: held back by evt-1, with one line each naming it.
-    expect(inRecordOrder(h.attempts.map((r) => r.eventId))).toEqual(['evt-1', 'evt-2', 'evt-4']);
-    const blockedByFirst = expect.stringContaining(`record ${seq(1)} of partition key "a" failed earlier`);
+    expect(inRecordOrder(h.attempts)).toEqual(['evt-1', 'evt-2', 'evt-4']);
+    const blockedByFirst = expect.stringContaining(
+      `record ${seq(1)} of partition key "${partitionKeyOf('a')}" failed earlier`,
+    );
     expect(h.problems()).toEqual([
       [
         'record failed; retried later',
-        expect.objectContaining({ sequenceNumber: seq(1), partitionKey: 'a' }),
+        expect.objectContaining({ sequenceNumber: seq(1), partitionKey: partitionKeyOf('a') }),
       ],
       ['record held back', expect.objectContaining({ sequenceNumber: seq(3), reason: blockedByFirst })],
       ['record held back', expect.objectContaining({ sequenceNumber: seq(5), reason: blockedByFirst })],
@@ -774,7 +797,7 @@ describe('concurrency across partition keys (paced by deferred promises, never b
   });
 
   it('reports the same failures as processing the batch sequentially, whatever order the keys finish in', async () => {
-    // A mixed batch: three keys, failing readings (each holding back the rest of its key) and a payload that is
+    // A mixed batch: three keys, failing records (each holding back the rest of its key) and a payload that is
     // not JSON (it can never be applied: it fails alone and holds nothing back). The records of key c finish
     // first and those of key a last (a key's first record waits for the next key to finish), the reverse of
     // delivery order.
@@ -798,23 +821,19 @@ describe('concurrency across partition keys (paced by deferred promises, never b
     const bDone = deferred();
     const h = harness({
       poison,
-      before: async (r) => {
-        if (r.eventId === 'evt-1') await bDone.promise; // key a starts once key b is done
-        if (r.eventId === 'evt-2') await cDone.promise; // key b starts once key c is done
+      before: async (id) => {
+        if (id === 'evt-1') await bDone.promise; // key a starts once key b is done
+        if (id === 'evt-2') await cDone.promise; // key b starts once key c is done
       },
-      after: (eventId) => {
-        if (eventId === 'evt-7') cDone.resolve();
-        if (eventId === 'evt-8') bDone.resolve();
+      after: (id) => {
+        if (id === 'evt-7') cDone.resolve();
+        if (id === 'evt-8') bDone.resolve();
       },
     });
     const batch = specs.map((spec, i) =>
       spec.invalid
-        ? kinesisRecord({
-            n: i + 1,
-            data: Buffer.from('not json').toString('base64'),
-            partitionKey: spec.key,
-          })
-        : kinesisRecord({ n: i + 1, payload: reading(i + 1, { sensorId: spec.key }) }),
+        ? kinesisRecord({ n: i + 1, data: base64('not json'), partitionKey: partitionKeyOf(spec.key) })
+        : kinesisRecord({ n: i + 1, payload: reading(i + 1, spec.key) }),
     );
     const response = await h.invoke(batch);
 
@@ -835,17 +854,17 @@ describe('concurrency across partition keys (paced by deferred promises, never b
       batchItemFailures: expectedFailures.map((itemIdentifier) => ({ itemIdentifier })),
     });
     expect(expectedFailures).toEqual([seq(3), seq(5), seq(6), seq(9), seq(10), seq(11)]);
-    const keyOf = (eventId: string) => specs[numberOf(eventId) - 1].key;
-    expect(perKey(h.sideEffects(), keyOf)).toEqual(perKey(expectedApplied, keyOf));
+    const labelOf = (id: string) => specs[numberOf(id) - 1].key;
+    expect(perKey(h.sideEffects(), labelOf)).toEqual(perKey(expectedApplied, labelOf));
     expect(inRecordOrder(h.sideEffects())).toEqual(expectedApplied);
     // The keys finished in reverse: c before b before a.
-    expect(h.sideEffects().map(keyOf)).toEqual(['c', 'c', 'b', 'b', 'a']);
+    expect(h.sideEffects().map(labelOf)).toEqual(['c', 'c', 'b', 'b', 'a']);
     // One line per failed record, each key's in delivery order.
     const numberOfSequence = new Map(specs.map((_, i) => [seq(i + 1), i + 1]));
     const problemsOf = (key: string) =>
       h
         .problems()
-        .filter(([, extra]) => extra.partitionKey === key)
+        .filter(([, extra]) => extra.partitionKey === partitionKeyOf(key))
         .map(([message, extra]) => `${message} ${numberOfSequence.get(extra.sequenceNumber as string)}`);
     expect(problemsOf('a')).toEqual([
       'record failed; retried later 3',
@@ -862,17 +881,19 @@ describe.each(IDEMPOTENCY_SCHEMES)('a commit that does not go through (F1, %s)',
   // "every attempt" is the one (the SQS tests show the SDK's retries throttled too).
   const BUDGET: DynamoDbCallBudget = { requestTimeoutMs: 200, maxAttempts: 1 };
   const environment = 'stream-env-1';
-  // Sensor a's commit (the transaction that writes its totals) meets the fault; sensor b's does not.
+  // Key a's commit (the transaction that writes its effect item) meets the fault; key b's does not.
   const batch = () => [
-    kinesisRecord({ n: 1, payload: reading(1, { sensorId: 'sensor-a' }) }),
-    kinesisRecord({ n: 2, payload: reading(2, { sensorId: 'sensor-b' }) }),
+    kinesisRecord({ n: 1, payload: reading(1, 'a') }),
+    kinesisRecord({ n: 2, payload: reading(2, 'b') }),
   ];
+  /** The commits that name key a's effect item: record 1's, not record 2's (checked). */
+  const onlyKeyA = () => {
+    expect(JSON.stringify(domain.plan(reading(2, 'b')))).not.toContain(totalsOf('a'));
+    return mentioning(totalsOf('a'));
+  };
 
   it('throttled on every attempt: an item failure, nothing applied; the immediate retry is not blocked by "already in progress"', async () => {
-    const injector = db.inject(
-      [{ operation: 'TransactWriteItems', call: 1, kind: 'throttle' }],
-      mentioning(totalsOf('sensor-a')),
-    );
+    const injector = db.inject([{ operation: 'TransactWriteItems', call: 1, kind: 'throttle' }], onlyKeyA());
     const h = harness({
       scheme,
       client: db.clientFor(environment, BUDGET),
@@ -883,7 +904,7 @@ describe.each(IDEMPOTENCY_SCHEMES)('a commit that does not go through (F1, %s)',
     expect(injector.hits.map((hit) => `${hit.fault.kind} ${hit.operation} #${hit.attempt}`)).toEqual([
       'throttle TransactWriteItems #1',
     ]);
-    expect(await readingCounts()).toEqual({ [totalsOf('sensor-b')]: 1 });
+    expect(await effectTable()).toEqual(applied(reading(2, 'b')));
     // Nothing holds the key: claim-then-complete released its claim, read-then-complete wrote none.
     expect((await db.idempotencyRecords()).map((record) => record.status)).toEqual(['COMPLETED']);
 
@@ -891,15 +912,13 @@ describe.each(IDEMPOTENCY_SCHEMES)('a commit that does not go through (F1, %s)',
     expect(await h.invoke(batch())).toEqual({ batchItemFailures: [] });
     expect(h.infos().filter(([message]) => message.startsWith('already in progress'))).toEqual([]);
     expect(h.sideEffects()).toEqual(['evt-2', 'evt-1']);
-    expect(rounded(await db.effects())).toEqual(
-      rounded({ [totalsOf('sensor-a')]: readingsTotal(1), [totalsOf('sensor-b')]: readingsTotal(2) }),
-    );
+    expect(await effectTable()).toEqual(applied(reading(1, 'a'), reading(2, 'b')));
   });
 
   it('applied with its answer lost (timing after): an item failure; the retry is answered from the store, applied once', async () => {
     const injector = db.inject(
       [{ operation: 'TransactWriteItems', call: 1, kind: 'error', timing: 'after' }],
-      mentioning(totalsOf('sensor-a')),
+      onlyKeyA(),
     );
     const h = harness({
       scheme,
@@ -908,15 +927,16 @@ describe.each(IDEMPOTENCY_SCHEMES)('a commit that does not go through (F1, %s)',
       faults: { injector, environment },
     });
     expect(await h.invoke(batch())).toEqual({ batchItemFailures: [{ itemIdentifier: seq(1) }] });
-    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1, [totalsOf('sensor-b')]: 1 });
+    const bothOnce = applied(reading(1, 'a'), reading(2, 'b'));
+    expect(await effectTable()).toEqual(bothOnce);
 
     expect(await h.invoke(batch())).toEqual({ batchItemFailures: [] });
     expect(h.infos()).toContainEqual([
       'duplicate: answered from the idempotency record, nothing applied',
-      expect.objectContaining({ recordKey: 'evt-1', sequenceNumber: seq(1) }),
+      expect.objectContaining({ recordKey: recordKeyOf('evt-1'), sequenceNumber: seq(1) }),
     ]);
-    expect(h.attempts.filter((r) => r.eventId === 'evt-1')).toHaveLength(1);
-    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1, [totalsOf('sensor-b')]: 1 });
+    expect(h.attempts.filter((id) => id === 'evt-1')).toHaveLength(1);
+    expect(await effectTable()).toEqual(bothOnce);
   });
 });
 
@@ -936,7 +956,7 @@ describe('stable idempotency key prefix (F4)', () => {
     expect(ids).toHaveLength(2);
     for (const id of ids) expect(id).toMatch(new RegExp(`^${domain.keyPrefix}#`));
     expect(replaced.attempts).toEqual([]);
-    expect(await readingCounts()).toEqual({ [totalsOf('sensor-1')]: 1, [totalsOf('sensor-2')]: 1 });
+    expect(await effectTable()).toEqual(applied(...readings([1, 2])));
   });
 });
 
@@ -949,12 +969,13 @@ describe('deadlines (F7)', () => {
     const context: Context = { ...lambdaContext(), getRemainingTimeInMillis: () => remainingMs };
     const h = harness({
       budget,
-      before: async (r) => {
-        if (r.eventId === 'evt-1') remainingMs = neededMs - 1;
+      before: async (id) => {
+        if (id === 'evt-1') remainingMs = neededMs - 1;
       },
     });
     // 1 a, 2 a, 3 a, 4 b: key b's record starts with key a's first, before the time runs short.
-    const batch = records(4, (n) => (n === 4 ? 'sensor-b' : 'sensor-a'));
+    const labelOf = (n: number) => (n === 4 ? 'b' : 'a');
+    const batch = records(4, labelOf);
     expect(await h.invoke(batch, context)).toEqual({
       batchItemFailures: [{ itemIdentifier: seq(2) }, { itemIdentifier: seq(3) }],
     });
@@ -963,15 +984,15 @@ describe('deadlines (F7)', () => {
         'not started: too little time left in the invocation; retried later',
         expect.objectContaining({
           sequenceNumber: seq(2),
-          recordKey: 'evt-2',
+          recordKey: recordKeyOf('evt-2'),
           remainingMs: neededMs - 1,
           neededMs,
         }),
       ],
       ['record held back', expect.objectContaining({ sequenceNumber: seq(3) })],
     ]);
-    expect(inRecordOrder(h.attempts.map((r) => r.eventId))).toEqual(['evt-1', 'evt-4']);
-    expect(await readingCounts()).toEqual({ [totalsOf('sensor-a')]: 1, [totalsOf('sensor-b')]: 1 });
+    expect(inRecordOrder(h.attempts)).toEqual(['evt-1', 'evt-4']);
+    expect(await effectTable()).toEqual(applied(...readings([1, 4], labelOf)));
     // evt-2 was not started: not even claimed.
     expect(await db.idempotencyRecords()).toHaveLength(2);
   });

@@ -1,10 +1,12 @@
 /**
  * Kinesis events as Lambda's event source mapping delivers them, for handler tests: base64 data, one shard,
- * increasing sequence numbers, `eventID` = `shardId:sequenceNumber`.
+ * increasing sequence numbers, `eventID` = `shardId:sequenceNumber`. The messages themselves come from the
+ * path's domain module (its examples), so these hold for whatever domain a fork puts in `domain.ts`.
  */
 import { createLambdaContext } from '../../../tools/shared/lambda-context';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import type { SensorReading } from '../../../lambda/stream-consumer/domain';
+import type { MessageOf } from '../../../lambda/shared/domain';
+import { domain } from '../../../lambda/stream-consumer/domain';
 
 export const SHARD_ID = 'shardId-000000000000';
 export const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/readings';
@@ -15,33 +17,33 @@ export function sequenceNumber(n: number): string {
   return (SEQUENCE_BASE + BigInt(n) * 1_000n).toString();
 }
 
-/** A valid reading; `n` makes its eventId unique within a test (prefix it per test for uniqueness across). */
-export function reading(n: number, overrides: Partial<SensorReading> = {}): SensorReading {
-  return {
-    eventId: `evt-${n}`,
-    sensorId: 'sensor-a',
-    recordedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString(),
-    metric: 'temperature',
-    value: 20 + n / 10,
-    ...overrides,
-  };
-}
+/** The path's message (whatever the domain module calls it). */
+type StreamMessage = MessageOf<typeof domain>;
 
-export interface RecordSpec {
+/** Where a record sits in the shard, and what it carries. */
+export type RecordSpec = {
   /** Position in the shard (determines the sequence number). */
   readonly n: number;
-  /** Raw base64 data; by default the JSON of `payload`. */
-  readonly data?: string;
-  readonly payload?: unknown;
-  /** @default the payload's sensorId, else 'sensor-a' */
-  readonly partitionKey?: string;
   readonly shardId?: string;
-}
+} & (
+  | {
+      /** A message (the JSON of it, base64-encoded, is the data). */
+      readonly payload: StreamMessage;
+      /** @default the message's own partition key (`domain.partitionKey`) */
+      readonly partitionKey?: string;
+      readonly data?: never;
+    }
+  | {
+      /** Raw base64 data (a payload that is no valid message, or no JSON at all). */
+      readonly data: string;
+      readonly partitionKey: string;
+      readonly payload?: never;
+    }
+);
 
 export function kinesisRecord(spec: RecordSpec): KinesisStreamRecord {
-  const payload = spec.payload ?? reading(spec.n);
-  const data = spec.data ?? Buffer.from(JSON.stringify(payload)).toString('base64');
-  const partitionKey = spec.partitionKey ?? (payload as { sensorId?: string }).sensorId ?? 'sensor-a';
+  const data = spec.data ?? Buffer.from(JSON.stringify(spec.payload)).toString('base64');
+  const partitionKey = spec.partitionKey ?? domain.partitionKey(spec.payload as StreamMessage);
   const shardId = spec.shardId ?? SHARD_ID;
   const seq = sequenceNumber(spec.n);
   return {
@@ -60,6 +62,11 @@ export function kinesisRecord(spec: RecordSpec): KinesisStreamRecord {
     awsRegion: 'eu-west-1',
     eventSourceARN: STREAM_ARN,
   };
+}
+
+/** Base64 of `text`, as Kinesis hands a record's data to Lambda. */
+export function base64(text: string): string {
+  return Buffer.from(text).toString('base64');
 }
 
 export function kinesisEvent(records: KinesisStreamRecord[]): KinesisStreamEvent {
