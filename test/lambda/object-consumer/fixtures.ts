@@ -1,8 +1,16 @@
 /**
  * Events as Lambda delivers them on the object path (an SNS event whose Message is an S3 event notification),
  * a Lambda context, and (from ../shared/log-capture.ts) a capture of the structured log lines a handler writes.
+ * The objects in them can be the domain's examples (`notifiedObject`), and what the handler makes of a
+ * notification is read with the path's own parsing (`createdObjectsOf`), so tests derive their expectations from
+ * whatever domain a fork puts in `domain.ts`.
  */
-import { s3ObjectCreatedRecord, snsEventRecord } from '../../../tools/shared/aws-events';
+import {
+  type CreatedObject,
+  parseObjectNotification,
+  toCreatedObject,
+} from '../../../lambda/object-consumer/object';
+import { encodeS3ObjectKey, s3ObjectCreatedRecord, snsEventRecord } from '../../../tools/shared/aws-events';
 import { createLambdaContext } from '../../../tools/shared/lambda-context';
 import type { Context } from 'aws-lambda';
 
@@ -16,6 +24,9 @@ export interface S3ObjectFields {
   readonly size?: number;
   readonly bucket?: string;
   readonly eventName?: string;
+  /** @default '2026-01-15T10:00:00.000Z' */
+  readonly eventTime?: string;
+  readonly eTag?: string;
 }
 
 /** One S3 event record as S3 writes it (the key URL-encoded). */
@@ -27,9 +38,36 @@ export function s3Record(object: S3ObjectFields): Record<string, unknown> {
     versionId: object.versionId,
     sequencer: object.sequencer,
     region: 'eu-west-1',
-    eventTime: '2026-01-15T10:00:00.000Z',
+    eventTime: object.eventTime ?? '2026-01-15T10:00:00.000Z',
     eventName: object.eventName,
+    eTag: object.eTag,
   });
+}
+
+/**
+ * How S3 notifies the creation of `object` (an example of the domain): its bucket, key (encoded), size, eTag,
+ * event name and time, and the version given: a version id (a versioned bucket) and/or a sequencer.
+ */
+export function notifiedObject(
+  object: CreatedObject,
+  version: { readonly versionId?: string; readonly sequencer?: string },
+): S3ObjectFields {
+  return {
+    bucket: object.bucket,
+    key: encodeS3ObjectKey(object.key),
+    size: object.size,
+    eventName: object.eventName,
+    eventTime: object.eventTime,
+    eTag: object.eTag,
+    ...version,
+  };
+}
+
+/** The objects of an S3 event notification as the handler hands them to the plan (the path's own parsing). */
+export function createdObjectsOf(message: string): CreatedObject[] {
+  const notification = parseObjectNotification(message);
+  if (notification.kind !== 'objects') throw new Error('the S3 test event describes no object');
+  return notification.records.map(toCreatedObject);
 }
 
 /** An S3 event notification (what S3 publishes to the topic) for the given objects. */

@@ -1,28 +1,42 @@
 /**
  * The object consumer against a real DynamoDB API (dynalite, in-process, with transactions): Powertools
  * idempotency and the exactly-once commit run unmodified, so duplicates, retries and failures behave as in Lambda.
- * What an object version did is asserted on the durable data (the prefixes' totals in the effect table) and on the
- * 'side effect done' lines, counted from the logger's real output.
+ * What an object version did is asserted on the durable data (the effect table) and on the 'side effect done'
+ * lines, counted from the logger's real output.
+ *
+ * The objects are the path's domain examples (domain.ts) as S3 notifies them (fixtures.ts), and what the handler
+ * should make of a notification is derived from the path's own parsing (object.ts: `createdObjectsOf`) and the
+ * domain's idempotency key and plan, so these tests hold for whatever domain a fork puts in `domain.ts`. Contract
+ * fact relied on (lambda/shared/domain.ts): examples are pure, so an example built again is the object notified.
+ * The S3 layer (key decoding, version identity, the notification's schema) is the path's, not the domain's: those
+ * tests keep their literal keys.
  */
 import { IdempotencyPersistenceLayerError } from '@aws-lambda-powertools/idempotency';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { domain, type ObjectOutcome } from '../../../lambda/object-consumer/domain';
-import { createObjectConsumerHandler, type ObjectConsumerHandler } from '../../../lambda/object-consumer/handler';
-import type { CreatedObject } from '../../../lambda/object-consumer/object';
+import { domain, examples } from '../../../lambda/object-consumer/domain';
+import {
+  createObjectConsumerHandler,
+  type ObjectConsumerHandler,
+} from '../../../lambda/object-consumer/handler';
+import { type CreatedObject, objectVersionKeyOf } from '../../../lambda/object-consumer/object';
 import type { DynamoDbCallBudget } from '../../../lambda/shared/deadlines';
+import type { ResponseOf } from '../../../lambda/shared/domain';
 import type { Plan } from '../../../lambda/shared/exactly-once';
 import { InvalidPayloadError } from '../../../lambda/shared/parsing';
 import { createIdempotencyDependencies } from '../../../lambda/shared/powertools';
 import { SIDE_EFFECT_LOG_MESSAGE } from '../../../lambda/shared/side-effect';
 import type { CallFaultInjector } from '../../../tools/shared/dynamodb-faults';
+import { effectsOf, rounded } from '../../helpers/domain';
 import { mentioning, unreachableDynamoDbClient, useFaultyDynamoDb } from '../../helpers/dynamodb';
 import { restoreEnvironmentAfterEach } from '../../helpers/environment';
 import {
   BUCKET,
   captureLogs,
+  createdObjectsOf,
   lambdaContext,
   type LogCapture,
+  notifiedObject,
   S3_TEST_EVENT_MESSAGE,
   s3Notification,
   snsEvent,
@@ -38,7 +52,8 @@ afterEach(() => {
   logs.restore();
 });
 
-type PlanObject = (object: CreatedObject) => Plan<ObjectOutcome> | Promise<Plan<ObjectOutcome>>;
+type Response = ResponseOf<typeof domain>;
+type PlanObject = (object: CreatedObject) => Plan<Response> | Promise<Plan<Response>>;
 
 interface Harness {
   readonly handler: ObjectConsumerHandler;
@@ -92,78 +107,110 @@ function harness(
 const sideEffects = () => logs.withMessage(SIDE_EFFECT_LOG_MESSAGE);
 /** recordKey of every side-effect line, in order. */
 const appliedVersions = () => sideEffects().map((line) => line.recordKey);
-/** The idempotency key of version `versionId` of `key` in the test bucket. */
-const versionKey = (key: string, versionId = 'v1') => `s3://${BUCKET}/${key}?versionId=${versionId}`;
-/** The effect table item of a prefix of the test bucket (`(root)` for keys without a folder). */
-const totalsOf = (prefix: string) => `prefix#${BUCKET}/${prefix}`;
+
+/** Example object `id` of the domain; group `group` is one effect item. */
+const exampleObject = (id: string, group = 1): CreatedObject => examples.valid(id, { group });
+/** The notification of a created version `versionId` of example object `id` (a versioned bucket). */
+const versionOf = (id: string, versionId = 'v1', group = 1) =>
+  notifiedObject(exampleObject(id, group), { versionId });
+/** The object version key (object.ts) S3's notification of `object` as version `versionId` must give. */
+const versionKeyOf = (object: CreatedObject, versionId = 'v1') =>
+  objectVersionKeyOf({ bucket: object.bucket, key: object.key, versionId });
+/** The one object a notification describes, as the handler hands it to the plan. */
+function onlyObjectOf(message: string): CreatedObject {
+  const objects = createdObjectsOf(message);
+  expect(objects).toHaveLength(1);
+  return objects[0];
+}
+/** The idempotency key (and side-effect recordKey) of each of `objects`. */
+const recordKeysOf = (...objects: CreatedObject[]) => objects.map((object) => domain.idempotencyKey(object));
+
+/** The effect table expected once each of `objects` was applied (an object listed twice: applied twice). */
+const applied = (...objects: CreatedObject[]) => rounded(effectsOf(domain.plan, objects));
+/** The effect table now, to compare with {@link applied} (counters rounded alike). */
+const effectTable = async () => rounded(await db.effects());
+
+/** `text` as a regular expression that matches it literally. */
+const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('object consumer handler', () => {
-  it('processes a created object once: one side effect, one idempotency record, its prefix counted once', async () => {
+  it('processes a created object once: one side effect, one idempotency record, its effect applied once', async () => {
     const h = harness();
-    await h.invoke(
-      snsEvent({ message: s3Notification({ key: 'in/a.csv', versionId: 'v1', size: 10 }), messageId: 'm-1' }),
-    );
+    const example = exampleObject('o-1');
+    const message = s3Notification(notifiedObject(example, { versionId: 'v1' }));
+    const object = onlyObjectOf(message);
+    await h.invoke(snsEvent({ message, messageId: 'm-1' }));
     expect(sideEffects()).toEqual([
       expect.objectContaining({
         path: 'object',
-        recordKey: versionKey('in/a.csv'),
+        recordKey: domain.idempotencyKey(object),
         snsMessageId: 'm-1',
-        objectVersionKey: versionKey('in/a.csv'),
-        effect: [{ key: totalsOf('in'), add: { objectCount: 1, totalBytes: 10 } }],
+        objectVersionKey: versionKeyOf(example),
+        effect: domain.plan(object).effect,
       }),
     ]);
     expect(await db.idempotencyRecords()).toEqual([
-      expect.objectContaining({
-        status: 'COMPLETED',
-        data: { objectVersionKey: versionKey('in/a.csv'), category: 'data', sizeClass: 'small' },
-      }),
+      expect.objectContaining({ status: 'COMPLETED', data: domain.plan(object).response }),
     ]);
-    expect(await db.effects()).toEqual({ [totalsOf('in')]: { objectCount: 1, totalBytes: 10 } });
+    expect(await effectTable()).toEqual(applied(object));
   });
 
   it('the same SNS event delivered twice is applied once', async () => {
     const h = harness();
-    const event = snsEvent({ message: s3Notification({ key: 'a.txt', versionId: 'v1' }), messageId: 'm-1' });
+    const message = s3Notification(versionOf('o-1'));
+    const event = snsEvent({ message, messageId: 'm-1' });
     await h.invoke(event);
     await h.invoke(event);
     expect(sideEffects()).toHaveLength(1);
-    expect(await db.effects()).toEqual({ [totalsOf('(root)')]: { objectCount: 1, totalBytes: 1024 } });
+    expect(await effectTable()).toEqual(applied(onlyObjectOf(message)));
   });
 
   it('the same object version in two different SNS messages is applied once', async () => {
     const h = harness();
-    const message = s3Notification({ key: 'a.txt', versionId: 'v1', sequencer: '01' });
+    const message = s3Notification(
+      notifiedObject(exampleObject('o-1'), { versionId: 'v1', sequencer: '01' }),
+    );
     await h.invoke(snsEvent({ message, messageId: 'm-1' }));
     await h.invoke(snsEvent({ message, messageId: 'm-2' }));
     expect(sideEffects()).toHaveLength(1);
     expect(h.planCalls).toHaveLength(1);
-    expect(await db.effects()).toEqual({ [totalsOf('(root)')]: { objectCount: 1, totalBytes: 1024 } });
+    expect(await effectTable()).toEqual(applied(onlyObjectOf(message)));
   });
 
   it('a new version of the same key is new work: applied twice', async () => {
     const h = harness();
-    await h.invoke(
-      snsEvent({ message: s3Notification({ key: 'a.txt', versionId: 'v1' }), messageId: 'm-1' }),
-    );
-    await h.invoke(
-      snsEvent({ message: s3Notification({ key: 'a.txt', versionId: 'v2' }), messageId: 'm-2' }),
-    );
-    expect(appliedVersions()).toEqual([versionKey('a.txt', 'v1'), versionKey('a.txt', 'v2')]);
-    expect(await db.effects()).toEqual({ [totalsOf('(root)')]: { objectCount: 2, totalBytes: 2048 } });
+    const example = exampleObject('o-1');
+    const first = s3Notification(versionOf('o-1', 'v1'));
+    const second = s3Notification(versionOf('o-1', 'v2'));
+    await h.invoke(snsEvent({ message: first, messageId: 'm-1' }));
+    await h.invoke(snsEvent({ message: second, messageId: 'm-2' }));
+    expect(h.planCalls.map((object) => object.objectVersionKey)).toEqual([
+      versionKeyOf(example, 'v1'),
+      versionKeyOf(example, 'v2'),
+    ]);
+    const versions = [onlyObjectOf(first), onlyObjectOf(second)];
+    expect(appliedVersions()).toEqual(recordKeysOf(...versions));
+    expect(await effectTable()).toEqual(applied(...versions));
   });
 
   it('in an unversioned bucket the sequencer tells uploads of one key apart', async () => {
     const h = harness();
-    const first = s3Notification({ key: 'a.txt', sequencer: '0055AED6DCD90281E5' });
-    const second = s3Notification({ key: 'a.txt', versionId: 'null', sequencer: '0055AED6DCD90281E6' });
+    const example = exampleObject('o-1');
+    const first = s3Notification(notifiedObject(example, { sequencer: '0055AED6DCD90281E5' }));
+    const second = s3Notification(
+      notifiedObject(example, { versionId: 'null', sequencer: '0055AED6DCD90281E6' }),
+    );
     await h.invoke(snsEvent({ message: first, messageId: 'm-1' }));
     await h.invoke(snsEvent({ message: first, messageId: 'm-1b' }));
     await h.invoke(snsEvent({ message: second, messageId: 'm-2' }));
-    expect(appliedVersions()).toEqual([
-      `s3://${BUCKET}/a.txt?sequencer=0055AED6DCD90281E5`,
-      `s3://${BUCKET}/a.txt?sequencer=0055AED6DCD90281E6`,
+    const { bucket, key } = example;
+    expect(h.planCalls.map((object) => object.objectVersionKey)).toEqual([
+      objectVersionKeyOf({ bucket, key, sequencer: '0055AED6DCD90281E5' }),
+      objectVersionKeyOf({ bucket, key, sequencer: '0055AED6DCD90281E6' }),
     ]);
-    expect(await db.effects()).toEqual({ [totalsOf('(root)')]: { objectCount: 2, totalBytes: 2048 } });
+    const uploads = [onlyObjectOf(first), onlyObjectOf(second)];
+    expect(appliedVersions()).toEqual(recordKeysOf(...uploads));
+    expect(await effectTable()).toEqual(applied(...uploads));
   });
 
   it('ignores the S3 test event: nothing applied, no error, one INFO line', async () => {
@@ -182,12 +229,14 @@ describe('object consumer handler', () => {
 
   it('decodes object keys before the plan sees them (a+b%2Fc%C3%A9.txt is "a b/cé.txt")', async () => {
     const h = harness();
-    await h.invoke(
-      snsEvent({ message: s3Notification({ key: 'a+b%2Fc%C3%A9.txt', versionId: 'v1' }), messageId: 'm-1' }),
-    );
+    const message = s3Notification({ key: 'a+b%2Fc%C3%A9.txt', versionId: 'v1' });
+    await h.invoke(snsEvent({ message, messageId: 'm-1' }));
     expect(h.planCalls.map((object) => object.key)).toEqual(['a b/cé.txt']);
-    expect(appliedVersions()).toEqual([`s3://${BUCKET}/a%20b/c%C3%A9.txt?versionId=v1`]);
-    expect(await db.effects()).toEqual({ [totalsOf('a b')]: { objectCount: 1, totalBytes: 1024 } });
+    expect(h.planCalls.map((object) => object.objectVersionKey)).toEqual([
+      `s3://${BUCKET}/a%20b/c%C3%A9.txt?versionId=v1`,
+    ]);
+    expect(appliedVersions()).toEqual(recordKeysOf(...h.planCalls));
+    expect(await effectTable()).toEqual(applied(...h.planCalls));
   });
 
   describe('bad input', () => {
@@ -238,8 +287,9 @@ describe('object consumer handler', () => {
 
   it('DynamoDB unreachable: the invocation fails, nothing is planned or applied, one ERROR line with the cause', async () => {
     const h = harness({ client: unreachableDynamoDbClient() });
+    const example = exampleObject('o-1');
     const invocation = h.invoke(
-      snsEvent({ message: s3Notification({ key: 'a.txt', versionId: 'v1' }), messageId: 'm-1' }),
+      snsEvent({ message: s3Notification(notifiedObject(example, { versionId: 'v1' })), messageId: 'm-1' }),
     );
     await expect(invocation).rejects.toThrow(IdempotencyPersistenceLayerError);
     expect(h.planCalls).toEqual([]);
@@ -248,7 +298,7 @@ describe('object consumer handler', () => {
       expect.objectContaining({
         level: 'ERROR',
         snsMessageId: 'm-1',
-        objectVersionKey: versionKey('a.txt'),
+        objectVersionKey: versionKeyOf(example),
         error: expect.objectContaining({
           name: 'IdempotencyPersistenceLayerError',
           cause: expect.objectContaining({ message: expect.stringMatching(/ECONNREFUSED/) }),
@@ -266,7 +316,8 @@ describe('object consumer handler', () => {
         return domain.plan(object);
       },
     });
-    const event = snsEvent({ message: s3Notification({ key: 'a.txt', versionId: 'v1' }), messageId: 'm-1' });
+    const message = s3Notification(versionOf('o-1'));
+    const event = snsEvent({ message, messageId: 'm-1' });
     await expect(h.invoke(event)).rejects.toThrow('downstream unavailable');
     expect(sideEffects()).toHaveLength(0);
     expect(await db.effects()).toEqual({});
@@ -276,33 +327,31 @@ describe('object consumer handler', () => {
     await h.invoke(event); // a duplicate delivery after that
     expect(sideEffects()).toHaveLength(1);
     expect(h.planCalls).toHaveLength(2);
-    expect(await db.effects()).toEqual({ [totalsOf('(root)')]: { objectCount: 1, totalBytes: 1024 } });
+    expect(await effectTable()).toEqual(applied(onlyObjectOf(message)));
   });
 
   it('several records in one invocation: a failure fails it, and the retry redoes only what failed', async () => {
-    const failing = new Set(['b.txt']);
+    const first = s3Notification(versionOf('o-a'), versionOf('o-b'));
+    const second = s3Notification(versionOf('o-c'));
+    const [a, b] = createdObjectsOf(first);
+    const c = onlyObjectOf(second);
+    const failing = new Set([b.key]);
     const h = harness({
       plan: async (object) => {
         if (failing.has(object.key)) throw new Error(`cannot process ${object.key}`);
         return domain.plan(object);
       },
     });
-    const event = snsEvent(
-      {
-        message: s3Notification({ key: 'a.txt', versionId: 'v1' }, { key: 'b.txt', versionId: 'v1' }),
-        messageId: 'm-1',
-      },
-      { message: s3Notification({ key: 'c.txt', versionId: 'v1' }), messageId: 'm-2' },
-    );
-    await expect(h.invoke(event)).rejects.toThrow('cannot process b.txt');
-    expect(appliedVersions()).toEqual([versionKey('a.txt'), versionKey('c.txt')]);
-    expect(await db.effects()).toEqual({ [totalsOf('(root)')]: { objectCount: 2, totalBytes: 2048 } });
+    const event = snsEvent({ message: first, messageId: 'm-1' }, { message: second, messageId: 'm-2' });
+    await expect(h.invoke(event)).rejects.toThrow(`cannot process ${b.key}`);
+    expect(appliedVersions()).toEqual(recordKeysOf(a, c));
+    expect(await effectTable()).toEqual(applied(a, c));
 
     failing.clear();
     await h.invoke(event);
-    expect(appliedVersions()).toEqual([versionKey('a.txt'), versionKey('c.txt'), versionKey('b.txt')]);
-    expect(h.planCalls.map((object) => object.key)).toEqual(['a.txt', 'b.txt', 'c.txt', 'b.txt']);
-    expect(await db.effects()).toEqual({ [totalsOf('(root)')]: { objectCount: 3, totalBytes: 3072 } });
+    expect(appliedVersions()).toEqual(recordKeysOf(a, c, b));
+    expect(h.planCalls.map((object) => object.key)).toEqual([a.key, b.key, c.key, b.key]);
+    expect(await effectTable()).toEqual(applied(a, b, c));
   });
 
   it('several failures are reported together in one AggregateError', async () => {
@@ -311,15 +360,12 @@ describe('object consumer handler', () => {
         throw new Error(`cannot process ${object.key}`);
       },
     });
-    const event = snsEvent(
-      { message: s3Notification({ key: 'a.txt', versionId: 'v1' }), messageId: 'm-1' },
-      { message: 'not json', messageId: 'm-2' },
-    );
+    const message = s3Notification(versionOf('o-a'));
+    const event = snsEvent({ message, messageId: 'm-1' }, { message: 'not json', messageId: 'm-2' });
     const invocation = h.invoke(event);
     await expect(invocation).rejects.toThrow(AggregateError);
-    await expect(invocation).rejects.toThrow(
-      /^2 object records failed \(0 done\): Error: cannot process a\.txt \| InvalidPayloadError: payload is not JSON/,
-    );
+    const summary = `2 object records failed (0 done): Error: cannot process ${onlyObjectOf(message).key} | InvalidPayloadError: payload is not JSON`;
+    await expect(invocation).rejects.toThrow(new RegExp(`^${literally(summary)}`));
     expect(logs.atLevel('ERROR').map((line) => line.message)).toEqual([
       'record failed; retried later',
       'invalid object notification',
@@ -331,28 +377,31 @@ describe('a commit that does not go through (F1)', () => {
   it('fails the invocation with nothing applied and the claim released; Lambda’s retry applies it once', async () => {
     const environment = 'object-env-1';
     const budget: DynamoDbCallBudget = { requestTimeoutMs: 200, maxAttempts: 2 };
+    // Objects of two groups: b's commit (the one that writes its effect item) meets the fault, a's does not. The
+    // contract gives each group one effect item; that a's commit does not name b's is checked here.
+    const message = s3Notification(versionOf('o-a', 'v1', 1), versionOf('o-b', 'v1', 2));
+    const [a, b] = createdObjectsOf(message);
+    const itemOfB = domain.plan(b).effect[0].key;
+    expect(JSON.stringify(domain.plan(a))).not.toContain(itemOfB);
     const injector = db.inject(
       [{ operation: 'TransactWriteItems', call: 1, kind: 'error' }],
-      mentioning('b.txt'),
+      mentioning(itemOfB),
     );
     const h = harness({
       client: db.clientFor(environment, budget),
       budget,
       faults: { injector, environment },
     });
-    const event = snsEvent({
-      message: s3Notification({ key: 'a.txt', versionId: 'v1' }, { key: 'b.txt', versionId: 'v1' }),
-      messageId: 'm-1',
-    });
+    const event = snsEvent({ message, messageId: 'm-1' });
     await expect(h.invoke(event)).rejects.toThrow(IdempotencyPersistenceLayerError);
     expect(injector.hits).toHaveLength(2);
-    expect(appliedVersions()).toEqual([versionKey('a.txt')]);
-    expect(await db.effects()).toEqual({ [totalsOf('(root)')]: { objectCount: 1, totalBytes: 1024 } });
+    expect(appliedVersions()).toEqual(recordKeysOf(a));
+    expect(await effectTable()).toEqual(applied(a));
     expect((await db.idempotencyRecords()).map((record) => record.status)).toEqual(['COMPLETED']);
 
-    await h.invoke(event); // Lambda's retry: a.txt answered from its record, b.txt applied
-    expect(appliedVersions()).toEqual([versionKey('a.txt'), versionKey('b.txt')]);
-    expect(await db.effects()).toEqual({ [totalsOf('(root)')]: { objectCount: 2, totalBytes: 2048 } });
+    await h.invoke(event); // Lambda's retry: a answered from its record, b applied
+    expect(appliedVersions()).toEqual(recordKeysOf(a, b));
+    expect(await effectTable()).toEqual(applied(a, b));
   });
 });
 
@@ -360,7 +409,8 @@ describe('stable idempotency key prefix (F4)', () => {
   restoreEnvironmentAfterEach('AWS_LAMBDA_FUNCTION_NAME');
 
   it('stores records under the fixed prefix whatever the function is named, so a replaced function still finds them', async () => {
-    const event = snsEvent({ message: s3Notification({ key: 'a.txt', versionId: 'v1' }), messageId: 'm-1' });
+    const message = s3Notification(versionOf('o-1'));
+    const event = snsEvent({ message, messageId: 'm-1' });
     process.env.AWS_LAMBDA_FUNCTION_NAME = 'ObjectIngestionStack-ObjectConsumerFunctionA1B2-Old';
     await harness().invoke(event);
     // CloudFormation replaced the function: a new generated name, the same table.
@@ -371,6 +421,6 @@ describe('stable idempotency key prefix (F4)', () => {
     const ids = (await db.idempotencyRecords()).map((record) => String(record.id));
     expect(ids).toEqual([expect.stringMatching(new RegExp(`^${domain.keyPrefix}#`))]);
     expect(replaced.planCalls).toEqual([]);
-    expect(await db.effects()).toEqual({ [totalsOf('(root)')]: { objectCount: 1, totalBytes: 1024 } });
+    expect(await effectTable()).toEqual(applied(onlyObjectOf(message)));
   });
 });
