@@ -136,9 +136,9 @@ describe('buildApp', () => {
     const functions = INGESTION_PATHS.flatMap((path) =>
       Object.entries(Template.fromStack(stacks[path]!).findResources('AWS::Lambda::Function')),
     );
-    const isConsumer = ([, fn]: [string, { Properties: Record<string, unknown> }]) =>
-      (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
-        ?.POWERTOOLS_SERVICE_NAME !== undefined;
+    const isConsumer = ([, fn]: [string, Record<string, unknown>]) =>
+      ((fn.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment?.Variables
+        ?.POWERTOOLS_SERVICE_NAME ?? undefined) !== undefined;
     const consumers = functions.filter(isConsumer);
     expect(consumers).toHaveLength(3);
     for (const [, fn] of consumers) {
