@@ -20,7 +20,9 @@ const issuesOf = (body: string): string[] => {
     parseJsonPayload(body, PaymentSchema);
     return [];
   } catch (error) {
-    return error instanceof InvalidPayloadError ? [...error.issues] : ['not JSON'];
+    if (!(error instanceof InvalidPayloadError)) throw error;
+    // Not JSON at all: no schema issue, the reason is the message.
+    return error.issues.length > 0 ? [...error.issues] : [error.message];
   }
 };
 
