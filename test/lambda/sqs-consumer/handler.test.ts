@@ -667,13 +667,19 @@ describe('deadlines (F7)', () => {
       HANG_BUDGET,
     );
     const batch = [sqsRecord(orderOf('o-1', 1)), sqsRecord(orderOf('o-2', 2)), sqsRecord(orderOf('o-3', 3))];
-    // 30 s left in the invocation; the answer must come within one record's worst case (1.2 s).
+    // 30 s left in the invocation; a hung call is abandoned after its request timeout, attempt by attempt (the
+    // hits below: two hangs), so the answer comes long before the deadline. Without the timeouts it never comes:
+    // the race only tells the two apart, with room for a loaded machine (10 × one record's worst case, 12 s).
     const invocation = h.invoke(sqsEvent(...batch), lambdaContext(30_000));
     const worstCaseMs = worstCaseRecordMs(HANG_BUDGET);
+    let stillRunning: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       invocation,
-      new Promise((resolve) => setTimeout(() => resolve('still running'), worstCaseMs)),
+      new Promise((resolve) => {
+        stillRunning = setTimeout(() => resolve('still running'), 10 * worstCaseMs);
+      }),
     ]);
+    clearTimeout(stillRunning);
 
     expect(outcome).toEqual({ batchItemFailures: [{ itemIdentifier: batch[1].messageId }] });
     expect(h.injector.hits.map((hit) => `${hit.fault.kind} #${hit.attempt}`)).toEqual(['hang #1', 'hang #2']);

@@ -259,8 +259,13 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err
 }
 
 /** Yields to the event loop until `condition` holds. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+async function until(condition: () => boolean, limitMs = 20_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    // A failing test would otherwise loop here for ever and keep the worker alive after the run.
+    if (Date.now() > deadline) throw new Error(`until(): the condition did not hold within ${limitMs} ms`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 /** The effect table expected once each of `messages` was applied (a record listed twice: applied twice). */
