@@ -24,6 +24,7 @@ import {
   type Prices,
   schemeOf,
 } from './lib/cost-model';
+import { domainSizes } from './lib/domain-sizes';
 import { type Cell, renderMarkdownTable, renderTable } from './lib/table';
 import { readPathSettings, type SynthesizedPath } from './lib/template-settings';
 
@@ -69,6 +70,19 @@ function loadAssumptions(
     ]),
   );
   return { assumptions: { ...flat, paths } as unknown as Assumptions, whys };
+}
+
+/** The sizes that depend on each path's business, measured on its domain module's examples. */
+function withDomainSizes(assumptions: Assumptions, sources: Sources): Assumptions {
+  const paths = { ...assumptions.paths } as Record<IngestionPath, PathAssumptions>;
+  for (const name of PATHS) {
+    const sizes = domainSizes(name);
+    paths[name] = { ...paths[name], ...sizes };
+    for (const key of Object.keys(sizes)) {
+      sources[`${name}.${key}`] = `lambda/${name}-consumer/domain.ts (examples)`;
+    }
+  }
+  return { ...assumptions, paths };
 }
 
 /** Per-path CPU, init and log size measured by `npm run bench`. */
@@ -215,7 +229,7 @@ function main(): void {
     value('--assumptions') ?? path.join(__dirname, 'cost-assumptions.json'),
     sources,
   );
-  let assumptions = loaded.assumptions;
+  let assumptions = withDomainSizes(loaded.assumptions, sources);
   if (argv.includes('--from-bench')) {
     // `--from-bench` alone reads bench-results.json; `--from-bench <file>` another results file.
     const next = argv[argv.indexOf('--from-bench') + 1];
