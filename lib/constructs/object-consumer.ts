@@ -1,8 +1,8 @@
 import * as path from 'node:path';
-import { Duration, FeatureFlags, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { IDestination } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -10,12 +10,15 @@ import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
+  BucketNotificationDestinationConfig,
+  BucketNotificationDestinationType,
   IBucket,
+  IBucketNotificationDestination,
+  IBucketRef,
   NotificationKeyFilter,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
-import { SnsDestination } from 'aws-cdk-lib/aws-s3-notifications';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -30,9 +33,7 @@ import {
 import { ConsumerFunction, consumerFunctionChecks, ConsumerFunctionOptions } from './consumer-function';
 import { EffectTable } from './effect-table';
 import { IdempotencyTable } from './idempotency-table';
-
-/** The feature flag under which CDK's SnsDestination lets S3 use the topic's key itself. */
-const S3_TRUST_KEY_POLICY_FLAG = '@aws-cdk/s3-notifications:addS3TrustKeyPolicyForSnsSubscriptions';
+import { denyTopicAccessWithoutTls } from './tls';
 
 /** Lambda's limits for asynchronous invocation (AWS Lambda developer guide, "Configuring error handling"). */
 export const ASYNC_MAX_RETRY_ATTEMPTS = 2;
@@ -368,35 +369,21 @@ export class ObjectConsumer extends Construct {
 
     // --- the topic -----------------------------------------------------------------------------------------
     // SSE-KMS with a customer-managed key: S3 must be allowed to use the key to publish, which the
-    // AWS-managed SNS key cannot allow. SnsDestination adds that statement to this key's policy.
+    // AWS-managed SNS key cannot allow. The notification destination below adds that statement to this key's policy.
     this.topicKey = new Key(this, 'TopicKey', {
       description: `Encrypts the object-created topic of ${this.node.path}`,
       enableKeyRotation: true,
       removalPolicy,
     });
-    // SnsDestination writes that statement only under the feature flag
-    // @aws-cdk/s3-notifications:addS3TrustKeyPolicyForSnsSubscriptions (on in this app's cdk.json); an app that
-    // forked the construct without the flag gets it from here. In a key policy, `*` is this key.
-    if (!FeatureFlags.of(this).isEnabled(S3_TRUST_KEY_POLICY_FLAG)) {
-      this.topicKey.addToResourcePolicy(
-        new PolicyStatement({
-          sid: 'AllowS3ToPublishToTheEncryptedTopic',
-          principals: [new ServicePrincipal('s3.amazonaws.com')],
-          actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-          resources: ['*'],
-        }),
-      );
-    }
-    this.objectCreatedTopic = new Topic(this, 'ObjectCreatedTopic', {
-      masterKey: this.topicKey,
-      enforceSSL: true,
-    });
+    // Every action without TLS is denied, not only publishing (`enforceSSL` covers sns:Publish alone).
+    this.objectCreatedTopic = new Topic(this, 'ObjectCreatedTopic', { masterKey: this.topicKey });
+    denyTopicAccessWithoutTls(this.objectCreatedTopic);
     const filter: NotificationKeyFilter = {
       ...(props.objectKeyPrefix !== undefined && { prefix: props.objectKeyPrefix }),
       ...(props.objectKeySuffix !== undefined && { suffix: props.objectKeySuffix }),
     };
     this.bucket.addObjectCreatedNotification(
-      new SnsDestination(this.objectCreatedTopic),
+      new BucketOnlySnsDestination(this.objectCreatedTopic, this.topicKey),
       ...(Object.keys(filter).length > 0 ? [filter] : []),
     );
     acknowledgeBucketNotificationsHandler(this);
@@ -497,6 +484,55 @@ export class ObjectConsumer extends Construct {
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
+    };
+  }
+}
+
+/**
+ * S3 -> SNS notifications to an encrypted topic, as `SnsDestination` (aws-s3-notifications) writes them but with
+ * confused-deputy protection: S3 may publish to the topic and use its key only on behalf of the notifying bucket
+ * (`aws:SourceArn`, the bucket's ARN, which S3 sends as the source) in the bucket's account (`aws:SourceAccount`).
+ * `SnsDestination` conditions the topic policy on the bucket's ARN only, and adds the key statement with no condition
+ * at all (and only under the feature flag `@aws-cdk/s3-notifications:addS3TrustKeyPolicyForSnsSubscriptions`);
+ * here both statements carry both conditions, with or without the flag. A bucket ARN names no account, so a bucket
+ * of that name in another account would match `aws:SourceArn` alone.
+ */
+export class BucketOnlySnsDestination implements IBucketNotificationDestination {
+  constructor(
+    private readonly topic: ITopic,
+    private readonly key: IKey,
+  ) {}
+
+  bind(_scope: Construct, bucket: IBucketRef): BucketNotificationDestinationConfig {
+    const s3 = new ServicePrincipal('s3.amazonaws.com');
+    const fromThisBucket = {
+      ArnLike: { 'aws:SourceArn': bucket.bucketRef.bucketArn },
+      StringEquals: { 'aws:SourceAccount': bucket.env.account },
+    };
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowThisBucketToPublish',
+        principals: [s3],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: fromThisBucket,
+      }),
+    );
+    // In a key policy, `*` is this key. SNS calls KMS on S3's behalf, with the same source (aws:SourceArn,
+    // aws:SourceAccount) in the request context.
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowThisBucketToPublishToTheEncryptedTopic',
+        principals: [s3],
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: fromThisBucket,
+      }),
+    );
+    return {
+      arn: this.topic.topicArn,
+      type: BucketNotificationDestinationType.TOPIC,
+      dependencies: [this.topic],
     };
   }
 }

@@ -50,6 +50,7 @@ import {
 } from './consumer-function';
 import { EffectTable } from './effect-table';
 import { IdempotencyTable } from './idempotency-table';
+import { denyTopicAccessWithoutTls } from './tls';
 
 /** Limits of Kinesis Data Streams and of Lambda's Kinesis event source mapping (AWS API reference). */
 export const STREAM_LIMITS = {
@@ -607,12 +608,7 @@ export class StreamConsumer extends Construct {
       });
     switch (options.kind) {
       case 'topic': {
-        const topic =
-          options.topic ??
-          new Topic(this, 'OnFailureTopic', {
-            masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
-            enforceSSL: true,
-          });
+        const topic = options.topic ?? this.createOnFailureTopic();
         const queue = newQueue('FailureQueue');
         topic.addSubscription(new SqsSubscription(queue, { rawMessageDelivery: true }));
         return { kind: 'topic', destinationArn: topic.topicArn, topic, queue };
@@ -636,6 +632,15 @@ export class StreamConsumer extends Construct {
         return { kind: 'bucket', destinationArn: bucket.bucketArn, bucket };
       }
     }
+  }
+
+  private createOnFailureTopic(): Topic {
+    const topic = new Topic(this, 'OnFailureTopic', {
+      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+    });
+    // Every action without TLS is denied, not only publishing (`enforceSSL` covers sns:Publish alone).
+    denyTopicAccessWithoutTls(topic);
+    return topic;
   }
 
   private onFailureDlq(): IEventSourceDlq {
@@ -704,7 +709,8 @@ export class StreamConsumer extends Construct {
     if (props.onFailure === undefined || (props.onFailure.kind === 'topic' && !props.onFailure.topic)) {
       // The default topic is encrypted with the AWS managed key, whose id is unknown at synth time: CDK grants
       // the publisher kms:GenerateDataKey*/Decrypt on `key/*` limited by `kms:ResourceAliases = alias/aws/sns`.
-      Validations.of(this.function).acknowledge(
+      // The statement is in the function role's default policy.
+      Validations.of(this.function.role!).acknowledge(
         {
           id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
           reason:
@@ -730,7 +736,7 @@ export class StreamConsumer extends Construct {
     }
     const bucket = this.onFailureDestination.bucket;
     if (bucket) {
-      Validations.of(this.function).acknowledge({
+      Validations.of(this.function.role!).acknowledge({
         // The finding names the resource as cdk-nag flattens it, e.g. `<FailureBucket1234.Arn>/*`.
         id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(this).resolve(bucket.arnForObjects('*')))}]`,
         reason:

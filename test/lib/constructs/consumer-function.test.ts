@@ -80,6 +80,39 @@ describe('ConsumerFunction', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
+  it('may write logs only to its own log group: no managed policy, and no logs action anywhere else', () => {
+    const roles = Object.values(template.findResources('AWS::IAM::Role'));
+    expect(roles).toHaveLength(1);
+    const [role] = roles;
+    // No AWSLambdaBasicExecutionRole (logs:CreateLogGroup, CreateLogStream and PutLogEvents on every log group).
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const logGroupId = Object.keys(template.findResources('AWS::Logs::LogGroup'))[0];
+    type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+    const inline = (role.Properties.Policies ?? []) as Array<{ PolicyDocument: { Statement: Statement[] } }>;
+    const attached = Object.values(template.findResources('AWS::IAM::Policy')).map(
+      (policy) => policy.Properties as { PolicyDocument: { Statement: Statement[] } },
+    );
+    const statements = [...inline, ...attached].flatMap((policy) => policy.PolicyDocument.Statement);
+    const actions = (statement: Statement) =>
+      Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+    const logStatements = statements.filter((statement) =>
+      actions(statement).some((action) => action.startsWith('logs:')),
+    );
+    expect(logStatements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+      },
+    ]);
+    // X-Ray tracing keeps its two actions (they take no resource-level permissions).
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      Resource: '*',
+    });
+  });
+
   it('leaves no cdk-nag finding that every function shares unacknowledged', () => {
     const { stack } = synthFunction();
     // The only finding left is the path-specific one: whether a function DLQ makes sense depends on the path.

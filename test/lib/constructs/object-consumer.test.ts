@@ -14,6 +14,7 @@ import {
 import { ConfigurationError, ConfigurationErrors } from '../../../lib/validation';
 import { CDK_WARNING_REPORT, captureConsoleError } from '../../helpers/console-capture';
 import { nagFindings } from '../../helpers/nag';
+import { actionsDeniedWithoutTls, SNS_TOPIC_POLICY_ACTIONS } from '../security-fixtures';
 import { logicalIdOf, templateOf, testStack, errorThrownBy } from '../../helpers/synth';
 import { expectEffectWritesOnly } from './effect-table-fixtures';
 
@@ -134,7 +135,7 @@ describe('ObjectConsumer with its defaults', () => {
     });
   });
 
-  it('encrypts the topic with a rotated customer-managed key that S3 may use, and lets only the bucket publish over TLS', () => {
+  it('encrypts the topic with a rotated customer-managed key that S3 may use, and lets only the bucket publish', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
@@ -153,18 +154,50 @@ describe('ObjectConsumer with its defaults', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Effect: 'Deny',
-            Action: 'sns:Publish',
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          }),
-          Match.objectLike({
             Effect: 'Allow',
             Action: 'sns:Publish',
             Principal: { Service: 's3.amazonaws.com' },
-            Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucketId, 'Arn'] } } },
+            Condition: Match.objectLike({
+              ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucketId, 'Arn'] } },
+            }),
           }),
         ]),
       },
+    });
+  });
+
+  it('denies every action SNS accepts in a topic policy, not only Publish, to requests without TLS', () => {
+    expect(actionsDeniedWithoutTls(template, 'AWS::SNS::TopicPolicy', topicId)).toEqual([
+      ...SNS_TOPIC_POLICY_ACTIONS,
+    ]);
+  });
+
+  it('lets S3 publish and use the topic key only for this bucket in this account (confused-deputy protection)', () => {
+    // S3 publishes with the bucket as the source (aws:SourceArn) and the bucket owner as the source account.
+    const fromThisBucket = {
+      ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucketId, 'Arn'] } },
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+    };
+    const s3Statements = (statements: Array<Record<string, unknown>>) =>
+      statements.filter(
+        (statement) =>
+          JSON.stringify(statement.Principal) === JSON.stringify({ Service: 's3.amazonaws.com' }),
+      );
+    const key = template.findResources('AWS::KMS::Key')[keyId];
+    const keyStatements = s3Statements(key.Properties.KeyPolicy.Statement);
+    expect(keyStatements).toHaveLength(1);
+    expect(keyStatements[0]).toMatchObject({
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Condition: fromThisBucket,
+    });
+    const [topicPolicy] = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+    const topicStatements = s3Statements(topicPolicy.Properties.PolicyDocument.Statement);
+    expect(topicStatements).toHaveLength(1);
+    expect(topicStatements[0]).toMatchObject({
+      Effect: 'Allow',
+      Action: 'sns:Publish',
+      Condition: fromThisBucket,
     });
   });
 
@@ -510,24 +543,38 @@ describe('ObjectConsumer validation', () => {
   });
 });
 
-describe('ObjectConsumer in an app without the S3 trust-key-policy feature flag', () => {
-  it('lets S3 use the topic key through its own key-policy statement', () => {
-    const { stack } = build(
-      {},
-      { '@aws-cdk/s3-notifications:addS3TrustKeyPolicyForSnsSubscriptions': false },
-    );
-    templateOf(stack).hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Sid: 'AllowS3ToPublishToTheEncryptedTopic',
-            Principal: { Service: 's3.amazonaws.com' },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          }),
-        ]),
-      },
-    });
-  });
+describe('ObjectConsumer with or without the S3 trust-key-policy feature flag', () => {
+  it.each([true, false])(
+    'lets S3 use the topic key through one statement, for this bucket and account only (flag %p)',
+    (flag) => {
+      const { stack } = build(
+        {},
+        { '@aws-cdk/s3-notifications:addS3TrustKeyPolicyForSnsSubscriptions': flag },
+      );
+      const template = templateOf(stack);
+      const bucketId = logicalId(template, 'AWS::S3::Bucket', {
+        VersioningConfiguration: { Status: 'Enabled' },
+      });
+      const [key] = Object.values(template.findResources('AWS::KMS::Key'));
+      const s3Statements = (key.Properties.KeyPolicy.Statement as Array<Record<string, unknown>>).filter(
+        (statement) =>
+          JSON.stringify(statement.Principal) === JSON.stringify({ Service: 's3.amazonaws.com' }),
+      );
+      expect(s3Statements).toEqual([
+        {
+          Sid: 'AllowThisBucketToPublishToTheEncryptedTopic',
+          Effect: 'Allow',
+          Principal: { Service: 's3.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          Resource: '*',
+          Condition: {
+            ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucketId, 'Arn'] } },
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          },
+        },
+      ]);
+    },
+  );
 });
 
 describe('ObjectConsumer idempotency expiry (an error at synth, derived from event age and failed-event retention)', () => {

@@ -16,6 +16,7 @@ import {
 import { IDEMPOTENCY_SCHEMES } from '../../../lambda/shared/serial-key-persistence';
 import { ConfigurationError, ConfigurationErrors } from '../../../lib/validation';
 import { nagFindings } from '../../helpers/nag';
+import { actionsDeniedWithoutTls, SNS_TOPIC_POLICY_ACTIONS } from '../security-fixtures';
 import { logicalIdOf, templateOf, testStack, errorThrownBy } from '../../helpers/synth';
 import { expectEffectWritesOnly } from './effect-table-fixtures';
 
@@ -110,21 +111,14 @@ describe('StreamConsumer with its defaults', () => {
     template.resourceCountIs('AWS::KMS::Key', 0);
   });
 
-  it('sends failures to an encrypted, TLS-only SNS topic', () => {
+  it('sends failures to an encrypted SNS topic that denies every action to requests without TLS', () => {
     template.resourceCountIs('AWS::SNS::Topic', 1);
     const topic = template.findResources('AWS::SNS::Topic')[topicId];
     expect(JSON.stringify(topic.Properties.KmsMasterKeyId)).toContain(':alias/aws/sns');
-    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Effect: 'Deny',
-            Action: 'sns:Publish',
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          }),
-        ]),
-      },
-    });
+    // Every action SNS accepts in a topic policy, not only Publish.
+    expect(actionsDeniedWithoutTls(template, 'AWS::SNS::TopicPolicy', topicId)).toEqual([
+      ...SNS_TOPIC_POLICY_ACTIONS,
+    ]);
   });
 
   it('keeps failure records in a queue subscribed to the topic (raw, SSE-SQS, TLS only, 14 days)', () => {
