@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type App, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -6,6 +8,7 @@ import { buildApp, type ReliableLambdaStacks } from '../../lib/app';
 import { INGESTION_PATHS } from '../../lib/config';
 import { CDK_WARNING_REPORT, captureConsoleError } from '../helpers/console-capture';
 import { errorThrownBy, testApp } from '../helpers/synth';
+import { actionsDeniedWithoutTls, SNS_TOPIC_POLICY_ACTIONS } from './security-fixtures';
 
 const testAppStackNames = (stacks: ReliableLambdaStacks) =>
   INGESTION_PATHS.flatMap((path) => (stacks[path] ? [stacks[path].stackName] : []));
@@ -154,5 +157,46 @@ describe('buildApp', () => {
       expect.stringMatching(/^CustomS3AutoDeleteObjectsCustomResourceProviderHandler/),
       expect.stringMatching(/^BucketNotificationsHandler/),
     ]);
+  });
+});
+
+describe("the README's security claims, on every stack of the app", () => {
+  let templates: Template[];
+  beforeAll(() => {
+    const stacks = buildApp(testApp({ paths: [...INGESTION_PATHS] }), { nag: false });
+    templates = INGESTION_PATHS.map((path) => Template.fromStack(stacks[path]!));
+  });
+
+  it('every queue, topic and bucket denies every action to requests that are not TLS', () => {
+    const covered: Array<[string, string, string[]]> = [];
+    const expected: Array<[string, string, string[]]> = [];
+    for (const template of templates) {
+      for (const [type, policyType, everyAction] of [
+        ['AWS::SQS::Queue', 'AWS::SQS::QueuePolicy', ['sqs:*']],
+        ['AWS::SNS::Topic', 'AWS::SNS::TopicPolicy', [...SNS_TOPIC_POLICY_ACTIONS]],
+        ['AWS::S3::Bucket', 'AWS::S3::BucketPolicy', ['s3:*']],
+      ] as const) {
+        for (const id of Object.keys(template.findResources(type))) {
+          covered.push([type, id, actionsDeniedWithoutTls(template, policyType, id)]);
+          expected.push([type, id, [...everyAction]]);
+        }
+      }
+    }
+    expect(covered.map(([type]) => type)).toEqual(expect.arrayContaining(['AWS::SNS::Topic']));
+    expect(covered).toEqual(expected);
+  });
+
+  it('the stream is reached over TLS by its HTTPS-only endpoints, not by a policy, and the README says so', () => {
+    // Kinesis Data Streams serves its API on HTTPS endpoints only (AWS General Reference, "Amazon Kinesis Data
+    // Streams endpoints and quotas"); no AWS documentation has it evaluate aws:SecureTransport in a stream's
+    // resource policy, so the app attaches none and the README must not claim one.
+    for (const template of templates) template.resourceCountIs('AWS::Kinesis::ResourcePolicy', 0);
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    const claims = {
+      everyStreamRefusesByPolicy:
+        /every queue, topic, bucket and stream is encrypted and refuses requests/i.test(readme),
+      saysStreamEndpointsAreHttpsOnly: /Kinesis Data Streams serves its API over HTTPS only/.test(readme),
+    };
+    expect(claims).toEqual({ everyStreamRefusesByPolicy: false, saysStreamEndpointsAreHttpsOnly: true });
   });
 });
