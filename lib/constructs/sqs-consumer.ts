@@ -1,22 +1,13 @@
 import * as path from 'node:path';
-import { Annotations, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  assertDurationAtLeastSum,
-  assertDurationInRange,
-  assertIntegerInRange,
-  type Check,
-  ConfigurationError,
-  describeDuration,
-  validateAll,
-} from '../validation';
+import { validateAll } from '../validation';
 import {
   ConsumerFunction,
   consumerFunctionChecks,
@@ -25,21 +16,24 @@ import {
 } from './consumer-function';
 import { EffectTable } from './effect-table';
 import { IdempotencyTable } from './idempotency-table';
+import {
+  acknowledgeQueueConsumerNagFindings,
+  deadLetterQueueAlarm,
+  eventSourceChecks,
+  eventSourceMappingOf,
+  idempotencyExpiryCheck,
+  maxReceiveCountCheck,
+  minimumQueueIdempotencyExpiry,
+  minimumVisibilityTimeout,
+  QUEUE_PROTECTION,
+  retentionChecks,
+  visibilityTimeoutChecks,
+  warnOnLowMaxReceiveCount,
+} from './queue-rules';
 
-/** Limits of SQS and of Lambda's SQS event source mapping (AWS documentation). */
-export const SQS_LIMITS = {
-  /** Batch size without a batching window. */
-  maxBatchSizeWithoutWindow: 10,
-  maxBatchSize: 10_000,
-  maxBatchingWindow: Duration.seconds(300),
-  minMaxConcurrency: 2,
-  maxMaxConcurrency: 1_000,
-  minMaxReceiveCount: 1,
-  maxMaxReceiveCount: 1_000,
-  maxVisibilityTimeout: Duration.hours(12),
-  minRetentionPeriod: Duration.seconds(60),
-  maxRetentionPeriod: Duration.days(14),
-} as const;
+// The queue rules live in queue-rules.ts, shared with the FIFO path; named here too for the code that reads them
+// from this module.
+export { minimumVisibilityTimeout, SQS_LIMITS } from './queue-rules';
 
 /** Defaults of {@link SqsConsumerProps}, exported so docs and tests name them instead of repeating numbers. */
 export const SQS_CONSUMER_DEFAULTS = {
@@ -55,15 +49,6 @@ export const SQS_CONSUMER_DEFAULTS = {
 } as const;
 
 /**
- * The visibility-timeout rule AWS recommends for a queue that feeds a Lambda function: at least six times the
- * function timeout plus the maximum batching window, so a batch that is retried after throttling or a slow
- * invocation does not become visible (and get processed twice) while the first attempt still runs.
- */
-export function minimumVisibilityTimeout(functionTimeout: Duration, maxBatchingWindow: Duration): Duration {
-  return Duration.seconds(6 * functionTimeout.toSeconds() + maxBatchingWindow.toSeconds());
-}
-
-/**
  * The shortest idempotency expiry that covers every re-delivery of an SQS message: `retentionPeriod` +
  * `deadLetterQueueRetentionPeriod` (see {@link SqsConsumerProps.idempotencyExpiry}); also its default.
  */
@@ -71,7 +56,7 @@ export function minimumSqsIdempotencyExpiry(
   retentionPeriod: Duration,
   deadLetterQueueRetentionPeriod: Duration,
 ): Duration {
-  return retentionPeriod.plus(deadLetterQueueRetentionPeriod);
+  return minimumQueueIdempotencyExpiry('standard', retentionPeriod, deadLetterQueueRetentionPeriod);
 }
 
 export interface SqsConsumerProps extends ConsumerFunctionOptions {
@@ -231,41 +216,20 @@ export class SqsConsumer extends Construct {
 
     // Every rule is checked before anything is built, and every broken one is reported at once.
     validateAll(this, [
-      ...this.eventSourceChecks(batchSize, maxBatchingWindow, maxConcurrency),
-      () =>
-        assertIntegerInRange(
-          this,
-          'maxReceiveCount',
-          maxReceiveCount,
-          SQS_LIMITS.minMaxReceiveCount,
-          SQS_LIMITS.maxMaxReceiveCount,
-          'SQS redrive policy limit',
-        ),
-      ...this.retentionChecks(retentionPeriod, deadLetterQueueRetentionPeriod),
-      ...this.visibilityTimeoutChecks(props.visibilityTimeout, timeout, maxBatchingWindow),
-      () =>
-        assertDurationAtLeastSum(
-          this,
-          'idempotencyExpiry',
-          this.idempotencyExpiry,
-          [
-            ['retentionPeriod', retentionPeriod],
-            ['deadLetterQueueRetentionPeriod', deadLetterQueueRetentionPeriod],
-          ],
-          'a batch that times out returns orders it already completed to the queue, and after maxReceiveCount ' +
-            "receives they reach the dead-letter queue; a redrive on the dead-letter queue's last day sends them " +
-            'back to the source queue for up to retentionPeriod, and an order whose idempotency record expired ' +
-            'by then applies its effect twice. Raise idempotencyExpiry (or leave it unset to derive it), or ' +
-            'shorten the retention periods.',
-        ),
+      ...eventSourceChecks(this, 'standard', { batchSize, maxBatchingWindow, maxConcurrency }),
+      maxReceiveCountCheck(this, maxReceiveCount),
+      ...retentionChecks(this, 'standard', retentionPeriod, deadLetterQueueRetentionPeriod),
+      ...visibilityTimeoutChecks(this, props.visibilityTimeout, timeout, maxBatchingWindow),
+      idempotencyExpiryCheck(
+        this,
+        'standard',
+        this.idempotencyExpiry,
+        retentionPeriod,
+        deadLetterQueueRetentionPeriod,
+      ),
       ...consumerFunctionChecks(this, { ...props, idempotencyExpiry: this.idempotencyExpiry }),
     ]);
-    if (!Token.isUnresolved(maxReceiveCount) && maxReceiveCount < defaults.maxReceiveCount) {
-      Annotations.of(this).addWarningV2(
-        'reliable-lambda:sqs-max-receive-count',
-        `maxReceiveCount ${maxReceiveCount} is below ${defaults.maxReceiveCount}: throttled receives count too, so under load healthy messages can reach the dead-letter queue without ever failing.`,
-      );
-    }
+    warnOnLowMaxReceiveCount(this, maxReceiveCount);
 
     this.consumer = new ConsumerFunction(this, 'Consumer', {
       entry: props.entry ?? defaults.entry,
@@ -283,15 +247,13 @@ export class SqsConsumer extends Construct {
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       retentionPeriod: deadLetterQueueRetentionPeriod,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+      ...QUEUE_PROTECTION,
       removalPolicy,
     });
     this.queue = new Queue(this, 'Queue', {
       visibilityTimeout: this.visibilityTimeout,
       retentionPeriod,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+      ...QUEUE_PROTECTION,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
       removalPolicy,
     });
@@ -305,168 +267,16 @@ export class SqsConsumer extends Construct {
       enabled: props.enabled ?? defaults.enabled,
     });
     this.function.addEventSource(this.eventSource);
-    this.eventSourceMapping = this.function.node.children.find(
-      (child): child is EventSourceMapping => child instanceof EventSourceMapping,
-    )!;
+    this.eventSourceMapping = eventSourceMappingOf(this.function);
 
-    this.dlqAlarm = new Alarm(this, 'DeadLetterQueueAlarm', {
-      alarmDescription:
-        'Messages reached the SQS dead-letter queue: they failed maxReceiveCount times. Read the consumer logs ' +
+    this.dlqAlarm = deadLetterQueueAlarm(
+      this,
+      this.deadLetterQueue,
+      'Messages reached the SQS dead-letter queue: they failed maxReceiveCount times. Read the consumer logs ' +
         'for their messageId, fix the cause, then redrive them to the source queue (docs/sqs-path.md).',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: Stats.MAXIMUM,
-      }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    if (props.dlqAlarmTopic) {
-      this.dlqAlarm.addAlarmAction(new SnsAction(props.dlqAlarmTopic));
-    }
+      props.dlqAlarmTopic,
+    );
 
-    this.acknowledgeNagFindings();
-  }
-
-  private eventSourceChecks(batchSize: number, maxBatchingWindow: Duration, maxConcurrency: number): Check[] {
-    return [
-      () =>
-        assertDurationInRange(
-          this,
-          'maxBatchingWindow',
-          maxBatchingWindow,
-          Duration.seconds(0),
-          SQS_LIMITS.maxBatchingWindow,
-          'SQS event source mapping limit',
-        ),
-      () =>
-        assertIntegerInRange(
-          this,
-          'batchSize',
-          batchSize,
-          1,
-          SQS_LIMITS.maxBatchSize,
-          'SQS event source mapping limit',
-        ),
-      () => {
-        if (
-          !Token.isUnresolved(batchSize) &&
-          !maxBatchingWindow.isUnresolved() &&
-          batchSize > SQS_LIMITS.maxBatchSizeWithoutWindow &&
-          maxBatchingWindow.toSeconds() < 1
-        ) {
-          throw new ConfigurationError(
-            this,
-            'batchSize',
-            `above ${SQS_LIMITS.maxBatchSizeWithoutWindow} (got ${batchSize}) requires a maxBatchingWindow of at least 1 second (AWS rule for SQS event sources); set maxBatchingWindow or lower batchSize.`,
-          );
-        }
-      },
-      () =>
-        assertIntegerInRange(
-          this,
-          'maxConcurrency',
-          maxConcurrency,
-          SQS_LIMITS.minMaxConcurrency,
-          SQS_LIMITS.maxMaxConcurrency,
-          'SQS event source mapping ScalingConfig.MaximumConcurrency limit',
-        ),
-    ];
-  }
-
-  private retentionChecks(retentionPeriod: Duration, deadLetterQueueRetentionPeriod: Duration): Check[] {
-    return [
-      ...(
-        [
-          ['retentionPeriod', retentionPeriod],
-          ['deadLetterQueueRetentionPeriod', deadLetterQueueRetentionPeriod],
-        ] as const
-      ).map(
-        ([property, value]): Check =>
-          () =>
-            assertDurationInRange(
-              this,
-              property,
-              value,
-              SQS_LIMITS.minRetentionPeriod,
-              SQS_LIMITS.maxRetentionPeriod,
-              'SQS message retention limit',
-            ),
-      ),
-      () => {
-        if (
-          !retentionPeriod.isUnresolved() &&
-          !deadLetterQueueRetentionPeriod.isUnresolved() &&
-          deadLetterQueueRetentionPeriod.toSeconds() <= retentionPeriod.toSeconds()
-        ) {
-          throw new ConfigurationError(
-            this,
-            'deadLetterQueueRetentionPeriod',
-            `(${describeDuration(deadLetterQueueRetentionPeriod)}) must be longer than retentionPeriod (${describeDuration(
-              retentionPeriod,
-            )}): a message keeps its original enqueue time when it moves to the dead-letter queue, so it would expire there before anyone could redrive it.`,
-          );
-        }
-      },
-    ];
-  }
-
-  private visibilityTimeoutChecks(
-    requested: Duration | undefined,
-    functionTimeout: Duration,
-    maxBatchingWindow: Duration,
-  ): Check[] {
-    if (requested === undefined) return [];
-    return [
-      () =>
-        assertDurationInRange(
-          this,
-          'visibilityTimeout',
-          requested,
-          Duration.seconds(0),
-          SQS_LIMITS.maxVisibilityTimeout,
-          'SQS visibility timeout limit',
-        ),
-      () => {
-        const minimum = minimumVisibilityTimeout(functionTimeout, maxBatchingWindow);
-        if (!requested.isUnresolved() && requested.toSeconds() < minimum.toSeconds()) {
-          throw new ConfigurationError(
-            this,
-            'visibilityTimeout',
-            `(${describeDuration(requested)}) is below AWS's rule for a queue feeding Lambda: at least 6 × function timeout + maxBatchingWindow = 6 × ${describeDuration(
-              functionTimeout,
-            )} + ${describeDuration(maxBatchingWindow)} = ${describeDuration(
-              minimum,
-            )}. Raise it to at least ${minimum.toSeconds()} seconds, or leave it unset to derive it.`,
-          );
-        }
-      },
-    ];
-  }
-
-  /** cdk-nag findings that do not fit a queue-fed consumer, each acknowledged on its resource with the reason. */
-  private acknowledgeNagFindings(): void {
-    Validations.of(this.function).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason:
-        'A function dead-letter queue only receives failed asynchronous invocations; this function is invoked ' +
-        'synchronously by an SQS event source mapping, so failed messages go to the dead-letter queue configured on ' +
-        'the source queue (redrive policy at maxReceiveCount), as AWS recommends.',
-    });
-    Validations.of(this.eventSourceMapping).acknowledge({
-      id: 'Serverless-LambdaEventSourceMappingDestination',
-      reason:
-        'SQS event source mappings do not support on-failure destinations; failed messages go to the source ' +
-        "queue's dead-letter queue (redrive policy at maxReceiveCount).",
-    });
-    // (AwsSolutions-SQS3 already recognises this queue as a dead-letter queue; only the Serverless rule fires.)
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason:
-        'This queue is the dead-letter queue of the source queue; a dead-letter queue of its own would hide the ' +
-        'messages that need a person. An operator redrives them back to the source queue (StartMessageMoveTask) ' +
-        'once the cause is fixed, and the alarm fires on the first one.',
-    });
+    acknowledgeQueueConsumerNagFindings(this.function, this.eventSourceMapping, this.deadLetterQueue);
   }
 }
