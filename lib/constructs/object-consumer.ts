@@ -518,8 +518,10 @@ export class BucketOnlySnsDestination implements IBucketNotificationDestination 
         conditions: fromThisBucket,
       }),
     );
-    // In a key policy, `*` is this key. SNS calls KMS on S3's behalf, with the same source (aws:SourceArn,
-    // aws:SourceAccount) in the request context.
+    // In a key policy, `*` is this key. SNS calls KMS on S3's behalf with S3's source in the request context: AWS
+    // documents the same aws:SourceArn condition in key policies for other services that publish to encrypted
+    // topics (e.g. GameLift's FlexMatch notifications). Not yet proven by a deploy from here: `npm run smoke` on a
+    // real sandbox, whose upload reaches the function only if S3 may use the key, is what shows it.
     this.key.addToResourcePolicy(
       new PolicyStatement({
         sid: 'AllowThisBucketToPublishToTheEncryptedTopic',
