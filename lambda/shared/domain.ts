@@ -49,11 +49,23 @@ export interface StreamDomain<Message, Response> extends MessageDomain<Message, 
   readonly partitionKey: (message: Message) => string;
 }
 
+/** The domain of an SQS FIFO path: its messages are ordered per message group. */
+export interface FifoDomain<Message, Response> extends MessageDomain<Message, Response> {
+  /**
+   * The message group a producer sends the message with (`MessageGroupId`): the messages whose order matters (one
+   * account's entries) share it, so SQS delivers them in order, one batch of a group at a time, and the handler
+   * applies them in that order. A message sent with another group is applied, with a WARN line: its order is then
+   * kept per that group only.
+   */
+  readonly messageGroupId: (message: Message) => string;
+}
+
 /** How an example record is varied; every field is optional and deterministic. */
 export interface ExampleOptions {
   /**
-   * Records of one group share their effect item (a customer's totals, a sensor's totals) and, on a stream, their
-   * partition key: their order matters. @default a group derived from the id
+   * Records of one group share their effect item (a customer's totals, a sensor's totals) and their ordering key
+   * (a stream's partition key, a FIFO queue's message group): their order matters. @default a group derived from
+   * the id
    */
   readonly group?: number;
   /** Varies the fields that do not identify the record (amounts, values). @default 0 */

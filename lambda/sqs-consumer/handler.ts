@@ -19,10 +19,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createRecordApplier, logRecordFailure } from '../shared/apply-record';
+import { logRecordFailure } from '../shared/apply-record';
 import type { Plan } from '../shared/exactly-once';
-import { assertEventOf, parseJsonPayload } from '../shared/parsing';
+import { assertEventOf } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
+import { createSqsRecordProcessor } from '../shared/sqs-records';
 import type { MessageOf, ResponseOf } from '../shared/domain';
 import { domain } from './domain';
 
@@ -40,33 +41,7 @@ export type SqsConsumerHandler = (event: SQSEvent, context: Context) => Promise<
 
 export function createSqsConsumerHandler(dependencies: SqsConsumerDependencies): SqsConsumerHandler {
   const { logger, idempotencyConfig } = dependencies;
-  const applyOrder = createRecordApplier({
-    ...dependencies,
-    path: 'sqs',
-    keyPrefix: domain.keyPrefix,
-    plan: dependencies.plan ?? domain.plan,
-  });
-
-  const processRecord = async (record: SQSRecord, context: Context): Promise<Response> => {
-    const logKeys = {
-      messageId: record.messageId,
-      approximateReceiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
-    };
-    let message: Message;
-    try {
-      message = parseJsonPayload(record.body, domain.schema);
-    } catch (error) {
-      // Retrying cannot fix it: it fails until maxReceiveCount moves it to the dead-letter queue, where a person
-      // reads this line (messageId + issues) to fix the producer.
-      logRecordFailure(logger, logKeys, error);
-      throw error;
-    }
-    const applied = await applyOrder(
-      { idempotencyKey: domain.idempotencyKey(message), input: message, logKeys },
-      () => context.getRemainingTimeInMillis(),
-    );
-    return applied.response;
-  };
+  const processRecord = createSqsRecordProcessor({ ...dependencies, path: 'sqs', domain });
 
   return async (event, context) => {
     logger.addContext(context);

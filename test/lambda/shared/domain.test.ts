@@ -3,6 +3,7 @@
  * the template's three, and the payment domain the fork check puts in a copy (tools/fork/payments). A fork's own
  * domain is held to it here too, before any handler test runs on it.
  */
+import * as fifoDomain from '../../../lambda/fifo-consumer/domain';
 import * as objectDomain from '../../../lambda/object-consumer/domain';
 import type { Domain, DomainExamples } from '../../../lambda/shared/domain';
 import { groupOfId } from '../../../lambda/shared/domain';
@@ -16,12 +17,14 @@ interface Module {
   readonly domain: Domain<unknown, unknown> & {
     readonly schema?: Schema;
     readonly partitionKey?: (m: unknown) => string;
+    readonly messageGroupId?: (m: unknown) => string;
   };
   readonly examples: DomainExamples<unknown>;
 }
 
 const MODULES: [string, Module][] = [
   ['sqs-consumer', sqsDomain as unknown as Module],
+  ['fifo-consumer', fifoDomain as unknown as Module],
   ['object-consumer', objectDomain as unknown as Module],
   ['stream-consumer', streamDomain as unknown as Module],
   ['fork example: payments', paymentDomain as unknown as Module],
@@ -115,8 +118,8 @@ describe.each(MODULES)('the %s domain', (_name, module) => {
     }
   });
 
-  it('partitions a stream by group when it has partition keys', () => {
-    const { partitionKey } = domain;
+  it('orders by group when it has an ordering key (a partition key, a message group)', () => {
+    const partitionKey = domain.partitionKey ?? domain.messageGroupId;
     if (!partitionKey) return expect(partitionKey).toBeUndefined();
     const keysOf = (group: number) =>
       new Set(VARIANTS.map((variant) => partitionKey(examples.valid(`r-${variant}`, { group, variant }))));
