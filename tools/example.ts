@@ -3,14 +3,16 @@
  * (lambda/<path>-consumer/domain.ts), for the README's smoke test of a deployed stack: what to send, under which
  * partition key, and which effect-table item it lands on. A fork's own domain prints its own records.
  */
+import * as fifoDomain from '../lambda/fifo-consumer/domain';
 import * as objectDomain from '../lambda/object-consumer/domain';
 import * as sqsDomain from '../lambda/sqs-consumer/domain';
 import * as streamDomain from '../lambda/stream-consumer/domain';
 
-const HELP = `Usage: npm run -s example -- <sqs|object|stream> [options]
+const HELP = `Usage: npm run -s example -- <sqs|fifo|object|stream> [options]
 
 Prints an example record of the path (its domain module's examples, lambda/<path>-consumer/domain.ts):
   sqs      the message body to send to the queue
+  fifo     the message body to send to the FIFO queue
   object   the object key to upload
   stream   the data to put on the stream
 
@@ -18,6 +20,7 @@ Options:
   --id <id>          the record's id, part of its idempotency key (default: example-1)
   --invalid          a typical invalid record instead (it fails validation and ends in the DLQ or destination)
   --partition-key    stream: the partition key to put the record under
+  --group            fifo: the message group id to send the message with
   --effect-key       the effect table item (pk) the record adds to
   --bucket <name>    object: the bucket (its name is part of the effect key; default: example-bucket)
   -h, --help         this help`;
@@ -38,6 +41,13 @@ export function exampleOutput(argv: readonly string[]): string {
       if (wants('--effect-key')) return sqsDomain.domain.plan(message).effect[0].key;
       return JSON.stringify(message);
     }
+    case 'fifo': {
+      if (wants('--invalid')) return fifoDomain.examples.invalid(id)[0].body;
+      const message = fifoDomain.examples.valid(id);
+      if (wants('--group')) return fifoDomain.domain.messageGroupId(message);
+      if (wants('--effect-key')) return fifoDomain.domain.plan(message).effect[0].key;
+      return JSON.stringify(message);
+    }
     case 'stream': {
       if (wants('--invalid')) return streamDomain.examples.invalid(id)[0].body;
       const message = streamDomain.examples.valid(id);
@@ -54,7 +64,7 @@ export function exampleOutput(argv: readonly string[]): string {
     }
     default:
       throw new Error(
-        `Give a path: sqs, object or stream (got ${path === undefined ? 'none' : `"${path}"`}).`,
+        `Give a path: sqs, fifo, object or stream (got ${path === undefined ? 'none' : `"${path}"`}).`,
       );
   }
 }

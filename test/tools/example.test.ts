@@ -1,3 +1,4 @@
+import * as fifoDomain from '../../lambda/fifo-consumer/domain';
 import * as objectDomain from '../../lambda/object-consumer/domain';
 import { parseJsonPayload } from '../../lambda/shared/parsing';
 import * as sqsDomain from '../../lambda/sqs-consumer/domain';
@@ -29,8 +30,14 @@ describe('npm run example', () => {
     expect(exampleOutput(['object', '--effect-key', '--bucket', 'my-bucket'])).toMatch(/my-bucket/);
   });
 
+  it('prints a FIFO body with the message group to send it with', () => {
+    const message = parseJsonPayload(exampleOutput(['fifo', '--id', 'e-3']), fifoDomain.domain.schema);
+    expect(fifoDomain.domain.idempotencyKey(message)).toContain('e-3');
+    expect(exampleOutput(['fifo', '--id', 'e-3', '--group'])).toBe(fifoDomain.domain.messageGroupId(message));
+  });
+
   it('names the paths when given none or another', () => {
-    expect(() => exampleOutput([])).toThrow('Give a path: sqs, object or stream (got none).');
+    expect(() => exampleOutput([])).toThrow('Give a path: sqs, fifo, object or stream (got none).');
     expect(() => exampleOutput(['kafka'])).toThrow('(got "kafka")');
   });
 });

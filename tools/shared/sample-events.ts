@@ -19,6 +19,7 @@
  * The bench builds them in its parent process (bench/lib/harness.ts) and sends them to the child that plays the
  * Lambda runtime, so the child loads none of this.
  */
+import * as fifoDomain from '../../lambda/fifo-consumer/domain';
 import * as objectDomain from '../../lambda/object-consumer/domain';
 import * as sqsDomain from '../../lambda/sqs-consumer/domain';
 import * as streamDomain from '../../lambda/stream-consumer/domain';
@@ -26,7 +27,7 @@ import { encodeS3ObjectKey, s3ObjectCreatedRecord, snsEventRecord } from './aws-
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 
-export type EventKind = 'sqs' | 'object' | 'stream';
+export type EventKind = 'sqs' | 'fifo' | 'object' | 'stream';
 
 /** How a batch is made. */
 export interface BatchOptions {
@@ -60,31 +61,71 @@ export function idOf(runId: string, index: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-export function sqsEvent(count: number, runId: string, options: BatchOptions = {}): SQSEvent {
+/** An SQS batch (the standard queue's, or the FIFO queue's with `groupOf`): bodies from `bodyOf(index)`. */
+function sqsBatch(
+  count: number,
+  runId: string,
+  queueName: string,
+  bodyOf: (index: number) => { body: string; messageGroupId?: string },
+): SQSEvent {
   const sent = String(EPOCH_MS);
-  const groups = options.groups ?? 97;
   return {
-    Records: Array.from({ length: count }, (_, index) => ({
-      messageId: idOf(`m-${runId}`, index),
-      receiptHandle: `AQEB${Buffer.from(`${runId}/${index}`).toString('base64')}`,
-      body:
-        invalidBody(index, count, `${runId}-${index}`, sqsDomain.examples.invalid, options) ??
-        JSON.stringify(
-          sqsDomain.examples.valid(`${runId}-${index}`, { group: 1 + (index % groups), variant: index }),
-        ),
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: sent,
-        SenderId: 'AIDAIENQZJOLO23YVJ4VO',
-        ApproximateFirstReceiveTimestamp: sent,
-      },
-      messageAttributes: {},
-      md5OfBody: '7b270e59b47ff90a553787216d55d91d',
-      eventSource: 'aws:sqs',
-      eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:reliable-lambda-bench-queue`,
-      awsRegion: REGION,
-    })),
+    Records: Array.from({ length: count }, (_, index) => {
+      const messageId = idOf(`m-${runId}`, index);
+      const { body, messageGroupId } = bodyOf(index);
+      return {
+        messageId,
+        receiptHandle: `AQEB${Buffer.from(`${runId}/${index}`).toString('base64')}`,
+        body,
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: sent,
+          SenderId: 'AIDAIENQZJOLO23YVJ4VO',
+          ApproximateFirstReceiveTimestamp: sent,
+          ...(messageGroupId !== undefined && {
+            MessageGroupId: messageGroupId,
+            MessageDeduplicationId: messageId,
+            SequenceNumber: (10n ** 19n + BigInt(index)).toString(),
+          }),
+        },
+        messageAttributes: {},
+        md5OfBody: '7b270e59b47ff90a553787216d55d91d',
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${queueName}`,
+        awsRegion: REGION,
+      };
+    }),
   };
+}
+
+export function sqsEvent(count: number, runId: string, options: BatchOptions = {}): SQSEvent {
+  const groups = options.groups ?? 97;
+  return sqsBatch(count, runId, 'reliable-lambda-bench-queue', (index) => ({
+    body:
+      invalidBody(index, count, `${runId}-${index}`, sqsDomain.examples.invalid, options) ??
+      JSON.stringify(
+        sqsDomain.examples.valid(`${runId}-${index}`, { group: 1 + (index % groups), variant: index }),
+      ),
+  }));
+}
+
+/**
+ * An SQS FIFO batch: `groups` message groups interleaved, each group's messages in their order (variant 0, 1, 2…
+ * within a group); an invalid message is sent with the group of its valid counterpart.
+ */
+export function fifoEvent(count: number, runId: string, options: BatchOptions = {}): SQSEvent {
+  const groups = options.groups ?? 10;
+  return sqsBatch(count, runId, 'reliable-lambda-bench-queue.fifo', (index) => {
+    const id = `${runId}-${index}`;
+    const message = fifoDomain.examples.valid(id, {
+      group: 1 + (index % groups),
+      variant: Math.floor(index / groups),
+    });
+    return {
+      body: invalidBody(index, count, id, fifoDomain.examples.invalid, options) ?? JSON.stringify(message),
+      messageGroupId: fifoDomain.domain.messageGroupId(message),
+    };
+  });
 }
 
 /** Lambda's SNS event for `count` object-created notifications (typed loosely: the handler validates it). */
@@ -172,6 +213,8 @@ export function eventOf(kind: EventKind, count: number, runId: string, options: 
   switch (kind) {
     case 'sqs':
       return sqsEvent(count, runId, options);
+    case 'fifo':
+      return fifoEvent(count, runId, options);
     case 'object':
       return objectEvent(count, runId, options);
     case 'stream':

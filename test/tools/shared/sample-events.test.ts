@@ -1,13 +1,14 @@
 /**
  * The benchmark's events must be valid for each handler's schema, or the bench would measure the failure path.
  */
-import { eventOf, idOf } from '../../../tools/shared/sample-events';
+import { eventOf, idOf, sampleEvent } from '../../../tools/shared/sample-events';
 import {
   parseObjectNotification,
   parseSnsEvent,
   toCreatedObject,
 } from '../../../lambda/object-consumer/object';
 import { parseBase64JsonPayload, parseJsonPayload } from '../../../lambda/shared/parsing';
+import * as fifo from '../../../lambda/fifo-consumer/domain';
 import * as sqs from '../../../lambda/sqs-consumer/domain';
 import * as stream from '../../../lambda/stream-consumer/domain';
 import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
@@ -18,6 +19,28 @@ describe('bench events', () => {
     const messages = event.Records.map((record) => parseJsonPayload(record.body, sqs.domain.schema));
     expect(new Set(messages.map(sqs.domain.idempotencyKey)).size).toBe(25);
     expect(new Set(event.Records.map((record) => record.messageId)).size).toBe(25);
+  });
+
+  it('FIFO: valid messages sent with their own group, each group in its order', () => {
+    const event = eventOf('fifo', 30, 'run-1', { groups: 3 }) as SQSEvent;
+    const messages = event.Records.map((record) => {
+      const message = parseJsonPayload(record.body, fifo.domain.schema);
+      expect(record.attributes.MessageGroupId).toBe(fifo.domain.messageGroupId(message));
+      return message;
+    });
+    expect(new Set(messages.map(fifo.domain.idempotencyKey)).size).toBe(30);
+    expect(new Set(event.Records.map((record) => record.attributes.MessageGroupId)).size).toBe(3);
+    const firstGroup = messages.filter(
+      (m) => fifo.domain.messageGroupId(m) === fifo.domain.messageGroupId(messages[0]),
+    );
+    expect(firstGroup.map((m) => m.sequence)).toEqual(firstGroup.map((_, i) => i + 1));
+  });
+
+  it('a sample event ends with an invalid record, sent with a group on the FIFO path', () => {
+    const event = sampleEvent('fifo') as SQSEvent;
+    const last = event.Records.at(-1)!;
+    expect(() => parseJsonPayload(last.body, fifo.domain.schema)).toThrow();
+    expect(last.attributes.MessageGroupId).toEqual(expect.any(String));
   });
 
   it('object: a valid SNS event whose messages are S3 notifications of distinct object versions', () => {
