@@ -62,8 +62,8 @@ import type {
   KinesisStreamRecord,
 } from 'aws-lambda';
 import { createRecordApplier, logRecordFailure } from '../shared/apply-record';
-import { findInChain } from '../shared/errors';
-import { type Plan, PayloadMismatchError } from '../shared/exactly-once';
+import type { Plan } from '../shared/exactly-once';
+import { inDeliveryOrder, keyOrderedRunner } from '../shared/key-ordered';
 import { assertEventOf, InvalidPayloadError, parseBase64JsonPayload } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
 import type { MessageOf, ResponseOf } from '../shared/domain';
@@ -77,6 +77,7 @@ export interface StreamPosition {
   readonly shardId: string;
   readonly sequenceNumber: string;
   readonly partitionKey: string;
+  readonly [field: string]: string;
 }
 
 /** Derives the idempotency key of a record. */
@@ -96,19 +97,7 @@ export interface StreamConsumerDependencies extends IdempotencyDependencies {
   readonly idempotencyKeyOf?: IdempotencyKeyOf;
 }
 
-/** A record not run because an earlier record of its partition key failed in the same batch. */
-export class EarlierRecordFailedError extends Error {
-  constructor(
-    readonly partitionKey: string,
-    readonly blockedBySequenceNumber: string,
-  ) {
-    super(
-      `not run: record ${blockedBySequenceNumber} of partition key "${partitionKey}" failed earlier in this batch; ` +
-        'running this one first would apply the key out of order',
-    );
-    this.name = 'EarlierRecordFailedError';
-  }
-}
+export { EarlierRecordFailedError, isPermanentFailure } from '../shared/key-ordered';
 
 export type StreamConsumerHandler = (
   event: KinesisStreamEvent,
@@ -118,7 +107,7 @@ export type StreamConsumerHandler = (
 export function createStreamConsumerHandler(deps: StreamConsumerDependencies): StreamConsumerHandler {
   const { logger, idempotencyConfig } = deps;
   const idempotencyKeyOf = deps.idempotencyKeyOf ?? keyByEventId;
-  const applyReading = createRecordApplier({
+  const applyRecord = createRecordApplier({
     ...deps,
     path: 'stream',
     keyPrefix: domain.keyPrefix,
@@ -144,90 +133,44 @@ export function createStreamConsumerHandler(deps: StreamConsumerDependencies): S
     // Per invocation, not per environment: a processor holds the batch it is working on, and an execution
     // environment that runs invocations concurrently (Lambda Managed Instances) must not share one.
     const processor = new BatchProcessor(EventType.KinesisDataStreams);
-    // Partition key -> sequence number of its first failed record in this invocation.
-    const failedKeys = new Map<string, string>();
-    // Partition key -> when the latest record of that key started so far has settled (never rejects).
-    const keyTails = new Map<string, Promise<void>>();
-
-    const runRecord = async (record: KinesisStreamRecord): Promise<void> => {
-      const position = positionOf(record);
-      const blockedBy = failedKeys.get(position.partitionKey);
-      if (blockedBy !== undefined) {
-        const error = new EarlierRecordFailedError(position.partitionKey, blockedBy);
-        logger.warn('record held back', { ...position, reason: error.message });
-        throw error;
-      }
-      try {
-        const reading = parseBase64JsonPayload(record.kinesis.data, domain.schema);
-        const expectedPartitionKey = domain.partitionKey(reading);
-        if (expectedPartitionKey !== position.partitionKey) {
-          logger.warn(
-            `partition key is not the ${domain.recordName}'s own: order is kept per partition key only`,
+    const handleRecord = keyOrderedRunner<KinesisStreamRecord>({
+      logger,
+      positionOf,
+      run: async (record, position) => {
+        try {
+          const message = parseBase64JsonPayload(record.kinesis.data, domain.schema);
+          const expectedPartitionKey = domain.partitionKey(message);
+          if (expectedPartitionKey !== position.partitionKey) {
+            logger.warn(
+              `partition key is not the ${domain.recordName}'s own: order is kept per partition key only`,
+              { ...position, expectedPartitionKey },
+            );
+          }
+          // The applier logs the outcome, and a failure with its cause chain.
+          await applyRecord(
             {
-              ...position,
-              expectedPartitionKey,
+              idempotencyKey: idempotencyKeyOf(message, record),
+              recordKey: domain.idempotencyKey(message),
+              input: message,
+              logKeys: { ...position },
             },
+            () => context.getRemainingTimeInMillis(),
           );
+        } catch (error) {
+          if (error instanceof InvalidPayloadError) logRecordFailure(logger, { ...position }, error);
+          throw error;
         }
-        // The applier logs the outcome, and a failure with its cause chain.
-        await applyReading(
-          {
-            idempotencyKey: idempotencyKeyOf(reading, record),
-            recordKey: domain.idempotencyKey(reading),
-            input: reading,
-            logKeys: { ...position },
-          },
-          () => context.getRemainingTimeInMillis(),
-        );
-      } catch (error) {
-        // Set before this record's promise settles, so the key's next record (chained on it) sees it.
-        if (!isPermanentFailure(error)) failedKeys.set(position.partitionKey, position.sequenceNumber);
-        if (error instanceof InvalidPayloadError) logRecordFailure(logger, { ...position }, error);
-        throw error;
-      }
-    };
-
-    // BatchProcessor in parallel calls this for every record at once, in delivery order (it maps over the
-    // records without awaiting in between), so each record chains on the one of its key started just before.
-    const handleRecord = (record: KinesisStreamRecord): Promise<void> => {
-      const key = record.kinesis.partitionKey;
-      const previous = keyTails.get(key);
-      const result = previous === undefined ? runRecord(record) : previous.then(() => runRecord(record));
-      keyTails.set(
-        key,
-        result.then(
-          () => undefined,
-          () => undefined,
-        ),
-      );
-      return result;
-    };
-
+      },
+    });
     const response = (await processPartialResponse(event, handleRecord, processor, {
       context,
       processInParallel: true,
     })) as KinesisStreamBatchResponse;
-    // BatchProcessor lists failures in the order they happened, which across keys is now free. Lambda takes the
-    // lowest failed sequence number as the checkpoint whatever the order; logs and people read delivery order.
-    const deliveryIndex = new Map(event.Records.map((r, index) => [r.kinesis.sequenceNumber, index]));
-    response.batchItemFailures.sort(
-      (a, b) =>
-        (deliveryIndex.get(a.itemIdentifier) ?? Infinity) - (deliveryIndex.get(b.itemIdentifier) ?? Infinity),
+    return inDeliveryOrder(
+      response,
+      event.Records.map((record) => record.kinesis.sequenceNumber),
     );
-    return response;
   };
-}
-
-/**
- * A failure no retry can change: the payload is not valid, or its key was first seen with other content. The
- * record fails (and reaches the on-failure destination after the retries), but the later records of its key go
- * on: holding them back behind a record that will never be applied would send them to the destination too.
- */
-export function isPermanentFailure(error: unknown): boolean {
-  return (
-    error instanceof InvalidPayloadError ||
-    findInChain(error, (link) => link instanceof PayloadMismatchError) !== undefined
-  );
 }
 
 function positionOf(record: KinesisStreamRecord): StreamPosition {
