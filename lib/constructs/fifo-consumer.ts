@@ -1,12 +1,12 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DeduplicationScope, FifoThroughputLimit, Queue } from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { validateAll } from '../validation';
 import {
   ConsumerFunction,
@@ -55,6 +55,32 @@ export function minimumFifoIdempotencyExpiry(
   deadLetterQueueRetentionPeriod: Duration,
 ): Duration {
   return minimumQueueIdempotencyExpiry('fifo', retentionPeriod, deadLetterQueueRetentionPeriod);
+}
+
+/** SQS's limit on a queue's name: 80 characters, a FIFO queue's `.fifo` suffix included ("Amazon SQS FIFO queue quotas"). */
+export const MAX_QUEUE_NAME_LENGTH = 80;
+
+/**
+ * The name of one of a {@link FifoConsumer}'s queues: `<construct path, hashed when shortened>-<role>.fifo`, at most
+ * {@link MAX_QUEUE_NAME_LENGTH} characters of letters, digits, dashes and underscores. The path starts with the
+ * stack's name (`<appName>-<stage>-fifo`), so every stage and construct gets its own names.
+ *
+ * Why the queues are named at all: CloudFormation's generated name for a FIFO queue (stack name, logical id, a random
+ * suffix, then `.fifo`) is not cut to SQS's 80 characters, and creating the queue then fails ("must end with .fifo
+ * suffix and be 1 to 80 in length"; aws/aws-cdk#11041, aws-cloudformation/cloudformation-coverage-roadmap#280). The
+ * stack name and the dead-letter queue's logical id alone are 64 characters in this app, before the random suffix
+ * and `.fifo`. A name CloudFormation does not generate costs two things: a change that needs a new queue cannot
+ * replace it in place (only `FifoQueue` and `QueueName` need one, the registry schema's create-only properties, and
+ * no prop here changes either), and after `cdk destroy` SQS refuses the same name for 60 seconds, so wait a minute
+ * before deploying the stack again.
+ */
+export function fifoQueueNameOf(scope: IConstruct, role: string): string {
+  const suffix = `-${role}.fifo`;
+  return `${Names.uniqueResourceName(scope, {
+    maxLength: MAX_QUEUE_NAME_LENGTH - suffix.length,
+    separator: '-',
+    allowedSpecialCharacters: '-_',
+  })}${suffix}`;
 }
 
 export interface FifoConsumerProps extends ConsumerFunctionOptions {
@@ -193,7 +219,8 @@ export interface FifoConsumerProps extends ConsumerFunctionOptions {
  * The SQS FIFO ingestion path: a FIFO source queue with a FIFO dead-letter queue on the queue itself (redrive
  * policy; SQS requires a FIFO queue's dead-letter queue to be FIFO too), the consumer function fed by an event
  * source mapping that reports batch item failures, and an alarm as soon as one message reaches the dead-letter
- * queue. Both queues are encrypted with SQS-managed keys and deny every action without TLS.
+ * queue. Both queues are encrypted with SQS-managed keys and deny every action without TLS, and are named by
+ * {@link fifoQueueNameOf} (CloudFormation's generated FIFO names can exceed SQS's 80 characters).
  *
  * Order per message group is the guarantee: Lambda delivers a group's messages in order, a batch may mix groups,
  * and it finishes a failed group's retries before it receives more of that group. A message that keeps failing
@@ -275,12 +302,14 @@ export class FifoConsumer extends Construct {
     this.function = this.consumer.function;
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      queueName: fifoQueueNameOf(this, 'DeadLetterQueue'),
       fifo: true,
       retentionPeriod: deadLetterQueueRetentionPeriod,
       ...QUEUE_PROTECTION,
       removalPolicy,
     });
     this.queue = new Queue(this, 'Queue', {
+      queueName: fifoQueueNameOf(this, 'Queue'),
       fifo: true,
       contentBasedDeduplication: props.contentBasedDeduplication ?? defaults.contentBasedDeduplication,
       // Both settings or neither: SQS applies high throughput only with the two together.

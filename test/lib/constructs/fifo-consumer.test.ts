@@ -6,13 +6,15 @@ import {
   FIFO_CONSUMER_DEFAULTS,
   FifoConsumer,
   FifoConsumerProps,
+  fifoQueueNameOf,
+  MAX_QUEUE_NAME_LENGTH,
   minimumFifoIdempotencyExpiry,
 } from '../../../lib/constructs/fifo-consumer';
 import { IdempotencyTable } from '../../../lib/constructs/idempotency-table';
 import { ConfigurationError, ConfigurationErrors } from '../../../lib/validation';
 import { CDK_WARNING_REPORT, captureConsoleError } from '../../helpers/console-capture';
 import { nagFindings } from '../../helpers/nag';
-import { errorThrownBy, logicalIdOf, templateOf, testStack } from '../../helpers/synth';
+import { errorThrownBy, logicalIdOf, templateOf, testApp, testStack } from '../../helpers/synth';
 import { expectEffectWritesOnly } from './effect-table-fixtures';
 
 type Overrides = Omit<FifoConsumerProps, 'idempotencyTable' | 'effectTable'>;
@@ -303,6 +305,47 @@ describe('FifoConsumer with its settings', () => {
     for (const overrides of [{ batchSize: 10 }, { maxConcurrency: 2 }, { maxConcurrency: 1000 }]) {
       expect(() => synthConsumer(overrides)).not.toThrow();
     }
+  });
+});
+
+describe('FifoConsumer queue names (CloudFormation would generate FIFO names too long for SQS)', () => {
+  /** The queue names of a consumer in a stack named `stackName`. */
+  function queueNames(stackName: string): string[] {
+    const stack = new Stack(testApp(), stackName, { stackName });
+    const consumer = new FifoConsumer(stack, 'FifoConsumer', {
+      idempotencyTable: new IdempotencyTable(stack, 'Idempotency'),
+      effectTable: new EffectTable(stack, 'Effects'),
+    });
+    const queues = templateOf(stack).findResources('AWS::SQS::Queue');
+    return [consumer.queue, consumer.deadLetterQueue].map(
+      (queue) => queues[logicalIdOf(queue)].Properties.QueueName as string,
+    );
+  }
+
+  it('names both queues after the stack and the construct, ending in .fifo', () => {
+    expect(queueNames('reliable-lambda-sandbox-fifo')).toEqual([
+      expect.stringMatching(/^reliable-lambda-sandbox-fifo-FifoConsumer-[0-9A-F]{8}-Queue\.fifo$/),
+      expect.stringMatching(/^reliable-lambda-sandbox-fifo-FifoConsumer-[0-9A-F]{8}-DeadLetterQueue\.fifo$/),
+    ]);
+  });
+
+  it("stays within SQS's 80 characters (the suffix included) for the longest stack name the app allows", () => {
+    // appName 30 characters, stage 20 (lib/config.ts): 56 characters with the path.
+    const longest = `${'a'.repeat(30)}-${'s'.repeat(20)}-fifo`;
+    const names = [...queueNames(longest), ...queueNames('reliable-lambda-sandbox-fifo')];
+    for (const name of names) {
+      expect(name.length).toBeLessThanOrEqual(MAX_QUEUE_NAME_LENGTH);
+      expect(name).toMatch(/^[A-Za-z0-9_-]+\.fifo$/);
+    }
+    // Two stages of one app never share a name.
+    const other = queueNames(`${'a'.repeat(30)}-${'t'.repeat(20)}-fifo`);
+    expect(other.filter((name) => names.includes(name))).toEqual([]);
+  });
+
+  it('gives two consumers in one stack names of their own', () => {
+    const stack = testStack();
+    const a = new Stack(stack, 'A');
+    expect(fifoQueueNameOf(a, 'Queue')).not.toEqual(fifoQueueNameOf(stack, 'Queue'));
   });
 });
 
