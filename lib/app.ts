@@ -8,6 +8,7 @@ import {
   StageConfig,
   unknownContextKeys,
 } from './config';
+import { FifoIngestionStack, type FifoIngestionStackProps } from './stacks/fifo-ingestion-stack';
 import { ObjectIngestionStack, type ObjectIngestionStackProps } from './stacks/object-ingestion-stack';
 import { SqsIngestionStack, type SqsIngestionStackProps } from './stacks/sqs-ingestion-stack';
 import { StreamIngestionStack, type StreamIngestionStackProps } from './stacks/stream-ingestion-stack';
@@ -19,6 +20,7 @@ export interface ReliableLambdaStacks {
   readonly sqs?: SqsIngestionStack;
   readonly object?: ObjectIngestionStack;
   readonly stream?: StreamIngestionStack;
+  readonly fifo?: FifoIngestionStack;
 }
 
 /** Settings of a path's stack beyond the stage's (its consumer's batch size, timeouts...), per path. */
@@ -26,6 +28,7 @@ export interface StackOverrides {
   readonly sqs?: Omit<SqsIngestionStackProps, 'config'>;
   readonly object?: Omit<ObjectIngestionStackProps, 'config'>;
   readonly stream?: Omit<StreamIngestionStackProps, 'config'>;
+  readonly fifo?: Omit<FifoIngestionStackProps, 'config'>;
 }
 
 export interface BuildAppOptions {
@@ -39,6 +42,7 @@ const STACK_OF_PATH = {
   sqs: SqsIngestionStack,
   object: ObjectIngestionStack,
   stream: StreamIngestionStack,
+  fifo: FifoIngestionStack,
 } satisfies Record<IngestionPathName, unknown>;
 
 /**
@@ -62,7 +66,11 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ReliableLambd
       const Path = STACK_OF_PATH[path] as new (
         scope: App,
         id: string,
-        props: SqsIngestionStackProps | ObjectIngestionStackProps | StreamIngestionStackProps,
+        props:
+          | SqsIngestionStackProps
+          | ObjectIngestionStackProps
+          | StreamIngestionStackProps
+          | FifoIngestionStackProps,
       ) => Stack;
       stacks[path] = new Path(app, name, { stackName: name, ...options.overrides?.[path], config });
     } catch (error) {

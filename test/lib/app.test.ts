@@ -25,11 +25,12 @@ describe('buildApp', () => {
   it('composes one environment-agnostic stack per path, named after the app and the stage', () => {
     const app = testApp({ appName: 'acme-payments', stage: 'dev', paths: [...INGESTION_PATHS] });
     const stacks = buildApp(app, { nag: false });
-    const all = [stacks.sqs!, stacks.object!, stacks.stream!];
+    const all = [stacks.sqs!, stacks.object!, stacks.stream!, stacks.fifo!];
     expect(all.map((stack) => stack.stackName)).toEqual([
       'acme-payments-dev-sqs',
       'acme-payments-dev-object',
       'acme-payments-dev-stream',
+      'acme-payments-dev-fifo',
     ]);
     for (const stack of all) {
       // The construct id is the name, so `cdk deploy acme-payments-dev-sqs` selects it (the CLI selects by id).
@@ -102,7 +103,7 @@ describe('buildApp', () => {
     expect(error.message).toMatch(/stream.*batchSize/s);
   });
 
-  it('runs cdk-nag on synth: only the unacknowledged finding fails it, and the three stacks have none', () => {
+  it('runs cdk-nag on synth: only the unacknowledged finding fails it, and no stack of the app has one', () => {
     const app = testApp();
     buildApp(app);
     // One synth proves both: a queue with no DLQ and no TLS policy is reported, nothing of the real stacks is.
@@ -143,7 +144,7 @@ describe('buildApp', () => {
       ((fn.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment?.Variables
         ?.POWERTOOLS_SERVICE_NAME ?? undefined) !== undefined;
     const consumers = functions.filter(isConsumer);
-    expect(consumers).toHaveLength(3);
+    expect(consumers).toHaveLength(INGESTION_PATHS.length); // one consumer per path
     for (const [, fn] of consumers) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
