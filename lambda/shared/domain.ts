@@ -60,6 +60,29 @@ export interface FifoDomain<Message, Response> extends MessageDomain<Message, Re
   readonly messageGroupId: (message: Message) => string;
 }
 
+/** One change of a table item, as a DynamoDB stream record describes it (images unmarshalled and validated). */
+export interface ItemChange<Item> {
+  /** The stream record's `eventID`: unique per change, the same on every delivery of it. */
+  readonly eventId: string;
+  readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  /** The item's key (its key attributes, `name=value` joined by `&`): the records whose order matters share it. */
+  readonly itemKey: string;
+  /** The item after the change (INSERT, MODIFY). */
+  readonly newItem?: Item;
+  /** The item before the change (MODIFY, REMOVE). */
+  readonly oldItem?: Item;
+}
+
+/**
+ * The domain of a DynamoDB Streams path: what a change of an item of the source table does. The handler builds
+ * the {@link ItemChange} from the stream record, validating each image against `itemSchema`; the idempotency key
+ * is per stream record (`eventId`), and order is kept per item key.
+ */
+export interface TableStreamDomain<Item, Response> extends Domain<ItemChange<Item>, Response> {
+  /** The source table's items (an image that does not match fails its record as invalid). */
+  readonly itemSchema: z.core.$ZodType<Item>;
+}
+
 /** How an example record is varied; every field is optional and deterministic. */
 export interface ExampleOptions {
   /**

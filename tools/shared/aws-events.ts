@@ -1,8 +1,9 @@
 /**
- * Records of the object path's events, shaped as AWS writes them: an S3 event notification record, and the
- * SNS record of Lambda's SNS event that carries it. Shared by the handler tests, the local simulator and the
+ * Records of events, shaped as AWS writes them: an S3 event notification record, the SNS record of Lambda's SNS
+ * event that carries it, and a DynamoDB Streams record. Shared by the handler tests, the local simulator and the
  * benchmark, so all three feed the handler the same shape.
  */
+import { marshall } from '@aws-sdk/util-dynamodb';
 
 export interface S3ObjectCreatedRecordOptions {
   readonly bucket: string;
@@ -100,5 +101,46 @@ export function snsEventRecord(options: SnsEventRecordOptions): Record<string, u
       UnsubscribeUrl: `${host}/?Action=Unsubscribe&SubscriptionArn=${subscriptionArn}`,
       MessageAttributes: {},
     },
+  };
+}
+
+export interface DynamoDbStreamRecordOptions {
+  /** `eventID`: unique per change. */
+  readonly eventId: string;
+  readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  /** The item's key attributes, plain values (marshalled here). */
+  readonly keys: Record<string, unknown>;
+  /** Plain values (marshalled here); a string is put in as it is, already DynamoDB JSON or not. */
+  readonly newImage?: Record<string, unknown>;
+  readonly oldImage?: Record<string, unknown>;
+  readonly sequenceNumber: string;
+  readonly streamArn: string;
+  /** Epoch seconds. */
+  readonly approximateCreationDateTime: number;
+  /** A deletion by DynamoDB's time to live carries the DynamoDB service as its identity. */
+  readonly byTimeToLive?: boolean;
+}
+
+/** One record of Lambda's DynamoDB Streams event (view type NEW_AND_OLD_IMAGES), images in DynamoDB JSON. */
+export function dynamoDbStreamRecord(options: DynamoDbStreamRecordOptions): Record<string, unknown> {
+  const marshalled = (value: Record<string, unknown>) => marshall(value, { removeUndefinedValues: true });
+  const region = options.streamArn.split(':')[3] ?? 'us-east-1';
+  return {
+    eventID: options.eventId,
+    eventName: options.eventName,
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: region,
+    dynamodb: {
+      ApproximateCreationDateTime: options.approximateCreationDateTime,
+      Keys: marshalled(options.keys),
+      ...(options.newImage !== undefined && { NewImage: marshalled(options.newImage) }),
+      ...(options.oldImage !== undefined && { OldImage: marshalled(options.oldImage) }),
+      SequenceNumber: options.sequenceNumber,
+      SizeBytes: 256,
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+    },
+    ...(options.byTimeToLive && { userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } }),
+    eventSourceARN: options.streamArn,
   };
 }

@@ -11,6 +11,7 @@ import { payloadHashOf } from '../../../lambda/shared/exactly-once';
 import { InvalidPayloadError, parseJsonPayload, type Schema } from '../../../lambda/shared/parsing';
 import * as sqsDomain from '../../../lambda/sqs-consumer/domain';
 import * as streamDomain from '../../../lambda/stream-consumer/domain';
+import * as tableStreamDomain from '../../../lambda/table-stream-consumer/domain';
 import * as paymentDomain from '../../../tools/fork/payments/domain';
 
 interface Module {
@@ -18,6 +19,7 @@ interface Module {
     readonly schema?: Schema;
     readonly partitionKey?: (m: unknown) => string;
     readonly messageGroupId?: (m: unknown) => string;
+    readonly itemSchema?: Schema;
   };
   readonly examples: DomainExamples<unknown>;
 }
@@ -27,6 +29,7 @@ const MODULES: [string, Module][] = [
   ['fifo-consumer', fifoDomain as unknown as Module],
   ['object-consumer', objectDomain as unknown as Module],
   ['stream-consumer', streamDomain as unknown as Module],
+  ['table-stream-consumer', tableStreamDomain as unknown as Module],
   ['fork example: payments', paymentDomain as unknown as Module],
 ];
 
@@ -45,6 +48,19 @@ describe.each(MODULES)('the %s domain', (_name, module) => {
   });
 
   it('gives valid examples that its schema accepts as they are', () => {
+    if (domain.itemSchema) {
+      // A table stream's change: its images are what the schema reads.
+      for (const variant of VARIANTS) {
+        const change = examples.valid('r-1', { group: 2, variant }) as {
+          newItem?: unknown;
+          oldItem?: unknown;
+        };
+        for (const image of [change.newItem, change.oldItem].filter((i) => i !== undefined)) {
+          expect(parseJsonPayload(JSON.stringify(image), domain.itemSchema)).toEqual(image);
+        }
+      }
+      return;
+    }
     if (!domain.schema) return expect(domain.schema).toBeUndefined(); // the object path: S3's schema, object.ts
     for (const variant of VARIANTS) {
       for (const group of GROUPS) {
@@ -112,14 +128,15 @@ describe.each(MODULES)('the %s domain', (_name, module) => {
     expect(invalid.length).toBeGreaterThan(0);
     for (const example of invalid) {
       expect(example.reason).not.toBe('');
-      if (domain.schema) {
-        expect(() => parseJsonPayload(example.body, domain.schema!)).toThrow(InvalidPayloadError);
-      }
+      // The body is what the schema reads: a message, or on a table stream an item image.
+      const schema = domain.schema ?? domain.itemSchema;
+      if (schema) expect(() => parseJsonPayload(example.body, schema)).toThrow(InvalidPayloadError);
     }
   });
 
-  it('orders by group when it has an ordering key (a partition key, a message group)', () => {
-    const partitionKey = domain.partitionKey ?? domain.messageGroupId;
+  it('orders by group when it has an ordering key (a partition key, a message group, an item key)', () => {
+    const itemKey = domain.itemSchema ? (m: unknown) => (m as { itemKey: string }).itemKey : undefined;
+    const partitionKey = domain.partitionKey ?? domain.messageGroupId ?? itemKey;
     if (!partitionKey) return expect(partitionKey).toBeUndefined();
     const keysOf = (group: number) =>
       new Set(VARIANTS.map((variant) => partitionKey(examples.valid(`r-${variant}`, { group, variant }))));
