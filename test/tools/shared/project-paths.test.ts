@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { INGESTION_PATHS } from '../../../lib/config';
 import { configuredPaths } from '../../../tools/shared/project-paths';
 
 let dir: string;
@@ -20,7 +21,7 @@ describe('configuredPaths', () => {
 
   it('is every path when cdk.json names none', () => {
     withContext({});
-    expect(configuredPaths(dir)).toEqual(['sqs', 'object', 'stream']);
+    expect(configuredPaths(dir)).toEqual([...INGESTION_PATHS]);
   });
 
   it('names the file and the bad value', () => {
