@@ -9,6 +9,7 @@ module.exports = {
   testPathIgnorePatterns: [
     '/node_modules/',
     '/test/tools/local/(crash-points|stream-outages|idempotency-schemes)\\.test\\.ts$',
+    '/test/tools/deploy-local/.*\\.emulator\\.test\\.ts$',
   ],
   transform: { '^.+\\.tsx?$': ['@swc/jest'] },
   snapshotSerializers: ['<rootDir>/test/helpers/cdk-snapshot-serializer.ts'],

@@ -183,7 +183,7 @@ export async function runSmoke(options: SmokeOptions, clients?: Clients): Promis
         ),
       );
       for (const lines of sent) report(lines);
-    } else if (!records) {
+    } else if (!records && stacks.length > 0) {
       options.print(
         `${'NOT CHECKED'.padEnd(11)} records: ${options.emulator ? 'no function runs on the emulator' : '--no-records'}: no record sent`,
       );
