@@ -147,17 +147,12 @@ class AssemblyReader {
       eventInvokeConfigs: this.each('AWS::Lambda::EventInvokeConfig', (ref) => this.invokeConfigOf(ref)),
     };
     const mappings = this.each('AWS::Lambda::EventSourceMapping', (ref) => this.mappingOf(ref, config));
-    // The sqs path is the standard queue's: a FIFO queue's mapping (the fifo path) is left out until the simulator
-    // models message groups, so that no tool takes it for the sqs path.
-    const fifoQueueArns = new Set(config.queues.filter((q) => q.fifo).map((q) => q.queueArn));
-    const sqsMappings = mappings.filter((m): m is SqsEventSourceMappingConfig => !('streamArn' in m));
-    for (const mapping of sqsMappings.filter((m) => fifoQueueArns.has(m.queueArn))) {
-      this.warnings.push(`${mapping.id}: event source mapping of a FIFO queue: not simulated.`);
-    }
+    // A standard queue's mapping and a FIFO queue's are both SQS mappings; the queue's `fifo` tells the sqs path
+    // from the fifo path (Simulation.entryPoints), so no tool takes one for the other.
     return {
       config: {
         ...config,
-        sqsEventSourceMappings: sqsMappings.filter((m) => !fifoQueueArns.has(m.queueArn)),
+        sqsEventSourceMappings: mappings.filter((m): m is SqsEventSourceMappingConfig => !('streamArn' in m)),
         kinesisEventSourceMappings: mappings.filter(
           (m): m is KinesisEventSourceMappingConfig => 'streamArn' in m,
         ),
@@ -402,8 +397,7 @@ class AssemblyReader {
     const redrive = parseMaybeJson(p.RedrivePolicy) as
       { deadLetterTargetArn?: string; maxReceiveCount?: number } | undefined;
     const fifo = p.FifoQueue === true || p.FifoQueue === 'true';
-    if (fifo)
-      this.warnings.push(`${this.idOf(ref)}: FIFO queue simulated as a standard queue (no message groups).`);
+    const deduplicationScope = p.DeduplicationScope === 'messageGroup' ? 'messageGroup' : 'queue';
     return {
       id: this.idOf(ref),
       queueName: this.nameOf(ref),
@@ -418,6 +412,13 @@ class AssemblyReader {
         },
       }),
       fifo,
+      // A FIFO queue's message groups and deduplication (engine/sqs-fifo.ts); `FifoThroughputLimit` only sets a
+      // quota, which the simulator does not model.
+      ...(fifo && {
+        contentBasedDeduplication:
+          p.ContentBasedDeduplication === true || p.ContentBasedDeduplication === 'true',
+        deduplicationScope,
+      }),
     };
   }
 
@@ -538,12 +539,17 @@ class AssemblyReader {
     if (source.resource.Type === 'AWS::SQS::Queue') {
       const queue = config.queues.find((q) => q.id === this.idOf(source))!;
       const scaling = p.ScalingConfig as { MaximumConcurrency?: number } | undefined;
+      if (queue.fifo && Number(p.MaximumBatchingWindowInSeconds ?? 0) > 0) {
+        this.warnings.push(
+          `${this.idOf(ref)}: a batching window on a FIFO queue, which Lambda does not support; simulated without one.`,
+        );
+      }
       return {
         id: this.idOf(ref),
         functionId: this.idOf(fn),
         queueArn: queue.queueArn,
         batchSize: Number(p.BatchSize ?? AWS_DEFAULTS.sqsBatchSize),
-        maximumBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
+        maximumBatchingWindowSeconds: queue.fifo ? 0 : Number(p.MaximumBatchingWindowInSeconds ?? 0),
         reportBatchItemFailures,
         ...(scaling?.MaximumConcurrency !== undefined && {
           maximumConcurrency: Number(scaling.MaximumConcurrency),

@@ -1,9 +1,12 @@
 /**
- * A model of the three handlers, in the engine, for runs too large for the real bundles (the 10,000-record
- * property tests). It does what the real handlers do, as seen from the Lambda service:
+ * A model of the handlers, in the engine, for runs too large for the real bundles (the 10,000-record property
+ * tests). It does what the real handlers do, as seen from the Lambda service:
  *
  * - SQS: every record on its own (Powertools `BatchProcessor`), failures in `batchItemFailures` (`messageId`),
  *   all failed → `FullBatchFailureError` (the whole batch fails);
+ * - FIFO: records one after the other (`SqsFifoPartialProcessorAsync` with `skipGroupOnError`): after a failure,
+ *   the later records of its message group fail without running, other groups go on; all failed → the whole batch
+ *   fails;
  * - object: one SNS record per invocation; any failure throws;
  * - stream: records one after the other; a record that failed for a reason that may pass holds back the later
  *   records of its partition key in the batch, a poison record (invalid: it can never pass) fails alone;
@@ -28,6 +31,7 @@ const DEFAULT_EXPIRY_SECONDS = 3600;
 
 interface EventRecord {
   readonly messageId?: string;
+  readonly attributes?: { readonly MessageGroupId?: string };
   /** Kinesis: `<shardId>:<sequenceNumber>`. */
   readonly eventID?: string;
   readonly kinesis?: { readonly sequenceNumber: string; readonly partitionKey: string };
@@ -115,6 +119,13 @@ export function modelFunction(faults: FaultPlan, options: ModelOptions = {}): Fu
             // As the handler: an invalid (poison) record holds nothing back (isPermanentFailure).
             if (!faults.isPoison(recordId)) failedKeys.add(key);
             failures.push(record.kinesis!.sequenceNumber);
+          }
+        } else if (invocation.path === 'fifo') {
+          const group = record.attributes?.MessageGroupId ?? '';
+          const error = failedKeys.has(group) ? 'SqsFifoMessageGroupShortCircuitError' : processOne(recordId);
+          if (error) {
+            failedKeys.add(group);
+            failures.push(record.messageId ?? recordId);
           }
         } else {
           const error = processOne(recordId);

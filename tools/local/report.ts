@@ -40,10 +40,14 @@ export interface RecordReport {
   readonly fate: RecordFate;
 }
 
-/** What the invariants need to know of the workload: the injected faults, and each record's partition key. */
+/**
+ * What the invariants need to know of the workload: the injected faults, and each record's ordering key (the
+ * stream's partition key, the FIFO queue's message group).
+ */
 export interface FaultContext {
   readonly faults: FaultPlan;
   readonly partitionKeyOf: (recordId: string) => string | undefined;
+  readonly messageGroupOf?: (recordId: string) => string | undefined;
 }
 
 export interface InvariantResult {
@@ -118,7 +122,11 @@ export function buildReport(
       sim,
       path,
       records.filter((r) => r.path === path),
-      { faults, partitionKeyOf: (id) => catalog.records.get(id)?.partitionKey },
+      {
+        faults,
+        partitionKeyOf: (id) => catalog.records.get(id)?.partitionKey,
+        messageGroupOf: (id) => catalog.records.get(id)?.messageGroupId,
+      },
     ),
   );
   return { scenario, stoppedBy, virtualDurationMs: sim.scheduler.now, paths, records };
@@ -166,7 +174,7 @@ function recordReports(
       record.poison && 'poison',
       faults.hasTransient(record.id) && 'transient',
       faults.hasHang(record.id) && 'timeout',
-      record.duplicateAfterMs !== undefined && 'duplicate',
+      record.duplicatesAfterMs !== undefined && 'duplicate',
     ].filter((f): f is string => typeof f === 'string');
     return {
       id: record.id,
@@ -259,7 +267,7 @@ function pathReport(
       duplicated: records.filter((r) => r.sideEffects > 1).length,
       unattributed,
     },
-    notes: notesOf(sim, path),
+    notes: [...notesOf(sim, path), ...fifoNotes(sim, path, records, context)],
     invariants: checkInvariants(sim, path, records, context),
   };
 }
@@ -270,14 +278,19 @@ function functionOfPath(sim: Simulation, path: IngestionPath): string | undefine
 
 function describeSource(sim: Simulation, path: IngestionPath): string {
   const config = sim.config;
-  if (path === 'sqs') {
-    const m = config.sqsEventSourceMappings[0];
+  const entry = sim.entryPoints();
+  const on = (flag: boolean | undefined) => (flag ? 'on' : 'off');
+  if (path === 'sqs' || path === 'fifo') {
+    const m = config.sqsEventSourceMappings.find((x) => x.id === entry[path]?.mappingId);
     const q = config.queues.find((x) => x.queueArn === m?.queueArn);
     if (!m || !q) return '';
+    const fifo = q.fifo
+      ? `; content-based deduplication ${on(q.contentBasedDeduplication)}, deduplication scope ${q.deduplicationScope ?? 'queue'}`
+      : '';
     return (
-      `SQS event source mapping: batch ${m.batchSize}, window ${m.maximumBatchingWindowSeconds} s, ` +
-      `max concurrency ${m.maximumConcurrency ?? 'unset'}, ReportBatchItemFailures ${m.reportBatchItemFailures ? 'on' : 'off'}; ` +
-      `queue visibility ${q.visibilityTimeoutSeconds} s, maxReceiveCount ${q.redrivePolicy?.maxReceiveCount ?? 'none (no DLQ)'}`
+      `${q.fifo ? 'SQS FIFO' : 'SQS'} event source mapping: batch ${m.batchSize}, window ${m.maximumBatchingWindowSeconds} s, ` +
+      `max concurrency ${m.maximumConcurrency ?? 'unset'}, ReportBatchItemFailures ${on(m.reportBatchItemFailures)}; ` +
+      `queue visibility ${q.visibilityTimeoutSeconds} s, maxReceiveCount ${q.redrivePolicy?.maxReceiveCount ?? 'none (no DLQ)'}${fifo}`
     );
   }
   if (path === 'object') {
@@ -290,21 +303,40 @@ function describeSource(sim: Simulation, path: IngestionPath): string {
       `subscription DLQ ${s.deadLetterTargetArn ? sim.nameOf(s.deadLetterTargetArn) : 'none'}`
     );
   }
-  const m = config.kinesisEventSourceMappings[0];
+  const m = config.kinesisEventSourceMappings.find((x) => x.id === entry.stream?.mappingId);
   const st = config.streams.find((x) => x.streamArn === m?.streamArn);
   if (!m || !st) return '';
   return (
-    `Kinesis event source mapping: ${st.shardCount} shards, batch ${m.batchSize}, bisect ${m.bisectBatchOnFunctionError ? 'on' : 'off'}, ` +
+    `Kinesis event source mapping: ${st.shardCount} shards, batch ${m.batchSize}, bisect ${on(m.bisectBatchOnFunctionError)}, ` +
     `retries ${m.maximumRetryAttempts}, max record age ${m.maximumRecordAgeSeconds} s, parallelization ${m.parallelizationFactor}, ` +
-    `ReportBatchItemFailures ${m.reportBatchItemFailures ? 'on' : 'off'}, on-failure ${m.onFailureDestinationArn ? sim.nameOf(m.onFailureDestinationArn) : 'none'}`
+    `ReportBatchItemFailures ${on(m.reportBatchItemFailures)}, on-failure ${m.onFailureDestinationArn ? sim.nameOf(m.onFailureDestinationArn) : 'none'}`
   );
+}
+
+function fifoNotes(
+  sim: Simulation,
+  path: IngestionPath,
+  records: readonly RecordReport[],
+  context?: FaultContext,
+): string[] {
+  if (path !== 'fifo') return [];
+  const held = fifoHeldBehind(sim, records, context?.messageGroupOf).size;
+  return held === 0
+    ? []
+    : [
+        `${held} healthy messages went to the dead-letter queue behind a failing message of their group: received with it and returned unprocessed (order per group), they counted its receives`,
+      ];
 }
 
 function notesOf(sim: Simulation, path: IngestionPath): string[] {
   const counts = new Map<string, number>();
   for (const event of sim.trace.events) {
     if (event.path !== path) continue;
-    if (['expired', 'discarded', 'delivery-failed', 'stale-receipt-handle', 'redrive'].includes(event.kind)) {
+    if (
+      ['expired', 'discarded', 'delivery-failed', 'stale-receipt-handle', 'redrive', 'deduplicated'].includes(
+        event.kind,
+      )
+    ) {
       counts.set(event.kind, (counts.get(event.kind) ?? 0) + event.recordIds.length);
     }
   }
@@ -315,6 +347,8 @@ function notesOf(sim: Simulation, path: IngestionPath): string[] {
     'delivery-failed': 'SNS delivery failures (retried by SNS or sent to the subscription DLQ)',
     'stale-receipt-handle':
       'deletes ignored: the message had become visible again (visibility timeout too short)',
+    deduplicated:
+      "sends accepted and not delivered: a copy sent within the FIFO queue's 5-minute deduplication interval",
   };
   return [...counts].map(([kind, n]) => `${n} ${labels[kind]}`);
 }
@@ -358,11 +392,14 @@ export function checkInvariants(
         : `${poisonDone.length} poison records had a side effect`,
     examples: poisonDone.slice(0, 10).map((r) => r.id),
   });
+  if (path === 'fifo') results.push(fifoOrderInvariant(sim));
   if (path === 'stream') {
     results.push(streamOrderInvariant(sim));
     // Isolation is what bisection on function errors gives. With ReportBatchItemFailures the handler names the
     // failed record instead, and a batch whose first record fails is retried (and finally discarded) whole.
-    const mapping = sim.config.kinesisEventSourceMappings[0];
+    const mapping = sim.config.kinesisEventSourceMappings.find(
+      (m) => m.id === sim.entryPoints().stream?.mappingId,
+    );
     if (mapping?.bisectBatchOnFunctionError && !mapping.reportBatchItemFailures) {
       results.push(bisectBoundInvariant(sim, records, mapping.batchSize));
     }
@@ -377,14 +414,18 @@ export function checkInvariants(
  * - an SNS delivery failure (only that sends a record to the subscription dead-letter queue);
  * - on the stream, an earlier record of its partition key in the same on-failure message that has a fault that
  *   may pass (transient, timeout): per-key order holds the healthy record back behind it. A poison record (it can
- *   never pass) holds nothing back, so it excuses nothing.
+ *   never pass) holds nothing back, so it excuses nothing;
+ * - on a FIFO queue, an earlier message of its message group with a fault of its own (poison included) that also
+ *   went to the dead-letter queue: a group's later messages received with a failing one are returned unprocessed
+ *   with it (order per group), so every receive counts for them too, and they reach `maxReceiveCount` with it. The
+ *   report notes how many (`fifoHeldBehind`).
  * Anything else that leaves a healthy record unapplied (held back behind a poison record, a batch given up on
  * for another record's sake, an expired message) breaks the invariant.
  */
 export function healthyRecordsAppliedInvariant(
   sim: Simulation,
   records: readonly RecordReport[],
-  { faults, partitionKeyOf }: FaultContext,
+  { faults, partitionKeyOf, messageGroupOf }: FaultContext,
 ): InvariantResult {
   const isHealthy = (r: RecordReport) => !r.poison && !r.faults.some((f) => f !== 'duplicate');
   const byId = new Map(records.map((r) => [r.id, r]));
@@ -409,6 +450,7 @@ export function healthyRecordsAppliedInvariant(
           );
         }),
     );
+  const behindInGroup = fifoHeldBehind(sim, records, messageGroupOf);
   const unapplied = records.filter(
     (r) =>
       isHealthy(r) &&
@@ -416,7 +458,8 @@ export function healthyRecordsAppliedInvariant(
       r.fate !== 'pending' &&
       !inOutage.has(r.id) &&
       !r.sinks.some((sink) => sink.kind === 'subscription-dead-letter-queue') &&
-      !heldBehindRetryableFault(r.id),
+      !heldBehindRetryableFault(r.id) &&
+      !behindInGroup.has(r.id),
   );
   return {
     name: 'every healthy record is applied',
@@ -428,6 +471,81 @@ export function healthyRecordsAppliedInvariant(
     examples: unapplied
       .slice(0, 10)
       .map((r) => `${r.id} (${r.fate}${r.sinks.map((s) => ` → ${s.kind}`).join('')})`),
+  };
+}
+
+/**
+ * FIFO: the healthy messages that went to the dead-letter queue with an earlier message of their group that has a
+ * fault of its own (in the same dead-letter queue, at the same time or before): held back behind it, they counted
+ * its receives.
+ */
+export function fifoHeldBehind(
+  sim: Simulation,
+  records: readonly RecordReport[],
+  messageGroupOf: FaultContext['messageGroupOf'],
+): Set<string> {
+  const held = new Set<string>();
+  if (!messageGroupOf) return held;
+  const byId = new Map(records.map((r) => [r.id, r]));
+  const faulty = (r: RecordReport | undefined) =>
+    r !== undefined && (r.poison || r.faults.some((f) => f !== 'duplicate'));
+  const dead = sim.trace.sinks.filter((s) => s.path === 'fifo' && s.kind === 'queue-dead-letter-queue');
+  const firstMove = new Map<string, { at: number; targetArn: string }>();
+  for (const sink of dead) {
+    for (const id of sink.recordIds) if (!firstMove.has(id)) firstMove.set(id, sink);
+  }
+  for (const [id, move] of firstMove) {
+    const record = byId.get(id);
+    if (!record || faulty(record)) continue;
+    const group = messageGroupOf(id);
+    const behind = [...firstMove].some(
+      ([other, otherMove]) =>
+        other < id &&
+        faulty(byId.get(other)) &&
+        messageGroupOf(other) === group &&
+        otherMove.targetArn === move.targetArn &&
+        otherMove.at <= move.at,
+    );
+    if (behind) held.add(id);
+  }
+  return held;
+}
+
+/**
+ * For each message group of a FIFO queue, side effects happen in the order SQS accepted the messages that produced
+ * them (their `SequenceNumber`; a producer's resend past the deduplication interval is a later message, ordered
+ * there), read from the order of the side-effect lines.
+ */
+export function fifoOrderInvariant(sim: Simulation): InvariantResult {
+  const bySeq = new Map(sim.trace.invocations.map((i) => [i.seq, i]));
+  const messageOf = new Map<string, { readonly group: string; readonly sequence: bigint }>();
+  for (const queue of sim.queues.values()) {
+    if (!queue.config.fifo) continue;
+    for (const m of queue.messages)
+      messageOf.set(m.messageId, { group: m.messageGroupId!, sequence: BigInt(m.sequenceNumber!) });
+  }
+  const lastByGroup = new Map<string, { recordId: string; sequence: bigint }>();
+  const broken: string[] = [];
+  let checked = 0;
+  for (const effect of sim.trace.sideEffects) {
+    const invocation = bySeq.get(effect.invocationSeq);
+    if (!invocation || invocation.path !== 'fifo') continue;
+    const message = messageOf.get(invocation.itemIds[invocation.recordIds.indexOf(effect.recordId)]);
+    if (!message) continue;
+    checked += 1;
+    const last = lastByGroup.get(message.group);
+    if (last && message.sequence < last.sequence)
+      broken.push(`${effect.recordId} after ${last.recordId} (group ${message.group})`);
+    lastByGroup.set(message.group, { recordId: effect.recordId, sequence: message.sequence });
+  }
+  return {
+    name: 'FIFO side effects in order per message group',
+    holds: broken.length === 0,
+    detail:
+      broken.length === 0
+        ? `every message group applied in the order SQS accepted its messages (${checked} side effects, ${lastByGroup.size} groups)`
+        : `${broken.length} messages applied after a later message of their group`,
+    examples: broken.slice(0, 10),
   };
 }
 

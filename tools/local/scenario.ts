@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { IngestionPath } from './engine/config';
 
-export const PATHS: readonly IngestionPath[] = ['sqs', 'object', 'stream'];
+export const PATHS: readonly IngestionPath[] = ['sqs', 'object', 'stream', 'fifo'];
 
 const DURATION_PATTERN = /^(\d+(\.\d+)?(ms|h|m|s))+$/;
 const DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
@@ -44,8 +44,19 @@ const FaultsSchema = z.strictObject({
       times: z.union([z.number().int().min(1), z.literal('always')]).default(1),
     })
     .optional(),
-  /** Records delivered twice (SQS/Kinesis: a producer retry; object: S3 notifying twice). */
-  duplicates: z.strictObject({ ...SelectionShape, after: DurationSchema.default(5) }).optional(),
+  /**
+   * Records delivered twice (SQS/Kinesis/FIFO: a producer retry; object: S3 notifying twice), `after` later; a list
+   * sends one more copy per delay (e.g. `["10s", "6m"]`: inside, then past, the FIFO queue's 5-minute deduplication
+   * interval).
+   */
+  duplicates: z
+    .strictObject({
+      ...SelectionShape,
+      after: z
+        .union([DurationSchema, z.array(DurationSchema).min(1, 'must name at least one delay')])
+        .default(5),
+    })
+    .optional(),
   /** Windows in which the function has only `concurrency` executions (0: every invoke is throttled). */
   throttle: z
     .array(
@@ -78,6 +89,11 @@ const PathSchema = z.strictObject({
   start: DurationSchema.default(0),
   /** Stream path: distinct partition keys (sensors). */
   partitionKeys: z.number().int().min(1).max(100_000).default(16),
+  /**
+   * Records spread over this many groups, whose order matters: the stream's partition keys (overrides
+   * `partitionKeys`), the FIFO queue's message groups. Default: `partitionKeys` (16).
+   */
+  groups: z.number().int().min(1).max(100_000).optional(),
   faults: FaultsSchema.default({}),
 });
 
@@ -111,13 +127,18 @@ const FullScenarioSchema = z.strictObject({
     sqs: PathSchema.optional(),
     object: PathSchema.optional(),
     stream: PathSchema.optional(),
+    fifo: PathSchema.optional(),
   }),
 });
 
 /** The short form: one path. */
 const ShortScenarioSchema = z.strictObject({
   ...ScenarioFields,
-  path: z.enum(['sqs', 'object', 'stream'], { message: 'must be "sqs", "object" or "stream"' }),
+  path: z.enum(PATHS as [IngestionPath, ...IngestionPath[]], {
+    message: `must be ${PATHS.slice(0, -1)
+      .map((p) => `"${p}"`)
+      .join(', ')} or "${PATHS.at(-1)}"`,
+  }),
   ...PathSchema.shape,
 });
 
@@ -145,7 +166,7 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
     });
     const hint = isShort
       ? ''
-      : '\n(A scenario has "paths": {"sqs"|"object"|"stream": {...}}, or the short form {"path": "sqs", "records": 100, ...}.)';
+      : `\n(A scenario has "paths": {${PATHS.map((p) => `"${p}"`).join('|')}: {...}}, or the short form {"path": "sqs", "records": 100, ...}.)`;
     throw new ScenarioError(`${source} is not a valid scenario:\n${lines.join('\n')}${hint}`);
   }
   const scenario = isShort
@@ -154,7 +175,7 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
   checkWindows(scenario, source);
   if (!PATHS.some((p) => scenario.paths[p])) {
     throw new ScenarioError(
-      `${source} is not a valid scenario:\n  paths: name at least one of sqs, object, stream`,
+      `${source} is not a valid scenario:\n  paths: name at least one of ${PATHS.join(', ')}`,
     );
   }
   return scenario;
@@ -177,8 +198,20 @@ export function readScenarioFile(file: string): Scenario {
 }
 
 function toFull(short: z.output<typeof ShortScenarioSchema>): Scenario {
-  const { path, records, ratePerSecond, start, partitionKeys, faults, ...rest } = short;
-  return { ...rest, paths: { [path]: { records, ratePerSecond, start, partitionKeys, faults } } };
+  const { path, records, ratePerSecond, start, partitionKeys, groups, faults, ...rest } = short;
+  return {
+    ...rest,
+    paths: {
+      [path]: {
+        records,
+        ratePerSecond,
+        start,
+        partitionKeys,
+        ...(groups !== undefined && { groups }),
+        faults,
+      },
+    },
+  };
 }
 
 function checkWindows(scenario: Scenario, source: string): void {
@@ -211,6 +244,11 @@ function checkWindows(scenario: Scenario, source: string): void {
   }
   if (problems.length > 0)
     throw new ScenarioError(`${source} is not a valid scenario:\n${problems.join('\n')}`);
+}
+
+/** Milliseconds of a duration or a list of durations, as a list. */
+export function durationsMs(value: DurationValue | readonly DurationValue[]): number[] {
+  return (Array.isArray(value) ? value : [value]).map((v: DurationValue) => durationMs(v));
 }
 
 /** Milliseconds of a scenario duration. */

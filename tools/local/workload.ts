@@ -3,9 +3,10 @@
  * modules' examples: valid for the real handlers' schemas, or deliberately not, for poison records), when they arrive, and which of them meet
  * which fault. Everything is drawn from the scenario's seed.
  *
- * Every record has an id (`sqs-000042`, `object-000007`, `stream-000123`) that its payload carries in the field
- * the handler uses as its business key, so a `side effect done` line (`recordKey`) names its record.
+ * Every record has an id (`sqs-000042`, `object-000007`, `stream-000123`, `fifo-000009`) that its payload carries in
+ * the field the handler uses as its business key, so a `side effect done` line (`recordKey`) names its record.
  */
+import * as fifoDomain from '../../lambda/fifo-consumer/domain';
 import * as objectDomain from '../../lambda/object-consumer/domain';
 import * as sqsDomain from '../../lambda/sqs-consumer/domain';
 import * as streamDomain from '../../lambda/stream-consumer/domain';
@@ -13,7 +14,7 @@ import type { IngestionPath } from './engine/config';
 import { Random } from './engine/random';
 import type { EntryPoints, Simulation } from './engine/simulation';
 import { FaultPlan } from './faults';
-import { durationMs, PATHS, type PathScenario, type Scenario, type Selection } from './scenario';
+import { durationMs, durationsMs, PATHS, type PathScenario, type Scenario, type Selection } from './scenario';
 
 export interface CatalogRecord {
   readonly id: string;
@@ -27,15 +28,17 @@ export interface CatalogRecord {
   readonly businessKey: string;
   /** Stream: the partition key. */
   readonly partitionKey?: string;
+  /** FIFO: the message group it is sent with (an invalid message: its valid counterpart's). */
+  readonly messageGroupId?: string;
   /** What the producer sends: the SQS body, the object key, the Kinesis data, or a foreign SNS message. */
   readonly payload: string;
   /** Object: the object's size in bytes. */
   readonly size?: number;
-  /** Also delivered a second time, this much later (ms). */
-  readonly duplicateAfterMs?: number;
+  /** Also sent (delivered, notified) again, once per delay, this much later (ms). */
+  readonly duplicatesAfterMs?: readonly number[];
 }
 
-const ID_PATTERN = /\b(sqs|object|stream)-\d{6}\b/;
+const ID_PATTERN = /\b(sqs|fifo|object|stream)-\d{6}\b/;
 
 /** The produced records, and how to find a record from what a handler logs. */
 export class RecordCatalog {
@@ -98,6 +101,7 @@ export function planWorkload(
 function describeEntry(path: IngestionPath): string {
   return {
     sqs: 'SQS queue with an event source mapping',
+    fifo: 'SQS FIFO queue with an event source mapping',
     object: 'bucket notifying an SNS topic with a Lambda subscription',
     stream: 'Kinesis stream with an event source mapping',
   }[path];
@@ -120,21 +124,26 @@ function planPath(
   const duplicates = select(f.duplicates, n, random.fork('duplicates'), new Set());
   const arrivals = random.fork('arrivals');
   const payloads = random.fork('payloads');
-  const duplicateAfter = f.duplicates ? durationMs(f.duplicates.after) : 0;
+  const duplicatesAfter = f.duplicates ? durationsMs(f.duplicates.after) : [];
+  const groups = spec.groups ?? spec.partitionKeys;
+  /** Records so far per group: a group's n-th record is its variant n − 1 (FIFO: the entry's sequence). */
+  const perGroup = new Map<number, number>();
 
   let t = durationMs(spec.start);
   for (let number = 1; number <= n; number += 1) {
     const id = recordId(path, number);
     const isPoison = poison.has(number);
-    const group = path === 'stream' ? payloads.int(1, spec.partitionKeys) : undefined;
+    const group = path === 'stream' || path === 'fifo' ? payloads.int(1, groups) : undefined;
+    const position = group === undefined ? 0 : (perGroup.get(group) ?? 0);
+    if (group !== undefined) perGroup.set(group, position + 1);
     catalog.add({
       id,
       path,
       number,
       poison: isPoison,
       producedAt: Math.round(t),
-      ...payloadOf(path, id, isPoison, group, payloads),
-      ...(duplicates.has(number) && { duplicateAfterMs: duplicateAfter }),
+      ...payloadOf(path, id, isPoison, group, position, payloads),
+      ...(duplicates.has(number) && { duplicatesAfterMs: duplicatesAfter }),
     });
     if (isPoison) faults.addPoison(id);
     if (transient.has(number)) faults.addTransient(id, f.transient!.failures);
@@ -192,8 +201,9 @@ function payloadOf(
   id: string,
   poison: boolean,
   group: number | undefined,
+  position: number,
   random: Random,
-): { businessKey: string; payload: string; partitionKey?: string; size?: number } {
+): { businessKey: string; payload: string; partitionKey?: string; messageGroupId?: string; size?: number } {
   const variant = random.int(0, 999);
   switch (path) {
     case 'sqs': {
@@ -214,6 +224,17 @@ function payloadOf(
       if (!poison) return { businessKey, partitionKey, payload: JSON.stringify(message) };
       return { businessKey, partitionKey, payload: random.pick(streamDomain.examples.invalid(id)).body };
     }
+    case 'fifo': {
+      // The group's n-th message is its variant n − 1: the ledger's `sequence` counts the account's entries.
+      const message = fifoDomain.examples.valid(id, {
+        variant: position,
+        ...(group !== undefined && { group }),
+      });
+      const businessKey = fifoDomain.domain.idempotencyKey(message);
+      const messageGroupId = fifoDomain.domain.messageGroupId(message);
+      if (!poison) return { businessKey, messageGroupId, payload: JSON.stringify(message) };
+      return { businessKey, messageGroupId, payload: random.pick(fifoDomain.examples.invalid(id)).body };
+    }
   }
 }
 
@@ -222,43 +243,36 @@ export function produce(sim: Simulation, catalog: RecordCatalog): void {
   const entry = sim.entryPoints();
   for (const record of catalog.records.values()) {
     const at = record.producedAt;
+    const again = record.duplicatesAfterMs ?? [];
     switch (record.path) {
       case 'sqs':
-        sim.sendMessage(entry.sqs!.queueArn, record.payload, record.id, at);
-        if (record.duplicateAfterMs !== undefined) {
-          sim.sendMessage(entry.sqs!.queueArn, record.payload, record.id, at + record.duplicateAfterMs);
+        for (const delay of [0, ...again])
+          sim.sendMessage(entry.sqs!.queueArn, record.payload, record.id, at + delay);
+        break;
+      case 'fifo':
+        // A resend within the queue's deduplication interval is accepted and not delivered (engine/sqs-fifo.ts).
+        for (const delay of [0, ...again]) {
+          sim.sendMessage(entry.fifo!.queueArn, record.payload, record.id, at + delay, undefined, {
+            messageGroupId: record.messageGroupId!,
+          });
         }
         break;
       case 'object':
         if (record.poison) {
-          sim.publish(entry.object!.topicArn, record.payload, record.id, at);
-          if (record.duplicateAfterMs !== undefined) {
-            sim.publish(entry.object!.topicArn, record.payload, record.id, at + record.duplicateAfterMs);
-          }
+          for (const delay of [0, ...again])
+            sim.publish(entry.object!.topicArn, record.payload, record.id, at + delay);
         } else {
           sim.putObject(
             entry.object!.bucketName,
             record.payload,
-            {
-              recordId: record.id,
-              size: record.size ?? 0,
-              ...(record.duplicateAfterMs !== undefined && { duplicateAfterMs: record.duplicateAfterMs }),
-            },
+            { recordId: record.id, size: record.size ?? 0, duplicatesAfterMs: again },
             at,
           );
         }
         break;
       case 'stream':
-        sim.putRecord(entry.stream!.streamArn, record.partitionKey!, record.payload, record.id, at);
-        if (record.duplicateAfterMs !== undefined) {
-          sim.putRecord(
-            entry.stream!.streamArn,
-            record.partitionKey!,
-            record.payload,
-            record.id,
-            at + record.duplicateAfterMs,
-          );
-        }
+        for (const delay of [0, ...again])
+          sim.putRecord(entry.stream!.streamArn, record.partitionKey!, record.payload, record.id, at + delay);
         break;
     }
   }

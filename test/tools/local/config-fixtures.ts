@@ -201,3 +201,55 @@ export function asyncConfig(
     ],
   };
 }
+
+export const FIFO_QUEUE_ARN = arnOf('sqs', 'ledger.fifo');
+export const FIFO_DLQ_ARN = arnOf('sqs', 'ledger-dlq.fifo');
+
+/** A FIFO queue with a FIFO dead-letter queue, as `FifoConsumer` deploys it (content-based deduplication, batch 10). */
+export function fifoConfig(
+  mapping: Partial<SqsEventSourceMappingConfig> = {},
+  queue: Partial<SqsQueueConfig> = {},
+  fn: Partial<FunctionConfig> = {},
+): SimulationConfig {
+  return {
+    ...emptyConfig(),
+    functions: [functionConfig('fifo-consumer', fn)],
+    queues: [
+      {
+        id: 'FifoQueue',
+        queueName: 'ledger.fifo',
+        queueArn: FIFO_QUEUE_ARN,
+        queueUrl: queueUrlOf('ledger.fifo'),
+        visibilityTimeoutSeconds: 180,
+        messageRetentionSeconds: AWS_DEFAULTS.sqsRetentionSeconds,
+        redrivePolicy: { deadLetterTargetArn: FIFO_DLQ_ARN, maxReceiveCount: 5 },
+        fifo: true,
+        contentBasedDeduplication: true,
+        ...queue,
+      },
+      {
+        id: 'FifoDeadLetterQueue',
+        queueName: 'ledger-dlq.fifo',
+        queueArn: FIFO_DLQ_ARN,
+        queueUrl: queueUrlOf('ledger-dlq.fifo'),
+        visibilityTimeoutSeconds: 30,
+        messageRetentionSeconds: 1_209_600,
+        fifo: true,
+        contentBasedDeduplication: true,
+      },
+    ],
+    sqsEventSourceMappings: [
+      {
+        id: 'FifoMapping',
+        functionId: 'fifo-consumer',
+        queueArn: FIFO_QUEUE_ARN,
+        batchSize: 10,
+        maximumBatchingWindowSeconds: 0,
+        reportBatchItemFailures: true,
+        maximumConcurrency: 5,
+        enabled: true,
+        ...mapping,
+      },
+    ],
+  };
+}

@@ -25,7 +25,10 @@ beforeAll(async () => {
   assembly = loadCloudAssembly(await bundledCloudAssembly());
 }, 180_000);
 
-/** Small workloads: a few records, one sent twice, two partition keys on the stream. */
+/**
+ * Small workloads: a few records, one sent twice, two partition keys on the stream, two message groups on the FIFO
+ * queue (its copy sent past the 5-minute deduplication interval, so that it reaches the function).
+ */
 const WORKLOADS: Record<IngestionPath, Record<string, unknown>> = {
   sqs: { records: 3, ratePerSecond: 1000, faults: { duplicates: { count: 1, after: '0s' } } },
   object: { records: 2, ratePerSecond: 1, faults: { duplicates: { count: 1, after: '0s' } } },
@@ -35,6 +38,7 @@ const WORKLOADS: Record<IngestionPath, Record<string, unknown>> = {
     partitionKeys: 2,
     faults: { duplicates: { count: 1, after: '0s' } },
   },
+  fifo: { records: 3, ratePerSecond: 1000, groups: 2, faults: { duplicates: { count: 1, after: '6m' } } },
 };
 
 /** Every fault kind, with the timings that differ for it. */
@@ -67,7 +71,7 @@ function run(path: IngestionPath, callFaults: readonly CallFault[] = []): Promis
   });
 }
 
-describe.each<IngestionPath>(['sqs', 'object', 'stream'])('%s path: a fault at any call', (path) => {
+describe.each<IngestionPath>(['sqs', 'object', 'stream', 'fifo'])('%s path: a fault at any call', (path) => {
   let baseline: RunResult;
   let calls: number;
 

@@ -1,13 +1,14 @@
 /**
- * The app has a FIFO path now (its stack `<appName>-<stage>-fifo`), whose queue feeds its function through an SQS
- * event source mapping too. Until the simulator models message groups, the loader leaves that mapping out of the
- * sqs path's mappings, which every tool reads as the sqs path (`npm run local`'s entry points and report,
- * `npm run invoke -- sqs-consumer`): a FIFO queue must never be taken for the standard queue, whatever the order
- * of the stacks or the paths deployed.
+ * The app has a FIFO path (its stack `<appName>-<stage>-fifo`), whose queue feeds its function through an SQS event
+ * source mapping too. The loader reads both mappings; the queue's `fifo` flag tells the sqs path (a standard queue)
+ * from the fifo path, which every tool reads through the entry points (`npm run local`'s workload and report,
+ * `npm run invoke -- sqs-consumer` / `fifo-consumer`): a FIFO queue must never be taken for the standard queue, nor
+ * the other way round, whatever the order of the stacks or the paths deployed.
  */
 import { context as cdkJsonContext } from '../../../cdk.json';
 import { stackNameOf } from '../../../lib/config';
 import { loadCloudAssembly, type LoadedAssembly } from '../../../tools/local/cloudformation';
+import { Simulation } from '../../../tools/local/engine/simulation';
 import { bundledCloudAssembly } from '../../helpers/cloud-assembly';
 
 let assembly: LoadedAssembly;
@@ -16,24 +17,27 @@ beforeAll(async () => {
   assembly = loadCloudAssembly(await bundledCloudAssembly());
 });
 
+const stackOf = (path: 'sqs' | 'fifo') =>
+  stackNameOf({ appName: cdkJsonContext.appName, stageName: 'sandbox' }, path);
+
 describe('the loader, with the fifo path in the assembly', () => {
-  it("reads the standard queue's mapping as the sqs path's, and no FIFO queue's", () => {
+  it("takes the standard queue's mapping for the sqs path and the FIFO queue's for the fifo path", () => {
     const { queues, sqsEventSourceMappings } = assembly.config;
     expect(queues.filter((queue) => queue.fifo)).toHaveLength(2);
-    expect(sqsEventSourceMappings).toHaveLength(1);
-    const [mapping] = sqsEventSourceMappings;
-    const queue = queues.find((candidate) => candidate.queueArn === mapping.queueArn)!;
-    expect(queue.fifo).toBe(false);
-    const sqsStack = stackNameOf({ appName: cdkJsonContext.appName, stageName: 'sandbox' }, 'sqs');
-    expect(mapping.functionId.startsWith(`${sqsStack}/`)).toBe(true);
+    expect(sqsEventSourceMappings).toHaveLength(2);
+    const entry = new Simulation(assembly.config, { seed: 1 }).entryPoints();
+    const queueOf = (arn: string) => queues.find((candidate) => candidate.queueArn === arn)!;
+    expect(queueOf(entry.sqs!.queueArn).fifo).toBe(false);
+    expect(entry.sqs!.functionId.startsWith(`${stackOf('sqs')}/`)).toBe(true);
+    expect(queueOf(entry.fifo!.queueArn).fifo).toBe(true);
+    expect(entry.fifo!.functionId.startsWith(`${stackOf('fifo')}/`)).toBe(true);
   });
 
-  it('says that the FIFO mapping is not simulated', () => {
-    const fifoStack = stackNameOf({ appName: cdkJsonContext.appName, stageName: 'sandbox' }, 'fifo');
-    expect(assembly.warnings).toContainEqual(
-      expect.stringMatching(
-        new RegExp(`^${fifoStack}/\\w+: event source mapping of a FIFO queue: not simulated\\.$`),
-      ),
-    );
+  it("reads the FIFO queue's deduplication settings and no longer says it is not simulated", () => {
+    const entry = new Simulation(assembly.config, { seed: 1 }).entryPoints();
+    const queue = assembly.config.queues.find((q) => q.queueArn === entry.fifo!.queueArn)!;
+    expect(queue).toMatchObject({ contentBasedDeduplication: true, deduplicationScope: 'queue' });
+    expect(queue.redrivePolicy?.maxReceiveCount).toBeGreaterThan(0);
+    expect(assembly.warnings.filter((w) => /FIFO/.test(w))).toEqual([]);
   });
 });

@@ -4,7 +4,14 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { durationMs, parseScenario, readScenarioFile, ScenarioError } from '../../../tools/local/scenario';
+import {
+  durationMs,
+  durationsMs,
+  parseScenario,
+  PATHS,
+  readScenarioFile,
+  ScenarioError,
+} from '../../../tools/local/scenario';
 
 function errorOf(input: unknown): string {
   try {
@@ -31,7 +38,7 @@ describe('scenario files', () => {
   });
 
   it('accept every shipped example', () => {
-    for (const file of ['demo.json', 'stream-poison.json']) {
+    for (const file of ['demo.json', 'stream-poison.json', 'fifo-poison.json']) {
       expect(() => readScenarioFile(join(__dirname, '../../../tools/local/scenarios', file))).not.toThrow();
     }
   });
@@ -46,8 +53,30 @@ describe('scenario files', () => {
     ]).toEqual([1500, 500, 90_000, 150_000, 3_600_000]);
   });
 
+  it('take a list of delays for a duplicate sent more than once, and groups for the ordering keys', () => {
+    const scenario = parseScenario({
+      path: 'fifo',
+      records: 10,
+      groups: 3,
+      faults: { duplicates: { count: 2, after: ['10s', '6m'] } },
+    });
+    expect(scenario.paths.fifo).toMatchObject({
+      groups: 3,
+      faults: { duplicates: { after: ['10s', '6m'] } },
+    });
+    expect(durationsMs(['10s', '6m'])).toEqual([10_000, 360_000]);
+    expect(durationsMs(5)).toEqual([5000]);
+    expect(errorOf({ path: 'fifo', records: 5, faults: { duplicates: { count: 1, after: [] } } })).toContain(
+      'faults.duplicates.after: must name at least one delay',
+    );
+  });
+
   it('name the field and what it allows', () => {
-    expect(errorOf({ path: 'kinesis', records: 10 })).toContain('path: must be "sqs", "object" or "stream"');
+    expect(errorOf({ path: 'kinesis', records: 10 })).toContain(
+      `path: must be ${PATHS.slice(0, -1)
+        .map((p) => `"${p}"`)
+        .join(', ')} or "${PATHS.at(-1)}"`,
+    );
     expect(errorOf({ paths: { sqs: { records: -1 } } })).toMatch(/paths\.sqs\.records: .*>=0/);
     expect(
       errorOf({ paths: { sqs: { records: 5, faults: { transient: { count: 1, failures: 0 } } } } }),
@@ -72,7 +101,7 @@ describe('scenario files', () => {
     expect(errorOf({ dynamodbOutages: [{ from: 10, to: 5 }], paths: { sqs: { records: 5 } } })).toContain(
       'dynamodbOutages.0: "to" must be after "from"',
     );
-    expect(errorOf({ paths: {} })).toContain('paths: name at least one of sqs, object, stream');
+    expect(errorOf({ paths: {} })).toContain(`paths: name at least one of ${PATHS.join(', ')}`);
   });
 
   it('say which file is not JSON', () => {

@@ -6,8 +6,11 @@
  * Resources are referred to by ARN, as CloudFormation wires them.
  */
 
-/** Which of the three invocation models a source uses (and the report's grouping). */
-export type IngestionPath = 'sqs' | 'object' | 'stream';
+/**
+ * The ingestion path a source belongs to (the report's grouping): an SQS standard queue, an SQS FIFO queue, S3 → SNS
+ * (asynchronous invocation), a Kinesis stream.
+ */
+export type IngestionPath = 'sqs' | 'fifo' | 'object' | 'stream';
 
 export interface FunctionConfig {
   /** Stable id in reports: the CloudFormation logical id, or any name in hand-written configs. */
@@ -38,16 +41,21 @@ export interface SqsQueueConfig {
   readonly messageRetentionSeconds: number;
   /** `RedrivePolicy`: where a message goes once received `maxReceiveCount` times without being deleted. */
   readonly redrivePolicy?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
+  /** `FifoQueue`: message groups, deduplication (engine/sqs-fifo.ts). */
   readonly fifo: boolean;
+  /** FIFO: `ContentBasedDeduplication` (default false: every send must carry a deduplication id). */
+  readonly contentBasedDeduplication?: boolean;
+  /** FIFO: `DeduplicationScope` (`queue`, the default, or `messageGroup` for high throughput). */
+  readonly deduplicationScope?: 'queue' | 'messageGroup';
 }
 
 export interface SqsEventSourceMappingConfig {
   readonly id: string;
   readonly functionId: string;
   readonly queueArn: string;
-  /** `BatchSize` (default 10; above 10 needs a batching window). */
+  /** `BatchSize` (default 10; above 10 needs a batching window; at most 10 on a FIFO queue). */
   readonly batchSize: number;
-  /** `MaximumBatchingWindowInSeconds` (default 0). */
+  /** `MaximumBatchingWindowInSeconds` (default 0; a FIFO queue takes none). */
   readonly maximumBatchingWindowSeconds: number;
   /** `FunctionResponseTypes` includes `ReportBatchItemFailures`. */
   readonly reportBatchItemFailures: boolean;

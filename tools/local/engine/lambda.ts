@@ -116,7 +116,8 @@ export interface LambdaServiceOptions {
    * - `in-order`: the records after the hanging one never start;
    * - `per-key`: the later records of the hanging record's partition key never start, other keys finish (the
    *   stream handler: keys concurrently, each key in order).
-   * Default: `per-key` for the stream path, `concurrent` for the others (the object path gets one record).
+   * Default: `per-key` for the stream path, `in-order` for the FIFO path (Powertools' FIFO processor runs the
+   * records one after the other), `concurrent` for the others (the object path gets one record).
    */
   readonly recordProcessing?: (path: IngestionPath) => RecordProcessing;
 }
@@ -312,5 +313,5 @@ export function createContext(
 }
 
 function defaultRecordProcessing(path: IngestionPath): RecordProcessing {
-  return path === 'stream' ? 'per-key' : 'concurrent';
+  return path === 'stream' ? 'per-key' : path === 'fifo' ? 'in-order' : 'concurrent';
 }

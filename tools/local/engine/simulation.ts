@@ -28,7 +28,8 @@ import {
 import { Random } from './random';
 import { Scheduler, type RunLimits, type StopReason } from './scheduler';
 import { Sinks } from './sinks';
-import { SqsEventSourcePoller, SqsQueue, type SqsMessage } from './sqs';
+import { SqsEventSourcePoller, SqsQueue, type SendOptions, type SqsMessage } from './sqs';
+import { SqsFifoQueue } from './sqs-fifo';
 import { Trace } from './trace';
 
 export type SimulationFaults = ServiceFaults & DeliveryFaults;
@@ -45,7 +46,10 @@ export const DEFAULT_EPOCH_MS = Date.UTC(2025, 0, 1);
 
 /** Where records enter each path, found from the configuration. */
 export interface EntryPoints {
+  /** A standard queue's mapping. */
   readonly sqs?: { readonly queueArn: string; readonly functionId: string; readonly mappingId: string };
+  /** A FIFO queue's mapping. */
+  readonly fifo?: { readonly queueArn: string; readonly functionId: string; readonly mappingId: string };
   readonly object?: { readonly bucketName: string; readonly topicArn: string; readonly functionId: string };
   readonly stream?: { readonly streamArn: string; readonly functionId: string; readonly mappingId: string };
 }
@@ -91,7 +95,9 @@ export class Simulation {
     for (const queue of config.queues) {
       this.queues.set(
         queue.queueArn,
-        new SqsQueue(queue, this.scheduler, ids, this.trace, this.sinks, this.epochMs),
+        queue.fifo
+          ? new SqsFifoQueue(queue, this.scheduler, ids, this.trace, this.sinks, this.epochMs, 'fifo')
+          : new SqsQueue(queue, this.scheduler, ids, this.trace, this.sinks, this.epochMs),
       );
     }
     for (const mapping of config.sqsEventSourceMappings) {
@@ -181,7 +187,10 @@ export class Simulation {
 
   /** The first source of each path that the configuration wires to a function. */
   entryPoints(): EntryPoints {
-    const sqsMapping = this.config.sqsEventSourceMappings[0];
+    const isFifo = (queueArn: string) =>
+      this.config.queues.find((q) => q.queueArn === queueArn)?.fifo === true;
+    const sqsMapping = this.config.sqsEventSourceMappings.find((m) => !isFifo(m.queueArn));
+    const fifoMapping = this.config.sqsEventSourceMappings.find((m) => isFifo(m.queueArn));
     const streamMapping = this.config.kinesisEventSourceMappings[0];
     const subscription = this.config.snsSubscriptions[0];
     const bucket =
@@ -190,6 +199,13 @@ export class Simulation {
     return {
       ...(sqsMapping && {
         sqs: { queueArn: sqsMapping.queueArn, functionId: sqsMapping.functionId, mappingId: sqsMapping.id },
+      }),
+      ...(fifoMapping && {
+        fifo: {
+          queueArn: fifoMapping.queueArn,
+          functionId: fifoMapping.functionId,
+          mappingId: fifoMapping.id,
+        },
       }),
       ...(subscription &&
         bucket && {
@@ -209,36 +225,42 @@ export class Simulation {
     };
   }
 
-  /** SendMessage at virtual time `at` (default: now). */
+  /**
+   * SendMessage at virtual time `at` (default: now); a FIFO queue needs `options.messageGroupId`. `then` gets the
+   * message, or undefined when a FIFO queue deduplicated the send.
+   */
   sendMessage(
     queueArn: string,
     body: string,
     recordId: string,
     at = this.scheduler.now,
-    then?: (m: SqsMessage) => void,
+    then?: (m: SqsMessage | undefined) => void,
+    options?: SendOptions,
   ): void {
     const queue = this.requireQueue(queueArn);
     this.scheduler.at(at, () => {
-      const message = queue.send(body, recordId);
+      const message = queue.send(body, recordId, options);
       then?.(message);
     });
   }
 
-  /** PutObject at `at`; `duplicateAfterMs` makes S3 send its notification a second time that much later. */
+  /** PutObject at `at`; each of `duplicatesAfterMs` makes S3 send its notification once more that much later. */
   putObject(
     bucketName: string,
     key: string,
-    options: { readonly recordId: string; readonly size: number; readonly duplicateAfterMs?: number },
+    options: {
+      readonly recordId: string;
+      readonly size: number;
+      readonly duplicatesAfterMs?: readonly number[];
+    },
     at = this.scheduler.now,
   ): void {
     const bucket = this.buckets.get(bucketName);
     if (!bucket) throw new Error(`No bucket "${bucketName}" in the configuration.`);
     this.scheduler.at(at, () => {
       const created = bucket.putObject(key, options);
-      if (options.duplicateAfterMs !== undefined) {
-        this.scheduler.after(options.duplicateAfterMs, () =>
-          bucket.notify(created.notification, options.recordId),
-        );
+      for (const delay of options.duplicatesAfterMs ?? []) {
+        this.scheduler.after(delay, () => bucket.notify(created.notification, options.recordId));
       }
     });
   }
@@ -275,7 +297,8 @@ export class Simulation {
 
   /** Which path a source (event source mapping or subscription id) belongs to. */
   pathOfSource(sourceId: string): IngestionPath | undefined {
-    if (this.config.sqsEventSourceMappings.some((m) => m.id === sourceId)) return 'sqs';
+    const mapping = this.config.sqsEventSourceMappings.find((m) => m.id === sourceId);
+    if (mapping) return this.queues.get(mapping.queueArn)?.path ?? 'sqs';
     if (this.config.kinesisEventSourceMappings.some((m) => m.id === sourceId)) return 'stream';
     if (this.config.snsSubscriptions.some((s) => s.id === sourceId)) return 'object';
     return undefined;

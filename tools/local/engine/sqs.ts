@@ -1,5 +1,6 @@
 /**
- * Amazon SQS (standard queue) and Lambda's SQS event source mapping.
+ * Amazon SQS (standard queue; the FIFO queue is engine/sqs-fifo.ts) and Lambda's SQS event source mapping, which
+ * serves both.
  *
  * Queue: a received message is hidden for the visibility timeout and comes back unless it is deleted with its
  * latest receipt handle; every receive raises `ApproximateReceiveCount`; once a message has been received
@@ -12,10 +13,16 @@
  * with `ReportBatchItemFailures` only the messages not named in `batchItemFailures` are; an error, a timeout or
  * an unusable response leaves the whole batch to reappear after the visibility timeout. A throttled invoke is
  * retried with backoff while the messages are still invisible; then they return to the queue with their receive
- * count raised.
+ * count raised. On a FIFO queue the mapping works the same: what differs is what a receive returns (sqs-fifo.ts),
+ * the event's attributes (`MessageGroupId`, `SequenceNumber`, `MessageDeduplicationId`), and no batching window.
  */
 import { readBatchResponse } from './batch-response';
-import { AWS_DEFAULTS, type SqsEventSourceMappingConfig, type SqsQueueConfig } from './config';
+import {
+  AWS_DEFAULTS,
+  type IngestionPath,
+  type SqsEventSourceMappingConfig,
+  type SqsQueueConfig,
+} from './config';
 import type { LambdaService, TimedOutcome } from './lambda';
 import { md5Hex } from './md5';
 import { MAPPING_THROTTLE_BACKOFF_MAX_MS, throttleBackoffMs } from './backoff';
@@ -36,6 +43,12 @@ export interface SqsMessage {
   readonly md5OfBody: string;
   readonly sentAt: number;
   readonly recordId: string;
+  /** FIFO: `MessageGroupId`. */
+  readonly messageGroupId?: string;
+  /** FIFO: `MessageDeduplicationId` (sent, or the SHA-256 of the body with content-based deduplication). */
+  readonly messageDeduplicationId?: string;
+  /** FIFO: `SequenceNumber`, increasing in the order SQS accepted the messages. */
+  readonly sequenceNumber?: string;
   receiveCount: number;
   firstReceiveAt?: number;
   receiptHandle?: string;
@@ -43,109 +56,161 @@ export interface SqsMessage {
   deleted: boolean;
 }
 
+/** What a producer sends besides the body (FIFO queues only). */
+export interface SendOptions {
+  readonly messageGroupId?: string;
+  readonly messageDeduplicationId?: string;
+  readonly messageId?: string;
+}
+
+/**
+ * A standard queue, and what a FIFO queue (engine/sqs-fifo.ts) shares with it: receive counts, the visibility
+ * timeout, receipt handles, retention and the redrive policy.
+ */
 export class SqsQueue {
   /** Visible messages, oldest first (a head index instead of shift() keeps receives O(1)). */
   private visible: SqsMessage[] = [];
   private head = 0;
   private readonly listeners: (() => void)[] = [];
-  private readonly path = 'sqs' as const;
   /** Every message ever sent (deleted ones flagged). */
   readonly messages: SqsMessage[] = [];
 
   constructor(
     readonly config: SqsQueueConfig,
-    private readonly scheduler: Scheduler,
-    private readonly random: Random,
-    private readonly trace: Trace,
-    private readonly sinks: Sinks,
-    private readonly epochMs: number,
+    protected readonly scheduler: Scheduler,
+    protected readonly random: Random,
+    protected readonly trace: Trace,
+    protected readonly sinks: Sinks,
+    protected readonly epochMs: number,
+    /** The ingestion path its events belong to. */
+    readonly path: IngestionPath = 'sqs',
   ) {}
 
-  /** SendMessage. */
-  send(body: string, recordId: string, messageId = this.random.uuid()): SqsMessage {
-    const message: SqsMessage = {
-      messageId,
-      body,
-      md5OfBody: md5Hex(body),
-      sentAt: this.scheduler.now,
-      recordId,
-      receiveCount: 0,
-      deleted: false,
-    };
+  /**
+   * SendMessage. Returns the message, or undefined when SQS accepted the send but will not deliver it (a FIFO
+   * queue's duplicate within the deduplication interval).
+   */
+  send(body: string, recordId: string, options: SendOptions = {}): SqsMessage | undefined {
+    const message = this.newMessage(body, recordId, options);
     this.messages.push(message);
     this.makeVisible(message);
     return message;
   }
 
-  /** Calls `listener` whenever messages become visible. */
+  protected newMessage(
+    body: string,
+    recordId: string,
+    options: SendOptions,
+    fifo?: Pick<SqsMessage, 'messageGroupId' | 'messageDeduplicationId' | 'sequenceNumber'>,
+  ): SqsMessage {
+    return {
+      messageId: options.messageId ?? this.random.uuid(),
+      body,
+      md5OfBody: md5Hex(body),
+      sentAt: this.scheduler.now,
+      recordId,
+      ...fifo,
+      receiveCount: 0,
+      deleted: false,
+    };
+  }
+
+  /** Calls `listener` whenever messages become receivable. */
   onVisible(listener: () => void): void {
     this.listeners.push(listener);
+  }
+
+  protected notify(): void {
+    for (const listener of this.listeners) listener();
   }
 
   get visibleCount(): number {
     return this.visible.length - this.head;
   }
 
+  /** Messages a receive could return now (on a FIFO queue: those of message groups with nothing in flight). */
+  get receivableCount(): number {
+    return this.visibleCount;
+  }
+
   /** ReceiveMessage: up to `max` visible messages, hidden for the visibility timeout from now. */
   receive(max: number): SqsMessage[] {
-    const now = this.scheduler.now;
     const received: SqsMessage[] = [];
-    const redrive = this.config.redrivePolicy;
     while (received.length < max && this.head < this.visible.length) {
       const message = this.visible[this.head++];
-      if (message.deleted) continue;
-      if (now - message.sentAt >= this.config.messageRetentionSeconds * 1000) {
-        this.remove(message);
-        this.trace.event({
-          at: now,
-          path: this.path,
-          kind: 'expired',
-          sourceId: this.config.id,
-          recordIds: [message.recordId],
-          detail: `message ${message.messageId} dropped: older than the retention period (${this.config.messageRetentionSeconds} s)`,
-        });
-        continue;
-      }
-      if (redrive && message.receiveCount >= redrive.maxReceiveCount) {
-        this.remove(message);
-        this.trace.event({
-          at: now,
-          path: this.path,
-          kind: 'redrive',
-          sourceId: this.config.id,
-          recordIds: [message.recordId],
-          detail: `message ${message.messageId} moved to the dead-letter queue after ${message.receiveCount} receives (maxReceiveCount ${redrive.maxReceiveCount})`,
-        });
-        this.sinks.send(redrive.deadLetterTargetArn, {
-          path: this.path,
-          kind: 'queue-dead-letter-queue',
-          recordIds: [message.recordId],
-          // A standard queue keeps the message id, body and original SentTimestamp when it moves a message.
-          message: {
-            messageId: message.messageId,
-            body: message.body,
-            attributes: {
-              ApproximateReceiveCount: String(message.receiveCount),
-              SentTimestamp: String(this.epochMs + message.sentAt),
-              DeadLetterQueueSourceArn: this.config.queueArn,
-            },
-          },
-        });
-        continue;
-      }
-      message.receiveCount += 1;
-      message.firstReceiveAt ??= now;
-      const handle = `${this.random.hex(16)}-${message.messageId}`;
-      message.receiptHandle = handle;
-      message.invisibleUntil = now + this.config.visibilityTimeoutSeconds * 1000;
-      this.scheduler.at(message.invisibleUntil, () => {
-        // Visible again unless deleted or received again meanwhile (a newer handle).
-        if (!message.deleted && message.receiptHandle === handle) this.makeVisible(message);
-      });
+      if (message.deleted || this.leavesOnReceive(message)) continue;
+      this.hide(message);
       received.push(message);
     }
     this.compact();
     return received;
+  }
+
+  /**
+   * What happens to a message about to be received that cannot be: past the retention period it is dropped; once
+   * received `maxReceiveCount` times it moves to the dead-letter queue (redrive policy). True if it left.
+   */
+  protected leavesOnReceive(message: SqsMessage): boolean {
+    const now = this.scheduler.now;
+    const redrive = this.config.redrivePolicy;
+    if (now - message.sentAt >= this.config.messageRetentionSeconds * 1000) {
+      this.remove(message);
+      this.trace.event({
+        at: now,
+        path: this.path,
+        kind: 'expired',
+        sourceId: this.config.id,
+        recordIds: [message.recordId],
+        detail: `message ${message.messageId} dropped: older than the retention period (${this.config.messageRetentionSeconds} s)`,
+      });
+      return true;
+    }
+    if (redrive && message.receiveCount >= redrive.maxReceiveCount) {
+      this.remove(message);
+      this.trace.event({
+        at: now,
+        path: this.path,
+        kind: 'redrive',
+        sourceId: this.config.id,
+        recordIds: [message.recordId],
+        detail: `message ${message.messageId}${message.messageGroupId !== undefined ? ` (group ${message.messageGroupId})` : ''} moved to the dead-letter queue after ${message.receiveCount} receives (maxReceiveCount ${redrive.maxReceiveCount})`,
+      });
+      this.sinks.send(redrive.deadLetterTargetArn, {
+        path: this.path,
+        kind: 'queue-dead-letter-queue',
+        recordIds: [message.recordId],
+        message: this.deadLetterMessage(message),
+      });
+      return true;
+    }
+    return false;
+  }
+
+  /** A standard queue keeps the message id, body and original SentTimestamp when it moves a message. */
+  protected deadLetterMessage(message: SqsMessage): unknown {
+    return {
+      messageId: message.messageId,
+      body: message.body,
+      attributes: {
+        ApproximateReceiveCount: String(message.receiveCount),
+        SentTimestamp: String(this.epochMs + message.sentAt),
+        DeadLetterQueueSourceArn: this.config.queueArn,
+      },
+    };
+  }
+
+  /** Received: its count raised, a new receipt handle, hidden for the visibility timeout. */
+  protected hide(message: SqsMessage): void {
+    const now = this.scheduler.now;
+    message.receiveCount += 1;
+    message.firstReceiveAt ??= now;
+    const handle = `${this.random.hex(16)}-${message.messageId}`;
+    message.receiptHandle = handle;
+    message.invisibleUntil = now + this.config.visibilityTimeoutSeconds * 1000;
+    this.scheduler.at(message.invisibleUntil, () => {
+      // Visible again unless deleted or received again meanwhile (a newer handle).
+      if (!message.deleted && message.receiptHandle === handle) this.makeVisible(message);
+    });
   }
 
   /** DeleteMessage with a receipt handle: only the latest handle of a message deletes it. */
@@ -155,14 +220,14 @@ export class SqsQueue {
     return true;
   }
 
-  private remove(message: SqsMessage): void {
+  protected remove(message: SqsMessage): void {
     message.deleted = true;
   }
 
-  private makeVisible(message: SqsMessage): void {
+  protected makeVisible(message: SqsMessage): void {
     message.invisibleUntil = undefined;
     this.visible.push(message);
-    for (const listener of this.listeners) listener();
+    this.notify();
   }
 
   private compact(): void {
@@ -194,7 +259,13 @@ export function sqsEventRecord(
     attributes: {
       ApproximateReceiveCount: String(message.receiveCount),
       SentTimestamp: String(epochMs + message.sentAt),
+      // A FIFO queue's messages carry their position and group (Lambda's SQS FIFO event).
+      ...(message.sequenceNumber !== undefined && { SequenceNumber: message.sequenceNumber }),
+      ...(message.messageGroupId !== undefined && { MessageGroupId: message.messageGroupId }),
       SenderId: 'AIDAIENQZJOLO23YVJ4VO',
+      ...(message.messageDeduplicationId !== undefined && {
+        MessageDeduplicationId: message.messageDeduplicationId,
+      }),
       ApproximateFirstReceiveTimestamp: String(epochMs + (message.firstReceiveAt ?? message.sentAt)),
     },
     messageAttributes: {},
@@ -222,6 +293,12 @@ export class SqsEventSourcePoller {
     /** Epoch of the virtual clock, for SentTimestamp-style attributes. */
     private readonly epochMs: number,
   ) {
+    if (queue.config.fifo && mapping.maximumBatchingWindowSeconds > 0) {
+      // "Batch window: not supported for FIFO queues" (Lambda's SQS event source parameters).
+      throw new Error(
+        `Event source mapping ${mapping.id}: a FIFO queue takes no batching window (MaximumBatchingWindowInSeconds ${mapping.maximumBatchingWindowSeconds}).`,
+      );
+    }
     queue.onVisible(() => this.wake());
   }
 
@@ -250,7 +327,7 @@ export class SqsEventSourcePoller {
     const windowMs = this.mapping.maximumBatchingWindowSeconds * 1000;
     const batchSize = this.mapping.batchSize;
     if (windowMs === 0) {
-      while (this.active < this.concurrency() && this.queue.visibleCount > 0) {
+      while (this.active < this.concurrency() && this.queue.receivableCount > 0) {
         const messages = this.queue.receive(Math.min(RECEIVE_MAX, batchSize));
         if (messages.length === 0) break;
         this.active += 1;
@@ -261,7 +338,7 @@ export class SqsEventSourcePoller {
     // With a batching window: one batch gathers at a time, topped up as messages arrive, sent when full or
     // when the window ends.
     if (!this.gathering) {
-      if (this.active >= this.concurrency() || this.queue.visibleCount === 0) return;
+      if (this.active >= this.concurrency() || this.queue.receivableCount === 0) return;
       const messages = this.queue.receive(Math.min(RECEIVE_MAX, batchSize));
       if (messages.length === 0) return;
       this.active += 1;
@@ -270,7 +347,7 @@ export class SqsEventSourcePoller {
       this.scheduler.after(windowMs, () => (this.gathering === batch ? this.flush() : undefined));
     }
     const batch = this.gathering;
-    while (batch.messages.length < batchSize && this.queue.visibleCount > 0) {
+    while (batch.messages.length < batchSize && this.queue.receivableCount > 0) {
       const more = this.queue.receive(Math.min(RECEIVE_MAX, batchSize - batch.messages.length));
       if (more.length === 0) break;
       batch.messages.push(...more);
@@ -302,7 +379,7 @@ export class SqsEventSourcePoller {
     );
     const result = await this.lambda.invoke({
       functionId: this.mapping.functionId,
-      path: 'sqs',
+      path: this.queue.path,
       sourceId: this.mapping.id,
       event: { Records: records },
       recordIds: batch.messages.map((m) => m.recordId),
@@ -360,7 +437,7 @@ export class SqsEventSourcePoller {
       if (!this.queue.delete(message, batch.handles[index])) {
         this.trace.event({
           at: this.scheduler.now,
-          path: 'sqs',
+          path: this.queue.path,
           kind: 'stale-receipt-handle',
           sourceId: this.mapping.id,
           recordIds: [message.recordId],

@@ -82,7 +82,11 @@ export type ServiceEventKind =
   | 'discarded'
   | 'delivery-failed'
   | 'stale-receipt-handle'
-  | 'checkpoint';
+  | 'checkpoint'
+  /** A FIFO queue accepted a send and will not deliver it (deduplication interval). */
+  | 'deduplicated'
+  /** An event source mapping's filter criteria dropped a record: it never invokes the function. */
+  | 'filtered';
 
 export interface ServiceEvent {
   readonly at: number;
