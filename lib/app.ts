@@ -12,6 +12,10 @@ import { FifoIngestionStack, type FifoIngestionStackProps } from './stacks/fifo-
 import { ObjectIngestionStack, type ObjectIngestionStackProps } from './stacks/object-ingestion-stack';
 import { SqsIngestionStack, type SqsIngestionStackProps } from './stacks/sqs-ingestion-stack';
 import { StreamIngestionStack, type StreamIngestionStackProps } from './stacks/stream-ingestion-stack';
+import {
+  TableStreamIngestionStack,
+  type TableStreamIngestionStackProps,
+} from './stacks/table-stream-ingestion-stack';
 import { ConfigurationError, ConfigurationErrors } from './validation';
 
 /** The stacks of one stage, each deployable and destroyable on its own; a path not in `config.paths` has none. */
@@ -21,6 +25,7 @@ export interface ReliableLambdaStacks {
   readonly object?: ObjectIngestionStack;
   readonly stream?: StreamIngestionStack;
   readonly fifo?: FifoIngestionStack;
+  readonly 'table-stream'?: TableStreamIngestionStack;
 }
 
 /** Settings of a path's stack beyond the stage's (its consumer's batch size, timeouts...), per path. */
@@ -29,6 +34,7 @@ export interface StackOverrides {
   readonly object?: Omit<ObjectIngestionStackProps, 'config'>;
   readonly stream?: Omit<StreamIngestionStackProps, 'config'>;
   readonly fifo?: Omit<FifoIngestionStackProps, 'config'>;
+  readonly 'table-stream'?: Omit<TableStreamIngestionStackProps, 'config'>;
 }
 
 export interface BuildAppOptions {
@@ -43,6 +49,7 @@ const STACK_OF_PATH = {
   object: ObjectIngestionStack,
   stream: StreamIngestionStack,
   fifo: FifoIngestionStack,
+  'table-stream': TableStreamIngestionStack,
 } satisfies Record<IngestionPathName, unknown>;
 
 /**
@@ -70,7 +77,8 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ReliableLambd
           | SqsIngestionStackProps
           | ObjectIngestionStackProps
           | StreamIngestionStackProps
-          | FifoIngestionStackProps,
+          | FifoIngestionStackProps
+          | TableStreamIngestionStackProps,
       ) => Stack;
       stacks[path] = new Path(app, name, { stackName: name, ...options.overrides?.[path], config });
     } catch (error) {

@@ -25,12 +25,13 @@ describe('buildApp', () => {
   it('composes one environment-agnostic stack per path, named after the app and the stage', () => {
     const app = testApp({ appName: 'acme-payments', stage: 'dev', paths: [...INGESTION_PATHS] });
     const stacks = buildApp(app, { nag: false });
-    const all = [stacks.sqs!, stacks.object!, stacks.stream!, stacks.fifo!];
+    const all = [stacks.sqs!, stacks.object!, stacks.stream!, stacks.fifo!, stacks['table-stream']!];
     expect(all.map((stack) => stack.stackName)).toEqual([
       'acme-payments-dev-sqs',
       'acme-payments-dev-object',
       'acme-payments-dev-stream',
       'acme-payments-dev-fifo',
+      'acme-payments-dev-table-stream',
     ]);
     for (const stack of all) {
       // The construct id is the name, so `cdk deploy acme-payments-dev-sqs` selects it (the CLI selects by id).
