@@ -118,9 +118,11 @@ async function main(): Promise<number> {
   };
 
   // The emulator starts while the assembly is checked (and synthesized when it must be).
-  const emulatorStarting = timed('emulator start', () =>
-    startEmulator({ projectDir, skipModels: options.skipModels }),
-  );
+  const emulatorStartedAt = performance.now();
+  const emulatorStarting = startEmulator({ projectDir, skipModels: options.skipModels }).then((emulator) => {
+    timings.push(`emulator start ${seconds((performance.now() - emulatorStartedAt) / 1000)}`);
+    return emulator;
+  });
   emulatorStarting.catch(() => undefined);
   try {
     await timed('synth', () =>

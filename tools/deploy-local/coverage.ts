@@ -93,6 +93,8 @@ export function compareResources(
   expected: readonly ExpectedResource[],
   deployed: ReadonlyMap<string, DeployedResource>,
   notEmulated: Readonly<Record<string, string>> = NOT_EMULATED,
+  /** The stack's failed status (and reason), when it did not complete: why its missing resources are missing. */
+  failedStack?: string,
 ): CoverageFinding[] {
   const findings: CoverageFinding[] = [];
   for (const resource of expected) {
@@ -102,14 +104,16 @@ export function compareResources(
       findings.push(
         notEmulated[resource.type]
           ? { ...base, status: 'not-emulated', detail: `not emulated: ${notEmulated[resource.type]}` }
-          : {
-              ...base,
-              status: 'missing',
-              detail:
-                'not created by the emulator, and CloudFormation does not list it: moto skips a type it has no model for ' +
-                '(with only a log line) and still reports CREATE_COMPLETE. Model it in tools/deploy-local/moto_launcher.py, ' +
-                'or list it in NOT_EMULATED (tools/deploy-local/coverage.ts) with the reason',
-            },
+          : failedStack
+            ? { ...base, status: 'missing', detail: `not created: the stack is ${failedStack}` }
+            : {
+                ...base,
+                status: 'missing',
+                detail:
+                  'not created by the emulator, and CloudFormation does not list it: moto skips a type it has no model for ' +
+                  '(with only a log line) and still reports CREATE_COMPLETE. Model it in tools/deploy-local/moto_launcher.py, ' +
+                  'or list it in NOT_EMULATED (tools/deploy-local/coverage.ts) with the reason',
+              },
       );
       continue;
     }

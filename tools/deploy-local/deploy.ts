@@ -47,7 +47,10 @@ export function assemblyStacks(assemblyDir: string): AssemblyStack[] {
 export function stageOf(appName: string, stackNames: readonly string[]): string | undefined {
   const stages = new Set<string>();
   for (const name of stackNames) {
-    const path = INGESTION_PATHS.find((candidate) => name.endsWith(`-${candidate}`));
+    // The longest path that ends the name: `table-stream` before `stream`.
+    const path = [...INGESTION_PATHS]
+      .sort((a, b) => b.length - a.length)
+      .find((candidate) => name.endsWith(`-${candidate}`));
     if (!path || !name.startsWith(`${appName}-`)) return undefined;
     stages.add(name.slice(appName.length + 1, name.length - path.length - 1));
   }
@@ -162,7 +165,13 @@ export async function verifyDeployment(
   for (const stack of stacks) {
     const deployed = await readStack(clients, stack.stackName);
     const expected = expectedResources(stack.template, deployed?.context ?? emulatorContext(stack.stackName));
-    const findings = compareResources(expected, deployed?.resources ?? new Map());
+    const failedStack =
+      deployed && !/^(CREATE|UPDATE)_COMPLETE$/.test(deployed.status)
+        ? `${deployed.status}${deployed.statusReason ? `: ${deployed.statusReason}` : ''}`
+        : deployed
+          ? undefined
+          : 'not deployed';
+    const findings = compareResources(expected, deployed?.resources ?? new Map(), undefined, failedStack);
     const byId = new Map(expected.map((resource) => [resource.logicalId, resource]));
     const lookups = findings.map(async (finding): Promise<ResourceReport> => {
       const resource = byId.get(finding.logicalId);
@@ -171,11 +180,13 @@ export async function verifyDeployment(
       if (finding.status !== 'created' || !deployed || !resource) {
         return { ...base, failed: isFailure(finding) };
       }
-      const resolved = tryResolve(resource.properties, deployed.context);
-      if ('unresolvable' in resolved) {
-        return { ...base, failed: true, lookup: `cannot resolve its properties: ${resolved.unresolvable}` };
+      // Property by property: a lookup needs a few (a policy's roles, a permission's function), and one that
+      // cannot be derived from names (a table's stream ARN) must not hide the others.
+      const properties: Record<string, unknown> = {};
+      for (const [name, value] of Object.entries(resource.properties)) {
+        const resolved = tryResolve(value, deployed.context);
+        if ('value' in resolved) properties[name] = resolved.value;
       }
-      const properties = resolved.value as Record<string, unknown>;
       const input = { physicalId: finding.physicalId ?? '', properties };
       try {
         const answer = await lookupResource(clients, finding.type, input);

@@ -412,6 +412,14 @@ class BucketNotEmpty(Exception):
     pass
 
 
+class ResourceFailed(Exception):
+    def __init__(self, logical_id: str, resource_type: str, reason: str) -> None:
+        super().__init__(f"{logical_id} ({resource_type}) could not be created: {reason}")
+        self.logical_id = logical_id
+        self.resource_type = resource_type
+        self.reason = reason
+
+
 __name__ = _MODULE_NAME  # noqa: A001
 
 
@@ -432,20 +440,53 @@ def install(skip: list[str]) -> None:
 
     parsing.resource_class_from_type = resource_class_from_type
 
-    # A resource that cannot be created fails its stack (CREATE_FAILED, with the reason in the stack's events, which
-    # the CDK CLI prints), instead of a 500 on CreateStack, which the CLI retries into "Stack ... already exists".
-    from moto.cloudformation.models import Stack
+    # A resource that cannot be created fails its stack: CREATE_FAILED, with the resource and the reason in the
+    # stack's events (which the CDK CLI prints), instead of a 500 on CreateStack, which the CLI retries into "Stack
+    # ... already exists". The stack then holds what was created before the failure, and nothing more: moto's lazy
+    # resource map would otherwise try the failed resource again on every ListStackResources and DeleteStack.
+    from moto.cloudformation.models import Event, Stack
+
+    create_resource = parsing.parse_and_create_resource
+
+    def create_resource_or_say_which(logical_id: str, resource_json: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return create_resource(logical_id, resource_json, *args, **kwargs)
+        except ResourceFailed:
+            raise
+        except Exception as error:  # noqa: BLE001 - every cause is reported, with its type
+            raise ResourceFailed(logical_id, resource_json.get("Type", "?"), f"{type(error).__name__}: {error}") from error
+
+    parsing.parse_and_create_resource = create_resource_or_say_which
 
     create_resources = Stack.create_resources
 
     def create_resources_or_fail(self: Any) -> None:
         try:
             create_resources(self)
-        except Exception as error:  # noqa: BLE001 - every cause is reported, with its type
-            reason = f"{type(error).__name__}: {error}"
-            print(f"deploy:local: stack {self.name} failed: {reason}", file=sys.stderr, flush=True)
+        except ResourceFailed as failure:
+            resources = self.resource_map
+            resources._resource_json_map = {
+                logical_id: resource
+                for logical_id, resource in resources._resource_json_map.items()
+                if logical_id in resources._parsed_resources
+            }
+            # A failed stack has no outputs (they would name resources that were never created).
+            self.output_map = parsing.OutputMap(resources, {**self.template_dict, "Outputs": {}}, self.stack_id)
+            print(f"deploy:local: stack {self.name}: {failure}", file=sys.stderr, flush=True)
+            self.events.append(
+                Event(
+                    stack_id=self.stack_id,
+                    stack_name=self.name,
+                    logical_resource_id=failure.logical_id,
+                    physical_resource_id="",
+                    resource_type=failure.resource_type,
+                    resource_status="CREATE_FAILED",
+                    resource_status_reason=failure.reason,
+                    resource_properties=None,
+                )
+            )
             self.status = "CREATE_FAILED"
-            self._add_stack_event("CREATE_FAILED", resource_status_reason=reason)
+            self._add_stack_event("CREATE_FAILED", resource_status_reason=str(failure))
 
     Stack.create_resources = create_resources_or_fail  # type: ignore[method-assign]
 

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -139,6 +139,21 @@ export async function readStack(clients: Clients, stackName: string): Promise<De
       parameters[parameter.ParameterKey] = parameter.ResolvedValue ?? parameter.ParameterValue ?? '';
     }
   }
+  // A table's stream ARN ends with the stream's creation time: read it where the template names a stream.
+  const attributes = new Map<string, Record<string, string>>();
+  await Promise.all(
+    Object.entries(template.Resources ?? {})
+      .filter(
+        ([, resource]) =>
+          resource.Type === 'AWS::DynamoDB::Table' && resource.Properties?.StreamSpecification,
+      )
+      .map(async ([logicalId]) => {
+        const table = resources.get(logicalId)?.physicalId;
+        if (!table) return;
+        const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: table }));
+        if (Table?.LatestStreamArn) attributes.set(logicalId, { StreamArn: Table.LatestStreamArn });
+      }),
+  );
   const outputs: Record<string, string> = {};
   for (const output of stack.Outputs ?? []) {
     if (output.OutputKey) outputs[output.OutputKey] = output.OutputValue ?? '';
@@ -162,6 +177,7 @@ export async function readStack(clients: Clients, stackName: string): Promise<De
       parameters,
       conditions: template.Conditions,
       mappings: template.Mappings,
+      attributes,
     },
   };
 }

@@ -260,6 +260,18 @@ export function checkEventSourceMapping(
       actual: (mapping.ScalingConfig as { MaximumConcurrency?: unknown } | undefined)?.MaximumConcurrency,
     });
   }
+  const filters = (props.FilterCriteria as { Filters?: { Pattern?: unknown }[] } | undefined)?.Filters;
+  if (filters !== undefined) {
+    const patterns = (list: { Pattern?: unknown }[] | undefined) =>
+      list?.map((filter) => parseJson(filter.Pattern));
+    fields.push({
+      name: 'FilterCriteria',
+      expected: patterns(filters),
+      actual: patterns(
+        (mapping.FilterCriteria as { Filters?: { Pattern?: unknown }[] } | undefined)?.Filters,
+      ),
+    });
+  }
   const metrics = (props.MetricsConfig as { Metrics?: unknown } | undefined)?.Metrics;
   if (metrics !== undefined) {
     fields.push({
@@ -374,9 +386,12 @@ export function checkTable(
     readonly billingMode?: string;
     readonly ttl?: { status?: string; attribute?: string };
     readonly pitr?: string;
+    /** The stream's view type, when the table has a stream. */
+    readonly streamViewType?: string;
   },
 ): CheckResult[] {
   const subject = `table ${logicalId}`;
+  const stream = (props.StreamSpecification as { StreamViewType?: unknown } | undefined)?.StreamViewType;
   const results: CheckResult[] = [
     compare(
       ctx,
@@ -389,8 +404,11 @@ export function checkTable(
           defaultValue: 'PROVISIONED',
           actual: deployed.billingMode,
         },
+        { name: 'StreamSpecification.StreamViewType', expected: stream, actual: deployed.streamViewType },
       ],
-      (shown) => `key ${shown('KeySchema')}, billing ${shown('BillingMode')}`,
+      (shown) =>
+        `key ${shown('KeySchema')}, billing ${shown('BillingMode')}` +
+        (stream !== undefined ? `, stream ${shown('StreamSpecification.StreamViewType')}` : ''),
     ),
   ];
   const ttl = props.TimeToLiveSpecification as { AttributeName?: unknown; Enabled?: unknown } | undefined;

@@ -68,6 +68,9 @@ export function namesOf(stack: DeployedStack): (reference: string) => string | u
       }
     }
   }
+  for (const [logicalId, attributes] of stack.context.attributes ?? []) {
+    for (const value of Object.values(attributes)) names.set(value, logicalId);
+  }
   return (reference) => names.get(reference);
 }
 
@@ -222,6 +225,9 @@ async function checkResource(
         },
         pitr: backups?.ContinuousBackupsDescription?.PointInTimeRecoveryDescription
           ?.PointInTimeRecoveryStatus,
+        streamViewType: table.Table?.StreamSpecification?.StreamEnabled
+          ? table.Table.StreamSpecification.StreamViewType
+          : undefined,
       });
     }
     case 'AWS::CloudWatch::Alarm': {

@@ -33,6 +33,11 @@ export interface ResolveContext {
   /** The template's Conditions and Mappings. */
   readonly conditions?: Readonly<Record<string, unknown>>;
   readonly mappings?: Readonly<Record<string, Record<string, Record<string, unknown>>>>;
+  /**
+   * Attributes read from the service where they cannot be derived from a name (a DynamoDB table's `StreamArn`
+   * ends with the stream's creation time): logical id → attribute → value.
+   */
+  readonly attributes?: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
 /** A value the resolver cannot compute (an attribute with no rule, an import, a missing resource). */
@@ -68,6 +73,8 @@ export function queueNameOfUrl(url: string): string {
 /** `Fn::GetAtt` of a deployed resource, by the documented shape of the type's attributes. */
 export function attributeOf(resource: DeployedResource, attribute: string, ctx: ResolveContext): string {
   const { partition, region, accountId, urlSuffix } = ctx;
+  const known = ctx.attributes?.get(resource.logicalId)?.[attribute];
+  if (known !== undefined) return known;
   const id = resource.physicalId;
   if (!id) throw new Unresolvable(`${resource.logicalId} has no physical id`);
   const rules: Record<string, Record<string, () => string>> = {

@@ -107,6 +107,21 @@ describe('deploy:local: template vs what CloudFormation lists', () => {
     expect(alarm.detail).toMatch(/not created by the emulator.*moto_launcher\.py.*NOT_EMULATED/);
   });
 
+  it('says a resource is missing because its stack failed, when it did', () => {
+    const findings = compareResources(
+      [{ logicalId: 'Alarm', type: 'AWS::CloudWatch::Alarm', properties: {} }],
+      new Map(),
+      {},
+      'CREATE_FAILED: Notifications (Custom::X) could not be created',
+    );
+    expect(findings).toEqual([
+      expect.objectContaining({
+        status: 'missing',
+        detail: 'not created: the stack is CREATE_FAILED: Notifications (Custom::X) could not be created',
+      }),
+    ]);
+  });
+
   it('accepts a missing resource only when its type is listed as not emulated, with the reason', () => {
     const findings = compareResources(
       [{ logicalId: 'Alarm', type: 'AWS::CloudWatch::Alarm', properties: {} }],
@@ -220,6 +235,7 @@ describe('deploy:local: commands and environment', () => {
       stageOf('reliable-lambda', ['reliable-lambda-sandbox-sqs', 'reliable-lambda-sandbox-object']),
     ).toBe('sandbox');
     expect(stageOf('app', ['app-dev-team-stream'])).toBe('dev-team');
+    expect(stageOf('app', ['app-dev-table-stream', 'app-dev-stream'])).toBe('dev');
     expect(stageOf('app', ['app-dev-sqs', 'app-prod-sqs'])).toBeUndefined();
     expect(stageOf('app', ['other-dev-sqs'])).toBeUndefined();
   });

@@ -111,6 +111,18 @@ describe('smoke checks (template vs what the AWS API returns)', () => {
     ).toMatch(/State is Disabled, the template says Enabled/);
   });
 
+  it('an event source mapping’s filter criteria, pattern by pattern (JSON compared as values)', () => {
+    const props = { FilterCriteria: { Filters: [{ Pattern: '{"eventName":["INSERT"]}' }] } };
+    const mapping = {
+      State: 'Enabled',
+      FilterCriteria: { Filters: [{ Pattern: '{ "eventName": ["INSERT"] }' }] },
+    };
+    expect(checkEventSourceMapping(onAws, 'Esm', props, mapping, undefined).status).toBe('pass');
+    expect(checkEventSourceMapping(onAws, 'Esm', props, { State: 'Enabled' }, undefined).detail).toMatch(
+      /FilterCriteria is unset, the template says \[\{"eventName":\["INSERT"\]\}\]/,
+    );
+  });
+
   it('an event invoke config: retries, event age (defaults 2 and 6 h) and the on-failure destination', () => {
     const props = { MaximumRetryAttempts: 1, DestinationConfig: { OnFailure: { Destination: DLQ_ARN } } };
     expect(
@@ -189,6 +201,14 @@ describe('smoke checks (template vs what the AWS API returns)', () => {
           detail: `not checked on the emulator: ${EMULATOR_GAPS.pitr}`,
         }),
       ]);
+    });
+
+    it('the stream of a table that has one', () => {
+      const withStream = { ...props, StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } };
+      expect(
+        checkTable(onEmulator, 'T', withStream, { ...keys, streamViewType: 'NEW_AND_OLD_IMAGES' })[0].detail,
+      ).toMatch(/stream NEW_AND_OLD_IMAGES \(as in the template\)$/);
+      expect(checkTable(onEmulator, 'T', withStream, keys)[0].status).toBe('fail');
     });
 
     it('a table with no TTL in the template passes only with TTL off', () => {

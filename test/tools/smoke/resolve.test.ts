@@ -126,6 +126,26 @@ describe('the smoke test resolver (deployed template → values)', () => {
     });
   });
 
+  it('takes an attribute read from the service where a name does not give it (a table’s stream ARN)', () => {
+    const withStream = context(
+      [{ logicalId: 'Table', type: 'AWS::DynamoDB::Table', physicalId: 'app-Table' }],
+      {
+        attributes: new Map([
+          ['Table', { StreamArn: 'arn:aws:dynamodb:eu-west-1:111122223333:table/app-Table/stream/2026' }],
+        ]),
+      },
+    );
+    expect(resolve({ 'Fn::GetAtt': ['Table', 'StreamArn'] }, withStream)).toMatch(/stream\/2026$/);
+    expect(
+      tryResolve(
+        { 'Fn::GetAtt': ['Table', 'StreamArn'] },
+        context([{ logicalId: 'Table', type: 'AWS::DynamoDB::Table', physicalId: 'app-Table' }]),
+      ),
+    ).toEqual({
+      unresolvable: expect.stringMatching(/no rule for Fn::GetAtt Table.StreamArn/),
+    });
+  });
+
   it('reads a queue name off its URL', () => {
     expect(queueNameOfUrl('http://localhost:4566/000000000000/q-1/')).toBe('q-1');
   });
