@@ -14,6 +14,7 @@ import { prepareAssembly } from './assembly';
 import { AssemblyError, loadCloudAssembly } from './cloudformation';
 import type { FunctionConfig, SimulationConfig } from './engine/config';
 import { createContext } from './engine/lambda';
+import { entryPointsOf } from './engine/simulation';
 import { withVirtualWallClock } from './engine/wall-clock';
 import { BundleFunction, type CapturedLine, SIDE_EFFECT_MESSAGE } from './runtime/bundle-function';
 import { startLocalDynamoDb } from './runtime/local-dynamodb';
@@ -29,8 +30,8 @@ const HELP = `Usage: npm run invoke -- <function> [<event.json>] [options]
 Runs one handler bundle from cdk.out with an event against an in-process DynamoDB (dynalite), and prints what it
 returned (stdout) and what it logged (stderr), like "sam local invoke".
 
-<function>   sqs-consumer | object-consumer | stream-consumer (the function behind that path), or a logical id,
-             a function name or a POWERTOOLS_SERVICE_NAME from the templates
+<function>   sqs-consumer | object-consumer | stream-consumer | fifo-consumer (the function behind that path),
+             or a logical id, a function name or a POWERTOOLS_SERVICE_NAME from the templates
 <event.json> the event; without it, the path's sample event: records from its domain module's examples
              (lambda/<path>-consumer/domain.ts), the last one invalid
 
@@ -46,18 +47,21 @@ Options:
 Exit status: 0 if the function returned, 1 if it threw or on an error. When it throws Powertools'
 FullBatchFailureError (every record failed), the error printed lists the record errors it carries.`;
 
-const PATH_ALIASES: Record<string, (config: SimulationConfig) => string | undefined> = {
-  'sqs-consumer': (c) => c.sqsEventSourceMappings[0]?.functionId,
-  'object-consumer': (c) => c.snsSubscriptions[0]?.functionId,
-  'stream-consumer': (c) => c.kinesisEventSourceMappings[0]?.functionId,
-};
-
-/** The ingestion path of a function alias: `sqs-consumer` is the sqs path. */
+/** The ingestion path of a function alias: `sqs-consumer` is the sqs path (a standard queue's consumer). */
 const PATH_OF_ALIAS: Record<string, EventKind> = {
   'sqs-consumer': 'sqs',
   'object-consumer': 'object',
   'stream-consumer': 'stream',
+  'fifo-consumer': 'fifo',
 };
+
+/** The function behind each alias: the one its path's source invokes (engine/simulation.ts, entryPointsOf). */
+const PATH_ALIASES: Record<string, (config: SimulationConfig) => string | undefined> = Object.fromEntries(
+  Object.entries(PATH_OF_ALIAS).map(([alias, path]) => [
+    alias,
+    (config: SimulationConfig) => entryPointsOf(config)[path]?.functionId,
+  ]),
+);
 
 /** The path whose source invokes `fn` (its event source mapping or subscription), if any. */
 export function pathOfFunction(config: SimulationConfig, fn: FunctionConfig): EventKind | undefined {
@@ -136,7 +140,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!fn) {
     const known = config.functions.filter((f) => f.code).map((f) => f.id);
     console.error(
-      `No function "${name}". Try sqs-consumer, object-consumer, stream-consumer, or one of: ${known.join(', ')}`,
+      `No function "${name}". Try ${Object.keys(PATH_OF_ALIAS).join(', ')}, or one of: ${known.join(', ')}`,
     );
     return 1;
   }

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { context as cdkJsonContext } from '../../../cdk.json';
 import { buildApp } from '../../../lib/app';
 import { idempotencySummary, recordErrorsOf } from '../../../tools/local/invoke';
-import { sampleEvent } from '../../../tools/shared/sample-events';
+import { type EventKind, sampleEvent } from '../../../tools/shared/sample-events';
 import type { CapturedLine } from '../../../tools/local/runtime/bundle-function';
 import { bundledCloudAssembly } from '../../helpers/cloud-assembly';
 
@@ -55,6 +55,18 @@ function logsPerInvocation(stderr: string): Record<string, unknown>[][] {
   return invocations;
 }
 
+/** The aliases of the paths added with issue 14, and their paths. */
+const ALIASES: readonly (readonly [string, EventKind])[] = [['fifo-consumer', 'fifo']];
+
+/** The item identifier of the last (invalid) record of a path's sample event. */
+function lastItemOf(path: EventKind): string {
+  const last = (sampleEvent(path) as { Records: Record<string, unknown>[] }).Records.at(-1)!;
+  return String(
+    (last as { messageId?: string }).messageId ??
+      (last as { dynamodb?: { SequenceNumber?: string } }).dynamodb?.SequenceNumber,
+  );
+}
+
 describe('npm run invoke with the bundles', () => {
   let assembly: string;
   let scratch: string;
@@ -62,6 +74,8 @@ describe('npm run invoke with the bundles', () => {
   let allInvalid: Promise<Invoked>;
   let unbundled: Promise<Invoked>;
   let printed: Promise<Invoked>;
+  /** The new paths' aliases: the function behind each path's source, with its sample event. */
+  let aliases: Promise<Record<string, Invoked>>;
 
   beforeAll(async () => {
     assembly = await bundledCloudAssembly();
@@ -82,12 +96,28 @@ describe('npm run invoke with the bundles', () => {
     allInvalid = invoke(['sqs-consumer', invalidEvent, ...common]);
     unbundled = invoke(['sqs-consumer', '--cdk-out', cdkLs, '--no-synth']);
     printed = invoke(['stream-consumer', '--print-event']);
-    await Promise.allSettled([twice, allInvalid, unbundled, printed]);
+    aliases = Promise.all(
+      ALIASES.map(async ([alias]) => [alias, await invoke([alias, ...common])] as const),
+    ).then(Object.fromEntries);
+    await Promise.allSettled([twice, allInvalid, unbundled, printed, aliases]);
   }, 180_000);
 
   afterAll(() => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
+
+  it.each(ALIASES)(
+    '%s runs the function of the %s path with its sample event: the invalid last record is the item failure',
+    async (alias, path) => {
+      const { code, stdout, stderr } = (await aliases)[alias];
+      expect(code).toBe(0);
+      expect(stderr).toContain(
+        `(the ${path} path's sample event: npm run invoke -- ${alias} --print-event shows it)`,
+      );
+      expect(stderr).toContain(`-${path}-`);
+      expect(JSON.parse(stdout)).toEqual({ batchItemFailures: [{ itemIdentifier: lastItemOf(path) }] });
+    },
+  );
 
   it("prints a path's sample event without an assembly: the domain module's examples, the last one invalid", async () => {
     const { code, stdout } = await printed;

@@ -55,6 +55,7 @@ beforeAll(async () => {
     Sqs: JSON.parse(readFileSync(join(outdir, `${stackName('sqs')}.template.json`), 'utf8')),
     Object: JSON.parse(readFileSync(join(outdir, `${stackName('object')}.template.json`), 'utf8')),
     Stream: JSON.parse(readFileSync(join(outdir, `${stackName('stream')}.template.json`), 'utf8')),
+    Fifo: JSON.parse(readFileSync(join(outdir, `${stackName('fifo')}.template.json`), 'utf8')),
   };
   const scenario = parseScenario({
     name: 'real-handlers',
@@ -83,6 +84,18 @@ beforeAll(async () => {
         ratePerSecond: 200,
         partitionKeys: 6,
         faults: { poison: 2, transient: { count: 4, failures: 1 }, duplicates: { count: 4, after: '1s' } },
+      },
+      // Six accounts (message groups); copies inside SQS's 5-minute deduplication interval (dropped) and past it
+      // (answered from the idempotency store).
+      fifo: {
+        records: 120,
+        ratePerSecond: 100,
+        groups: 6,
+        faults: {
+          poison: 2,
+          transient: { count: 4, failures: 1 },
+          duplicates: { count: 4, after: ['2s', '6m'] },
+        },
       },
     },
   });
@@ -148,7 +161,7 @@ function resourceOf(stack: string, type: string) {
 describe('the loader reads what the templates deploy', () => {
   it('finds each path and its function bundle in the asset directories', () => {
     const entry = result.sim.entryPoints();
-    for (const path of ['sqs', 'object', 'stream'] as const) {
+    for (const path of ['sqs', 'object', 'stream', 'fifo'] as const) {
       const fn = assembly.config.functions.find((f) => f.id === entry[path]!.functionId)!;
       expect(existsSync(join(fn.code!.directory, 'index.js'))).toBe(true);
       expect(fn.code!.directory.startsWith(outdir)).toBe(true);
@@ -193,6 +206,27 @@ describe('the loader reads what the templates deploy', () => {
       ),
     });
     expect(assembly.config.kinesisEventSourceMappings[0].onFailureDestinationArn).toBeDefined();
+
+    const fifoMapping = assembly.config.sqsEventSourceMappings.find(
+      (m) => m.id === result.sim.entryPoints().fifo!.mappingId,
+    )!;
+    const fifoEsm = resourceOf('Fifo', 'AWS::Lambda::EventSourceMapping').props;
+    expect(fifoMapping).toMatchObject({
+      batchSize: fifoEsm.BatchSize,
+      maximumConcurrency: (fifoEsm.ScalingConfig as { MaximumConcurrency?: number }).MaximumConcurrency,
+      maximumBatchingWindowSeconds: 0,
+    });
+    const fifoSource = Object.values(templates.Fifo.Resources).find(
+      (r) => r.Type === 'AWS::SQS::Queue' && r.Properties.RedrivePolicy,
+    )!;
+    expect(assembly.config.queues.find((q) => q.queueArn === fifoMapping.queueArn)).toMatchObject({
+      fifo: true,
+      visibilityTimeoutSeconds: fifoSource.Properties.VisibilityTimeout,
+      contentBasedDeduplication: fifoSource.Properties.ContentBasedDeduplication,
+      redrivePolicy: {
+        maxReceiveCount: (fifoSource.Properties.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount,
+      },
+    });
   });
 });
 
@@ -204,7 +238,7 @@ describe('the real handlers under faults', () => {
           `${path.path}: ${invariant.name}: holds`,
         );
     }
-    expect(result.report.paths.map((p) => p.path)).toEqual(['sqs', 'object', 'stream']);
+    expect(result.report.paths.map((p) => p.path)).toEqual(['sqs', 'object', 'stream', 'fifo']);
     expect(result.sim.trace.unattributedSideEffects).toEqual([]);
     expect(result.unattributedClaims).toBe(0);
   });
@@ -223,18 +257,41 @@ describe('the real handlers under faults', () => {
 
   it('send poison records where each path sends failures, after the retries the settings allow', () => {
     const poison = result.report.records.filter((r) => r.poison);
-    const kinds = Object.fromEntries(poison.map((r) => [r.path, r.sinks.map((s) => s.kind)]));
+    const kinds = Object.fromEntries(poison.map((r) => [r.path, [...new Set(r.sinks.map((s) => s.kind))]]));
     expect(kinds).toEqual({
       sqs: ['queue-dead-letter-queue'],
       object: ['on-failure-destination'],
       stream: ['on-failure-destination'],
+      fifo: ['queue-dead-letter-queue'],
     });
-    const maxReceiveCount = assembly.config.queues.find((q) => q.redrivePolicy)!.redrivePolicy!
-      .maxReceiveCount;
+    const maxReceiveCount = assembly.config.queues.find(
+      (q) => q.queueArn === result.sim.entryPoints().sqs!.queueArn,
+    )!.redrivePolicy!.maxReceiveCount;
     for (const r of poison.filter((p) => p.path === 'sqs')) expect(r.handed).toBe(maxReceiveCount);
+    // FIFO: maxReceiveCount receives per copy delivered (a copy past the deduplication interval is another message).
+    const fifoMaxReceiveCount = assembly.config.queues.find(
+      (q) => q.queueArn === result.sim.entryPoints().fifo!.queueArn,
+    )!.redrivePolicy!.maxReceiveCount;
+    for (const r of poison.filter((p) => p.path === 'fifo'))
+      expect(r.handed).toBe(fifoMaxReceiveCount * r.sinks.length);
     for (const r of poison.filter((p) => p.path === 'object')) {
       expect(r.handed).toBe(1 + assembly.config.eventInvokeConfigs[0].maximumRetryAttempts);
       expect(r.sinks[0].condition).toBe('RetriesExhausted');
+    }
+  });
+
+  it('FIFO: a copy inside the 5-minute deduplication interval is never delivered, one past it is answered from the idempotency store', () => {
+    const fifoDuplicates = result.report.records.filter(
+      (r) => r.path === 'fifo' && r.faults.includes('duplicate'),
+    );
+    expect(fifoDuplicates).toHaveLength(4);
+    const deduplicated = result.sim.trace.events.filter(
+      (e) => e.path === 'fifo' && e.kind === 'deduplicated',
+    );
+    expect(deduplicated.map((e) => e.recordIds[0]).sort()).toEqual(fifoDuplicates.map((r) => r.id).sort());
+    // The copy 6 minutes later is a new message: handed again, applied once in all.
+    for (const record of fifoDuplicates.filter((r) => !r.poison)) {
+      expect([record.id, record.handed >= 2, record.sideEffects]).toEqual([record.id, true, 1]);
     }
   });
 
@@ -264,14 +321,14 @@ describe('the real handlers under faults', () => {
         ),
       ]),
     );
-    expect(Object.keys(stored).sort()).toEqual(['object', 'sqs', 'stream']);
+    expect(Object.keys(stored).sort()).toEqual(['fifo', 'object', 'sqs', 'stream']);
     expect(stored).toEqual(logged);
   });
 
   it('fail records through the fault layer in front of dynalite (outage, transient claims), and do them later', () => {
     expect(result.dynamoDb!.failed.get('PutItem')).toBeGreaterThan(0);
     const transient = result.report.records.filter((r) => r.faults.includes('transient'));
-    expect(transient.length).toBe(10);
+    expect(transient.length).toBe(14);
     // Retried until they succeed (or, on the stream, possibly discarded with a batch: then in the destination).
     expect(transient.every((r) => r.handed >= 2 && (r.sideEffects === 1 || r.sinks.length > 0))).toBe(true);
     const failedDuringOutage = result.sim.trace.invocations.filter(

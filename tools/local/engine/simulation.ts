@@ -187,42 +187,7 @@ export class Simulation {
 
   /** The first source of each path that the configuration wires to a function. */
   entryPoints(): EntryPoints {
-    const isFifo = (queueArn: string) =>
-      this.config.queues.find((q) => q.queueArn === queueArn)?.fifo === true;
-    const sqsMapping = this.config.sqsEventSourceMappings.find((m) => !isFifo(m.queueArn));
-    const fifoMapping = this.config.sqsEventSourceMappings.find((m) => isFifo(m.queueArn));
-    const streamMapping = this.config.kinesisEventSourceMappings[0];
-    const subscription = this.config.snsSubscriptions[0];
-    const bucket =
-      subscription &&
-      this.config.buckets.find((b) => b.topicNotifications.some((n) => n.topicArn === subscription.topicArn));
-    return {
-      ...(sqsMapping && {
-        sqs: { queueArn: sqsMapping.queueArn, functionId: sqsMapping.functionId, mappingId: sqsMapping.id },
-      }),
-      ...(fifoMapping && {
-        fifo: {
-          queueArn: fifoMapping.queueArn,
-          functionId: fifoMapping.functionId,
-          mappingId: fifoMapping.id,
-        },
-      }),
-      ...(subscription &&
-        bucket && {
-          object: {
-            bucketName: bucket.bucketName,
-            topicArn: subscription.topicArn,
-            functionId: subscription.functionId,
-          },
-        }),
-      ...(streamMapping && {
-        stream: {
-          streamArn: streamMapping.streamArn,
-          functionId: streamMapping.functionId,
-          mappingId: streamMapping.id,
-        },
-      }),
-    };
+    return entryPointsOf(this.config);
   }
 
   /**
@@ -337,4 +302,43 @@ export class Simulation {
       }
     );
   }
+}
+
+/** The first source of each path that a configuration wires to a function. */
+export function entryPointsOf(config: SimulationConfig): EntryPoints {
+  const isFifo = (queueArn: string) => config.queues.find((q) => q.queueArn === queueArn)?.fifo === true;
+  const sqsMapping = config.sqsEventSourceMappings.find((m) => !isFifo(m.queueArn));
+  const fifoMapping = config.sqsEventSourceMappings.find((m) => isFifo(m.queueArn));
+  const streamMapping = config.kinesisEventSourceMappings[0];
+  const subscription = config.snsSubscriptions[0];
+  const bucket =
+    subscription &&
+    config.buckets.find((b) => b.topicNotifications.some((n) => n.topicArn === subscription.topicArn));
+  return {
+    ...(sqsMapping && {
+      sqs: { queueArn: sqsMapping.queueArn, functionId: sqsMapping.functionId, mappingId: sqsMapping.id },
+    }),
+    ...(fifoMapping && {
+      fifo: {
+        queueArn: fifoMapping.queueArn,
+        functionId: fifoMapping.functionId,
+        mappingId: fifoMapping.id,
+      },
+    }),
+    ...(subscription &&
+      bucket && {
+        object: {
+          bucketName: bucket.bucketName,
+          topicArn: subscription.topicArn,
+          functionId: subscription.functionId,
+        },
+      }),
+    ...(streamMapping && {
+      stream: {
+        streamArn: streamMapping.streamArn,
+        functionId: streamMapping.functionId,
+        mappingId: streamMapping.id,
+      },
+    }),
+  };
 }
