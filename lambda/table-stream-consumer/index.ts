@@ -8,9 +8,11 @@ import {
   createLogger,
   readIdempotencyEnvironment,
 } from '../shared/powertools';
+import { IDEMPOTENCY_SCHEMES } from '../shared/serial-key-persistence';
 import { createTableStreamConsumerHandler } from './handler';
 
 export const handler = createTableStreamConsumerHandler({
-  ...createIdempotencyDependencies(readIdempotencyEnvironment()),
+  // Both schemes are sound here: Lambda never runs two records of one item at once.
+  ...createIdempotencyDependencies(readIdempotencyEnvironment(process.env, IDEMPOTENCY_SCHEMES)),
   logger: createLogger(),
 });
