@@ -16,6 +16,7 @@ import {
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -35,6 +36,7 @@ export interface Clients {
   readonly logs: CloudWatchLogsClient;
   readonly s3: S3Client;
   readonly dynamodb: DynamoDBClient;
+  readonly dynamodbStreams: DynamoDBStreamsClient;
   readonly kinesis: KinesisClient;
   readonly iam: IAMClient;
   readonly kms: KMSClient;
@@ -67,6 +69,7 @@ export function createClients(options: ClientOptions = {}): Clients {
     logs: new CloudWatchLogsClient(base),
     s3: new S3Client({ ...base, ...(options.emulator ? { forcePathStyle: true } : {}) }),
     dynamodb: new DynamoDBClient(base),
+    dynamodbStreams: new DynamoDBStreamsClient(base),
     kinesis: new KinesisClient({
       ...base,
       ...(options.emulator ? { requestHandler: new NodeHttpHandler() } : {}),

@@ -16,7 +16,17 @@
  *
  * The pure parts (what to send, what to wait for, how long) are exported for the tests.
  */
-import { DeleteItemCommand, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { GetFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -27,12 +37,14 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { randomBytes } from 'node:crypto';
 import * as fifoDomain from '../../lambda/fifo-consumer/domain';
 import * as objectDomain from '../../lambda/object-consumer/domain';
 import type { CounterIncrement, Effect } from '../../lambda/shared/exactly-once';
 import * as sqsDomain from '../../lambda/sqs-consumer/domain';
 import * as streamDomain from '../../lambda/stream-consumer/domain';
+import * as tableStreamDomain from '../../lambda/table-stream-consumer/domain';
 import type { Clients, DeployedStack } from './aws';
 import type { CheckResult } from './checks';
 
@@ -47,7 +59,7 @@ export function smokeRunId(): string {
 /** The healthy record and the poison of a path, as data. */
 export interface RecordPlan {
   readonly path: string;
-  /** SQS: the message body; stream: the record's data; object: the object key. */
+  /** SQS: the message body; stream: the record's data; object: the object key; table-stream: the item (JSON). */
   readonly healthy: string;
   /** FIFO: the message groups to send the healthy record and the poison with. */
   readonly healthyGroup?: string;
@@ -61,13 +73,24 @@ export interface RecordPlan {
   readonly poisonPartitionKey?: string;
   /** The id in the poison's payload, by which it is recognised where it ends (SQS, S3 → SNS). */
   readonly id: string;
+  /** table-stream: the source table's partition key attribute, which the items sent are keyed by (the id). */
+  readonly keyAttribute?: string;
+}
+
+/** What a plan needs to know of the deployed stack. */
+export interface PlanContext {
+  /** object: the bucket (output BucketName). */
+  readonly bucket?: string;
+  /** table-stream: the source table's partition key attribute. @default pk */
+  readonly tableKey?: string;
 }
 
 /** The body of the object the object path's smoke test uploads (its size is what the effect counts). */
 export const SMOKE_OBJECT_BODY = 'smoke test object: uploaded by npm run smoke, deleted after it\n';
 
 /** What to send through a path: examples of its domain module under the run's id (undefined: a path it does not know). */
-export function planRecords(path: string, id: string, bucket?: string): RecordPlan | undefined {
+export function planRecords(path: string, id: string, context: PlanContext = {}): RecordPlan | undefined {
+  const { bucket } = context;
   switch (path) {
     case 'sqs': {
       const message = sqsDomain.examples.valid(id);
@@ -117,6 +140,26 @@ export function planRecords(path: string, id: string, bucket?: string): RecordPl
         poisonPartitionKey: `${id}-poison`,
       };
     }
+    case 'table-stream': {
+      // The example item under a key of its own (the run's id): no item of the table is overwritten.
+      const key = context.tableKey ?? 'pk';
+      const item = { ...tableStreamDomain.examples.valid(id).newItem!, [key]: id };
+      const change = { eventId: id, eventName: 'INSERT' as const, itemKey: `${key}=${id}`, newItem: item };
+      let poison: Record<string, unknown>;
+      try {
+        poison = JSON.parse(tableStreamDomain.examples.invalid(id)[0].body) as Record<string, unknown>;
+      } catch {
+        return undefined; // an invalid example that is no item cannot be written to the table
+      }
+      return {
+        path,
+        id,
+        keyAttribute: key,
+        healthy: JSON.stringify(item),
+        effect: tableStreamDomain.domain.plan(change).effect,
+        poison: JSON.stringify({ ...poison, [key]: `${id}-poison` }),
+      };
+    }
     default:
       return undefined;
   }
@@ -146,14 +189,20 @@ export function isPoisonMessage(
     case 'object':
       // An asynchronous invocation record: the request payload holds the SNS message, which holds the poison.
       return body.includes(plan.id);
-    case 'stream': {
+    case 'stream':
+    case 'table-stream': {
+      // A stream's failure record names the shard and the range of sequence numbers of the batch given up on.
       if (!poisonRecord) return false;
       let batch: { shardId?: string; startSequenceNumber?: string; endSequenceNumber?: string } | undefined;
       try {
-        const parsed = JSON.parse(body) as { KinesisBatchInfo?: typeof batch; Message?: string };
+        type Info = { KinesisBatchInfo?: typeof batch; DDBStreamBatchInfo?: typeof batch };
+        const parsed = JSON.parse(body) as Info & { Message?: string };
+        const inner = (parsed.Message ? JSON.parse(parsed.Message) : {}) as Info;
         batch =
           parsed.KinesisBatchInfo ??
-          (parsed.Message ? JSON.parse(parsed.Message).KinesisBatchInfo : undefined);
+          parsed.DDBStreamBatchInfo ??
+          inner.KinesisBatchInfo ??
+          inner.DDBStreamBatchInfo;
       } catch {
         return false;
       }
@@ -181,6 +230,7 @@ export function poisonWaitSeconds(
       };
     }
     case 'stream':
+    case 'table-stream':
       return { seconds: 600, why: 'the mapping retries and bisects at once; 10 min for a slow shard' };
     default: {
       // SQS, standard or FIFO: a message fails once per receive, and is received again after the visibility timeout.
@@ -235,13 +285,16 @@ export async function sendRecords(clients: Clients, options: RecordsOptions): Pr
   const poisonQueue =
     path === 'object'
       ? outputs.OnFailureQueueUrl
-      : path === 'stream'
+      : path === 'stream' || path === 'table-stream'
         ? outputs.FailureQueueUrl
         : outputs.DeadLetterQueueUrl;
   if (!table) return [fail('records', 'the stack has no EffectTableName output')];
   const keyAttribute = effectKeyAttribute(stack);
   const id = options.id ?? smokeRunId();
-  const planned = planRecords(path, id, outputs.BucketName);
+  const planned = planRecords(path, id, {
+    bucket: outputs.BucketName,
+    tableKey: hashKeyOf(stack, outputs.SourceTableName),
+  });
   if (!planned) {
     return [
       {
@@ -333,6 +386,32 @@ export async function sendRecords(clients: Clients, options: RecordsOptions): Pr
       await clients.sns.send(
         new PublishCommand({ TopicArn: outputs.ObjectCreatedTopicArn, Message: plan.poison }),
       );
+      break;
+    }
+    case 'table-stream': {
+      wait = poisonWaitSeconds(path, {});
+      const sourceTable = outputs.SourceTableName;
+      const streamArn = outputs.StreamArn;
+      if (!sourceTable || !streamArn)
+        return [fail('records', 'the stack has no SourceTableName or StreamArn output')];
+      const key = plan.keyAttribute ?? 'pk';
+      await clients.dynamodb.send(
+        new PutItemCommand({ TableName: sourceTable, Item: marshall(JSON.parse(plan.healthy)) }),
+      );
+      // The poison's sequence number, for its failure record: read from the stream from just before it is written.
+      const iterators = await latestIterators(clients, streamArn);
+      await clients.dynamodb.send(
+        new PutItemCommand({ TableName: sourceTable, Item: marshall(JSON.parse(plan.poison)) }),
+      );
+      poisonRecord = await findStreamRecord(clients, iterators, key, `${id}-poison`, pollMs);
+      for (const item of [id, `${id}-poison`]) {
+        cleanup.push(async () => {
+          await clients.dynamodb.send(
+            new DeleteItemCommand({ TableName: sourceTable, Key: { [key]: { S: item } } }),
+          );
+          return `source item ${item} deleted`;
+        });
+      }
       break;
     }
     default: {
@@ -473,15 +552,71 @@ export async function sendRecords(clients: Clients, options: RecordsOptions): Pr
   return results;
 }
 
-/** The effect table's partition key attribute, from the deployed template (the table the output names). */
-function effectKeyAttribute(stack: DeployedStack): string {
-  const tableName = stack.outputs.EffectTableName;
+/** The open shards of a DynamoDB stream, each with an iterator at its latest record. */
+async function latestIterators(
+  clients: Clients,
+  streamArn: string,
+): Promise<{ shardId: string; iterator?: string }[]> {
+  const { StreamDescription } = await clients.dynamodbStreams.send(
+    new DescribeStreamCommand({ StreamArn: streamArn }),
+  );
+  const open = (StreamDescription?.Shards ?? []).filter(
+    (shard) => !shard.SequenceNumberRange?.EndingSequenceNumber,
+  );
+  return Promise.all(
+    open.map(async (shard) => ({
+      shardId: shard.ShardId ?? '',
+      iterator: (
+        await clients.dynamodbStreams.send(
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: shard.ShardId,
+            ShardIteratorType: 'LATEST',
+          }),
+        )
+      ).ShardIterator,
+    })),
+  );
+}
+
+/** Reads the shards on from their iterators until the record of the item `key = value` appears (30 s at most). */
+async function findStreamRecord(
+  clients: Clients,
+  shards: { shardId: string; iterator?: string }[],
+  key: string,
+  value: string,
+  pollMs: number,
+): Promise<{ shardId: string; sequenceNumber: string } | undefined> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    for (const shard of shards) {
+      if (!shard.iterator) continue;
+      const { Records = [], NextShardIterator } = await clients.dynamodbStreams.send(
+        new GetRecordsCommand({ ShardIterator: shard.iterator }),
+      );
+      shard.iterator = NextShardIterator;
+      const found = Records.find((record) => record.dynamodb?.Keys?.[key]?.S === value);
+      if (found?.dynamodb?.SequenceNumber)
+        return { shardId: shard.shardId, sequenceNumber: found.dynamodb.SequenceNumber };
+    }
+    await sleep(pollMs);
+  }
+  return undefined;
+}
+
+/** The partition key attribute of the stack's table with this physical name, from the deployed template. */
+function hashKeyOf(stack: DeployedStack, tableName: string | undefined): string | undefined {
+  if (!tableName) return undefined;
   for (const resource of stack.resources.values()) {
     if (resource.physicalId !== tableName) continue;
     const schema = stack.template.Resources?.[resource.logicalId]?.Properties?.KeySchema as
       { AttributeName: string; KeyType: string }[] | undefined;
-    const hash = schema?.find((key) => key.KeyType === 'HASH');
-    if (hash) return hash.AttributeName;
+    return schema?.find((entry) => entry.KeyType === 'HASH')?.AttributeName;
   }
-  return 'pk';
+  return undefined;
+}
+
+/** The effect table's partition key attribute, from the deployed template (the table the output names). */
+function effectKeyAttribute(stack: DeployedStack): string {
+  return hashKeyOf(stack, stack.outputs.EffectTableName) ?? 'pk';
 }

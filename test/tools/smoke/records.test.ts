@@ -6,9 +6,11 @@
  */
 import * as fifoDomain from '../../../lambda/fifo-consumer/domain';
 import * as objectDomain from '../../../lambda/object-consumer/domain';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { parseJsonPayload } from '../../../lambda/shared/parsing';
 import * as sqsDomain from '../../../lambda/sqs-consumer/domain';
 import * as streamDomain from '../../../lambda/stream-consumer/domain';
+import * as tableStreamDomain from '../../../lambda/table-stream-consumer/domain';
 import type { Clients, DeployedStack } from '../../../tools/smoke/aws';
 import {
   effectReached,
@@ -32,7 +34,7 @@ describe('smoke records: what is sent', () => {
     expect(stream.healthyPartitionKey).toBe(streamDomain.domain.partitionKey(reading));
     expect(stream.poisonPartitionKey).not.toBe(stream.healthyPartitionKey);
 
-    const object = planRecords('object', 'smoke-1', 'real-bucket')!;
+    const object = planRecords('object', 'smoke-1', { bucket: 'real-bucket' })!;
     const example = objectDomain.examples.valid('smoke-1');
     expect(object.healthy).toBe(example.key);
     expect(object.effect).toEqual([
@@ -47,6 +49,19 @@ describe('smoke records: what is sent', () => {
     expect(fifo.healthyGroup).toBe(fifoDomain.domain.messageGroupId(fifoDomain.examples.valid('smoke-1')));
     expect(fifo.poisonGroup).not.toBe(fifo.healthyGroup);
 
+    const table = planRecords('table-stream', 'smoke-1', { tableKey: 'sku' })!;
+    const item = JSON.parse(table.healthy) as Record<string, unknown>;
+    expect(item).toEqual({ ...tableStreamDomain.examples.valid('smoke-1').newItem, sku: 'smoke-1' });
+    expect(table.effect).toEqual(
+      tableStreamDomain.domain.plan({
+        eventId: 'smoke-1',
+        eventName: 'INSERT',
+        itemKey: 'sku=smoke-1',
+        newItem: item as never,
+      }).effect,
+    );
+    expect(JSON.parse(table.poison)).toMatchObject({ sku: 'smoke-1-poison' });
+
     expect(planRecords('carrier-pigeon', 'smoke-1')).toBeUndefined();
   });
 
@@ -60,7 +75,7 @@ describe('smoke records: what is sent', () => {
     expect(isPoisonMessage(sqs, sqs.poison)).toBe(true);
     expect(isPoisonMessage(sqs, sqsDomain.examples.invalid('smoke-8')[0].body)).toBe(false);
 
-    const object = planRecords('object', 'smoke-7', 'b')!;
+    const object = planRecords('object', 'smoke-7', { bucket: 'b' })!;
     expect(
       isPoisonMessage(
         object,
@@ -106,6 +121,12 @@ describe('smoke records: what is sent', () => {
       }),
     ).toBe(true);
     expect(isPoisonMessage(stream, 'not json', poison)).toBe(false);
+    const table = planRecords('table-stream', 'smoke-7')!;
+    const ddb = JSON.stringify({
+      DDBStreamBatchInfo: { shardId: 'shardId-1', startSequenceNumber: '100', endSequenceNumber: '200' },
+    });
+    expect(isPoisonMessage(table, ddb, { shardId: 'shardId-1', sequenceNumber: '150' })).toBe(true);
+    expect(isPoisonMessage(table, ddb, { shardId: 'shardId-1', sequenceNumber: '250' })).toBe(false);
   });
 
   it('waits as long as the deployed retries take', () => {
@@ -131,6 +152,8 @@ function fakeAws(options: { consumerRuns: boolean; tableItems?: Map<string, Reco
   const items = options.tableItems ?? new Map<string, Record<string, number>>();
   const queues = new Map<string, { id: string; body: string }[]>();
   const objects = new Map<string, string>();
+  const sourceItems = new Map<string, unknown>();
+  const streamRecords: { key: string; sequence: string }[] = [];
   const calls: string[] = [];
   let sequence = 100n;
   const push = (queue: string, body: string) => {
@@ -171,9 +194,59 @@ function fakeAws(options: { consumerRuns: boolean; tableItems?: Map<string, Reco
         apply([{ key, add }]);
         return {};
       }
-      case 'DeleteItem':
-        items.delete((input.Key as Record<string, { S: string }>).pk.S);
+      case 'DeleteItem': {
+        const key = Object.values(input.Key as Record<string, { S: string }>)[0].S;
+        if (input.TableName === 'source') sourceItems.delete(key);
+        else items.delete(key);
         return {};
+      }
+      case 'PutItem': {
+        const item = unmarshall(input.Item as Record<string, never>) as { pk: string };
+        sourceItems.set(item.pk, item);
+        sequence += 1n;
+        const number = String(sequence);
+        streamRecords.push({ key: item.pk, sequence: number });
+        later(() => {
+          const valid = tableStreamDomain.domain.itemSchema['~standard'].validate(item) as {
+            issues?: unknown;
+          };
+          if (valid.issues) {
+            push(
+              'failures',
+              JSON.stringify({
+                DDBStreamBatchInfo: {
+                  shardId: 'shard-0',
+                  startSequenceNumber: number,
+                  endSequenceNumber: number,
+                },
+              }),
+            );
+          } else {
+            apply(
+              tableStreamDomain.domain.plan({
+                eventId: item.pk,
+                eventName: 'INSERT',
+                itemKey: `pk=${item.pk}`,
+                newItem: item as never,
+              }).effect,
+            );
+          }
+        });
+        return {};
+      }
+      case 'DescribeStream':
+        return { StreamDescription: { Shards: [{ ShardId: 'shard-0', SequenceNumberRange: {} }] } };
+      case 'GetShardIterator':
+        return { ShardIterator: String(streamRecords.length) };
+      case 'GetRecords': {
+        const from = Number(input.ShardIterator);
+        return {
+          Records: streamRecords.slice(from).map((record) => ({
+            dynamodb: { Keys: { pk: { S: record.key } }, SequenceNumber: record.sequence },
+          })),
+          NextShardIterator: String(streamRecords.length),
+        };
+      }
       case 'GetQueueAttributes':
         return {
           Attributes: { VisibilityTimeout: '1', RedrivePolicy: JSON.stringify({ maxReceiveCount: 1 }) },
@@ -182,7 +255,12 @@ function fakeAws(options: { consumerRuns: boolean; tableItems?: Map<string, Reco
         const body = String(input.MessageBody);
         later(() => {
           try {
-            apply(sqsDomain.domain.plan(parseJsonPayload(body, sqsDomain.domain.schema)).effect);
+            // A FIFO queue takes messages with a group only; its consumer applies ledger entries.
+            apply(
+              input.MessageGroupId
+                ? fifoDomain.domain.plan(parseJsonPayload(body, fifoDomain.domain.schema)).effect
+                : sqsDomain.domain.plan(parseJsonPayload(body, sqsDomain.domain.schema)).effect,
+            );
           } catch {
             push('dlq', body);
           }
@@ -270,12 +348,13 @@ function fakeAws(options: { consumerRuns: boolean; tableItems?: Map<string, Reco
       'logs',
       's3',
       'dynamodb',
+      'dynamodbStreams',
       'kinesis',
       'iam',
       'kms',
     ].map((name) => [name, client]),
   ) as unknown as Clients;
-  return { clients, items, queues, objects, calls };
+  return { clients, items, queues, objects, sourceItems, calls };
 }
 
 function stack(path: string, outputs: Record<string, string>): DeployedStack {
@@ -316,10 +395,12 @@ const OUTPUTS: Record<string, Record<string, string>> = {
     ConsumerFunctionName: 'fn',
   },
   stream: { StreamName: 'stream', FailureQueueUrl: 'failures' },
+  fifo: { QueueUrl: 'source.fifo', DeadLetterQueueUrl: 'dlq' },
+  'table-stream': { SourceTableName: 'source', StreamArn: 'arn:stream', FailureQueueUrl: 'failures' },
 };
 
 describe('smoke records: send, wait, clean up', () => {
-  it.each(['sqs', 'object', 'stream'])(
+  it.each(['sqs', 'fifo', 'object', 'stream', 'table-stream'])(
     '%s: the healthy record’s effect arrives, the poison reaches its queue, and everything sent is removed',
     async (path) => {
       const existing = new Map<string, Record<string, number>>();
@@ -345,6 +426,7 @@ describe('smoke records: send, wait, clean up', () => {
       expect([...aws.items.keys()]).toEqual([]);
       expect([...aws.queues.values()].flat()).toEqual([]);
       expect([...aws.objects.keys()]).toEqual([]);
+      expect([...aws.sourceItems.keys()]).toEqual([]);
     },
   );
 
