@@ -109,7 +109,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const target = values.redrive ? parseRedriveTarget(values.redrive) : undefined;
     let status: number = EXIT.ok;
 
+    const ddb = failureRecords.findIndex((failure) => failure.source === 'dynamodb');
+    if (ddb >= 0) {
+      say(
+        `error: failure record ${ddb + 1} is of a DynamoDB Streams mapping (DDBStreamBatchInfo); not replayed yet.`,
+      );
+      return EXIT.error;
+    }
     for (const [index, failure] of failureRecords.entries()) {
+      if (failure.source !== 'kinesis') continue;
       const info = failure.KinesisBatchInfo;
       const region = values.region ?? parseStreamArn(info.streamArn).region;
       say(

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { runCli } from '../../../tools/stream-replay/cli';
-import { parseFailureRecords } from '../../../tools/stream-replay/failure-record';
+import { KinesisBatchInfo, parseFailureRecords } from '../../../tools/stream-replay/failure-record';
 import { fetchFailedRecords, FetchError, ReplayRecord, toJsonLine } from '../../../tools/stream-replay/fetch';
 import { parseRedriveTarget, RedriveError, redriveRecords } from '../../../tools/stream-replay/redrive';
 import {
@@ -56,8 +56,15 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
+/** The KinesisBatchInfo of the one failure record `value` holds. */
+function kinesisInfoOf(value: unknown): KinesisBatchInfo {
+  const [record] = parseFailureRecords(JSON.stringify(value));
+  if (record.source !== 'kinesis') throw new Error(`expected a Kinesis failure record, got ${record.source}`);
+  return record.KinesisBatchInfo;
+}
+
 const batchInfo = (records: PutResult[], overrides?: Parameters<typeof failureRecordFor>[2]) =>
-  parseFailureRecords(JSON.stringify(failureRecordFor(streamArn, records, overrides)))[0].KinesisBatchInfo;
+  kinesisInfoOf(failureRecordFor(streamArn, records, overrides));
 
 const summary = (records: ReplayRecord[]) =>
   records.map((r) => ({
@@ -180,8 +187,7 @@ describe('fetchFailedRecords', () => {
       await kinesis.put('aging', 'sensor-b', '{"n":4}'),
     ];
     const agingArn = streamArn.replace('stream/readings', 'stream/aging');
-    const info = parseFailureRecords(JSON.stringify(failureRecordFor(agingArn, [...old, ...recent])))[0]
-      .KinesisBatchInfo;
+    const info = kinesisInfoOf(failureRecordFor(agingArn, [...old, ...recent]));
 
     const result = await fetchFailedRecords(kinesis.client, info, { emptyPageDelayMs: 0 });
     expect(summary(result.records)).toEqual(recent);
@@ -200,8 +206,7 @@ describe('fetchFailedRecords', () => {
       await kinesis.put('expiring', 'sensor-a', '{"n":1}'),
       await kinesis.put('expiring', 'sensor-b', '{"n":2}'),
     ];
-    const info = parseFailureRecords(JSON.stringify(failureRecordFor(expiringArn, range)))[0]
-      .KinesisBatchInfo;
+    const info = kinesisInfoOf(failureRecordFor(expiringArn, range));
     const realNow = Date.now.bind(Date);
     jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 25 * 3600_000);
     await expect(fetchFailedRecords(kinesis.client, info, { emptyPageDelayMs: 0 })).rejects.toThrow(
