@@ -376,7 +376,7 @@ describe('object consumer handler', () => {
 describe('a commit that does not go through (F1)', () => {
   it('fails the invocation with nothing applied and the claim released; Lambda’s retry applies it once', async () => {
     const environment = 'object-env-1';
-    const budget: DynamoDbCallBudget = { requestTimeoutMs: 200, maxAttempts: 2 };
+    const budget: DynamoDbCallBudget = { requestTimeoutMs: 500, maxAttempts: 2 };
     // Objects of two groups: b's commit (the one that writes its effect item) meets the fault, a's does not. The
     // contract gives each group one effect item; that a's commit does not name b's is checked here.
     const message = s3Notification(versionOf('o-a', 'v1', 1), versionOf('o-b', 'v1', 2));

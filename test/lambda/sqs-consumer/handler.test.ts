@@ -50,7 +50,9 @@ interface Harness {
 }
 
 /** A budget whose calls fail fast: 2 attempts each (a hang costs 2 × 200 ms). */
-const SMALL_BUDGET: DynamoDbCallBudget = { requestTimeoutMs: 200, maxAttempts: 2 };
+// Request timeouts far above a local call's time even on a loaded machine (a healthy call that took longer than its
+// timeout would fail a record the test expects applied), and short enough that a hang costs about a second.
+const SMALL_BUDGET: DynamoDbCallBudget = { requestTimeoutMs: 500, maxAttempts: 2 };
 
 /**
  * A handler as `index.ts` builds it, but with the test's DynamoDB client and a logger whose calls are recorded
@@ -654,8 +656,8 @@ describe('stable idempotency key prefix (F4)', () => {
 });
 
 describe('deadlines (F7)', () => {
-  /** The hang test's budget: 2 attempts of 100 ms per call, so one record may take 1.2 s at worst. */
-  const HANG_BUDGET: DynamoDbCallBudget = { requestTimeoutMs: 100, maxAttempts: 2 };
+  /** The hang test's budget: 2 attempts of 500 ms per call (one record's worst case: worstCaseRecordMs). */
+  const HANG_BUDGET: DynamoDbCallBudget = { requestTimeoutMs: 500, maxAttempts: 2 };
 
   // The SDK abandons each attempt after `requestTimeoutMs` only because `createDynamoDbClient` sets
   // `throwOnRequestTimeout` (@smithy/node-http-handler 4.x otherwise just logs a warning and waits); without it this
@@ -669,7 +671,7 @@ describe('deadlines (F7)', () => {
     const batch = [sqsRecord(orderOf('o-1', 1)), sqsRecord(orderOf('o-2', 2)), sqsRecord(orderOf('o-3', 3))];
     // 30 s left in the invocation; a hung call is abandoned after its request timeout, attempt by attempt (the
     // hits below: two hangs), so the answer comes long before the deadline. Without the timeouts it never comes:
-    // the race only tells the two apart, with room for a loaded machine (10 × one record's worst case, 12 s).
+    // the race only tells the two apart, with room for a loaded machine (10 × one record's worst case).
     const invocation = h.invoke(sqsEvent(...batch), lambdaContext(30_000));
     const worstCaseMs = worstCaseRecordMs(HANG_BUDGET);
     let stillRunning: NodeJS.Timeout | undefined;

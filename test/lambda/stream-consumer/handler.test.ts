@@ -884,7 +884,8 @@ describe('concurrency across partition keys (paced by deferred promises, never b
 describe.each(IDEMPOTENCY_SCHEMES)('a commit that does not go through (F1, %s)', (scheme) => {
   // One attempt per call: a throttled call is not retried (the SDK's throttling backoff is up to a second), so
   // "every attempt" is the one (the SQS tests show the SDK's retries throttled too).
-  const BUDGET: DynamoDbCallBudget = { requestTimeoutMs: 200, maxAttempts: 1 };
+  // Far above a local call's time on a loaded machine, so only the injected faults fail a call.
+  const BUDGET: DynamoDbCallBudget = { requestTimeoutMs: 500, maxAttempts: 1 };
   const environment = 'stream-env-1';
   // Key a's commit (the transaction that writes its effect item) meets the fault; key b's does not.
   const batch = () => [
@@ -967,7 +968,7 @@ describe('stable idempotency key prefix (F4)', () => {
 
 describe('deadlines (F7)', () => {
   it('does not start a record once less than its worst case is left: a DeadlineError item failure and a WARN line; the rest reported done', async () => {
-    const budget: DynamoDbCallBudget = { requestTimeoutMs: 200, maxAttempts: 2 };
+    const budget: DynamoDbCallBudget = { requestTimeoutMs: 500, maxAttempts: 2 };
     const neededMs = worstCaseRecordMs(budget);
     // The invocation's clock, moved on by the test: most of the time goes by while evt-1 is planned.
     let remainingMs = 30_000;
