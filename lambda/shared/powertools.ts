@@ -48,6 +48,11 @@ export interface IdempotencyEnvironment {
 export function readIdempotencyEnvironment(
   env: NodeJS.ProcessEnv = process.env,
   allowedSchemes: readonly IdempotencyScheme[] = ['claim-then-complete'],
+  /**
+   * `none`: the function's plans write no effect (the http path's ingress, whose effect is an SQS message), so it
+   * has no effect table and `EFFECT_TABLE_NAME` must not be set. @default 'required'
+   */
+  effectTable: 'required' | 'none' = 'required',
 ): IdempotencyEnvironment {
   const tableName = env.IDEMPOTENCY_TABLE_NAME;
   if (!tableName) {
@@ -55,8 +60,13 @@ export function readIdempotencyEnvironment(
       'IDEMPOTENCY_TABLE_NAME is not set: the function cannot record which records it processed.',
     );
   }
-  const effectTableName = env.EFFECT_TABLE_NAME;
-  if (!effectTableName) {
+  const effectTableName = env.EFFECT_TABLE_NAME ?? '';
+  if (effectTable === 'none' && effectTableName) {
+    throw new Error(
+      'EFFECT_TABLE_NAME is set, but this function writes no effects: its construct grants it no access there.',
+    );
+  }
+  if (effectTable === 'required' && !effectTableName) {
     throw new Error(
       'EFFECT_TABLE_NAME is not set: the function has nowhere to write the effects of its records.',
     );

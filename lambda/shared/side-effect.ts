@@ -17,7 +17,7 @@ export const DUPLICATE_LOG_MESSAGE = 'duplicate: answered from the idempotency r
 export const APPLIED_MEANWHILE_LOG_MESSAGE = 'applied meanwhile by another delivery: nothing applied';
 
 /** Which path produced the side effect. */
-export type IngestionPath = 'sqs' | 'fifo' | 'object' | 'stream' | 'table-stream';
+export type IngestionPath = 'sqs' | 'fifo' | 'object' | 'stream' | 'table-stream' | 'http';
 
 export interface SideEffectTrace {
   /** The path whose handler did the work. */
