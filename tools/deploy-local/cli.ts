@@ -7,7 +7,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { AssemblyError } from '../local/cloudformation';
-import { prepareAssembly, synthesize } from '../local/assembly';
+import { prepareAssembly } from '../local/assembly';
 import { createClients, destroyClients } from '../smoke/aws';
 import { appContext } from '../smoke/cli';
 import { LAUNCHER_MODELS } from './coverage';
@@ -24,14 +24,15 @@ import {
   verifyDeployment,
   verifyDestroyed,
 } from './deploy';
-import { type Emulator, EmulatorUnavailable, startEmulator } from './emulator';
+import { type Emulator, startEmulator } from './emulator';
 
 const HELP = `Usage: npm run deploy:local -- [options]
 
 Deploys every stack of the app to a local AWS emulator (moto in server mode, Python) and destroys it again:
 bootstrap, asset publishing and deploy with the project's pinned CDK CLI, then every resource of every template
 checked, npm run smoke, the emulator tests, cdk destroy, and a check that nothing is left.
-Needs Python 3 with moto: ${"pip install 'moto[server]>=5.2,<6'"}
+Needs Python 3 with moto: ${"pip install 'moto[server]>=5.2,<6'"} (DEPLOY_LOCAL_PYTHON names another
+interpreter than python3).
 
 Options:
   --synth             synthesize even when cdk.out is up to date
@@ -117,23 +118,22 @@ async function main(): Promise<number> {
     }
   };
 
-  // The emulator starts while the assembly is checked (and synthesized when it must be).
-  const emulatorStartedAt = performance.now();
-  let synthesizing = false;
-  const emulatorStarting = startEmulator({ projectDir, skipModels: options.skipModels }).then((emulator) => {
-    // A synth blocks this process (and so this callback) until it ends: the emulator was ready before that.
-    const took = seconds((performance.now() - emulatorStartedAt) / 1000);
-    timings.push(synthesizing ? `emulator start (during the synth)` : `emulator start ${took}`);
-    return emulator;
-  });
-  emulatorStarting.catch(() => undefined);
+  // The emulator first (about 2 s): without Python or moto the run stops here, before any synth.
+  let emulator: Emulator;
+  try {
+    emulator = await timed('emulator start', () =>
+      startEmulator({ projectDir, skipModels: options.skipModels }),
+    );
+  } catch (error) {
+    console.error(`deploy:local: ${(error as Error).message}`);
+    return 1;
+  }
+  log(`moto listening on ${emulator.endpoint} (log: ${emulator.logFile})`);
+  if (options.skipModels.length > 0)
+    log(`launcher models left out (--skip-model): ${options.skipModels.join(', ')}`);
   try {
     await timed('synth', () =>
       prepareAssembly({
-        synthesize: (project, assembly) => {
-          synthesizing = true;
-          synthesize(project, assembly);
-        },
         projectDir,
         assemblyDir,
         synth: options.synth ? 'always' : 'auto',
@@ -142,20 +142,10 @@ async function main(): Promise<number> {
       }),
     );
   } catch (error) {
-    await emulatorStarting.then((emulator) => emulator.stop()).catch(() => undefined);
+    await emulator.stop();
     console.error(`deploy:local: ${(error as Error).message}`);
     return 1;
   }
-  let emulator: Emulator;
-  try {
-    emulator = await emulatorStarting;
-  } catch (error) {
-    console.error(`deploy:local: ${(error as Error).message}`);
-    return error instanceof EmulatorUnavailable ? 1 : 1;
-  }
-  log(`moto listening on ${emulator.endpoint} (log: ${emulator.logFile})`);
-  if (options.skipModels.length > 0)
-    log(`launcher models left out (--skip-model): ${options.skipModels.join(', ')}`);
   const stopOnSignal = () => {
     void emulator.stop().then(() => process.exit(130));
   };

@@ -40,7 +40,7 @@ export interface StartOptions {
   readonly workDir?: string;
   /** Resource types whose launcher model is left out (`--skip`): to show that what is not created fails the run. */
   readonly skipModels?: readonly string[];
-  /** @default python3 */
+  /** @default DEPLOY_LOCAL_PYTHON, else python3 */
   readonly python?: string;
   /** @default 60000 */
   readonly startTimeoutMs?: number;
@@ -93,7 +93,7 @@ export async function startEmulator(options: StartOptions): Promise<Emulator> {
     '0',
   ];
   for (const type of options.skipModels ?? []) args.push('--skip', type);
-  const python = options.python ?? 'python3';
+  const python = options.python ?? process.env.DEPLOY_LOCAL_PYTHON ?? 'python3';
   const child = spawn(python, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
