@@ -6,11 +6,11 @@ instead of by their Lambda functions (moto runs functions only in Docker; unansw
 Each model creates the real thing in moto's own backends, so it can be read back through the AWS APIs the smoke
 checks use (DescribeAlarms, GetFunctionEventInvokeConfig, GetSubscriptionAttributes, GetQueueAttributes,
 GetTopicAttributes, GetBucketPolicy, GetBucketNotificationConfiguration). A custom resource type not listed here
-fails the stack at once, with its name, rather than hanging: see CUSTOM_RESOURCES.
+fails its stack at once, with its name, rather than hanging (see install()).
 
 Usage: python3 tools/deploy-local/moto_launcher.py [--host 127.0.0.1] [--port 0] [--skip TYPE ...]
 Prints `moto listening on http://HOST:PORT` once it accepts requests (port 0: a free port chosen by the OS).
-`--skip TYPE` leaves a model out (moto then skips the type as it does unpatched): how the tests show that a
+`--skip TYPE` leaves a model out (moto then skips the type as it does unpatched): how `deploy:local --skip-model` shows that a
 resource the emulator does not create fails the deploy.
 """
 

@@ -233,7 +233,7 @@ export function checkEventSourceMapping(
     {
       name: 'State',
       expected: enabled ? 'Enabled' : 'Disabled',
-      actual: enabled ? state.replace(/^Enabling$/, 'Enabled') : state,
+      actual: enabled ? state.replace(/^(Enabling|Creating|Updating)$/, 'Enabled') : state,
     },
     { name: 'DestinationConfig.OnFailure.Destination', expected: destination, actual: deployedDestination },
   ];
