@@ -1,0 +1,162 @@
+/**
+ * `npm run redrive -- stream|table-stream`: each failure record on the failure queue is handed to
+ * `npm run replay` (tools/stream-replay/, its command line called in-process), which fetches the records it names
+ * from the stream and puts them back; the failure record is deleted only when the replay exited 0. Kinesis is
+ * kinesalite, the failure queue the in-process SQS stand-in.
+ */
+import { Journal } from '../../../tools/redrive/journal';
+import { exitCodeOf } from '../../../tools/redrive/report';
+import { type RedriveRequest, redrivePath } from '../../../tools/redrive/run';
+import {
+  failureRecordFor,
+  type LocalKinesis,
+  startLocalKinesis,
+  TEST_CREDENTIALS,
+} from '../stream-replay/local-kinesis';
+import { type FakeAws, type FakeQueue, SERVER_ERROR, startFakeAws } from './fake-aws';
+
+let aws: FakeAws;
+let kinesis: LocalKinesis;
+let failureQueue: FakeQueue;
+let lines: string[];
+const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+
+beforeAll(async () => {
+  kinesis = await startLocalKinesis();
+  // The replay tool makes its own Kinesis client from the default credential chain.
+  process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey;
+});
+afterAll(async () => {
+  await kinesis.stop();
+  process.env.AWS_ACCESS_KEY_ID = saved.id;
+  process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+  if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+  if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+});
+beforeEach(async () => {
+  aws = await startFakeAws();
+  failureQueue = aws.createQueue('stream-FailureQueue');
+  lines = [];
+});
+afterEach(() => aws.stop());
+
+let streams = 0;
+async function streamWithRecords(count: number) {
+  const name = `readings-${(streams += 1)}`;
+  const arn = await kinesis.createStream(name, 1);
+  const records = [];
+  for (let i = 0; i < count; i += 1) records.push(await kinesis.put(name, `sensor-${i % 2}`, `{"n":${i}}`));
+  return { name, arn, records };
+}
+
+function run(
+  streamName: string,
+  request: Partial<RedriveRequest> = {},
+  path: 'stream' | 'table-stream' = 'stream',
+) {
+  return redrivePath(
+    aws.clients(),
+    {
+      stackName: `reliable-lambda-test-${path}`,
+      outputs: { FailureQueueUrl: failureQueue.url, StreamName: streamName, ConsumerFunctionName: 'f' },
+    },
+    {
+      path,
+      print: (line) => lines.push(line),
+      journal: new Journal(),
+      replayArgs: ['--endpoint', kinesis.endpoint],
+      timing: { waitSeconds: 0, sleep: async () => undefined },
+      ...request,
+    },
+  );
+}
+
+/** As the failure queue holds it: the SNS notification of the on-failure topic. */
+const asNotification = (record: unknown) =>
+  JSON.stringify({ Type: 'Notification', MessageId: 'n-1', Message: JSON.stringify(record) });
+
+it('replays the records a failure record names back into the stream, then deletes the failure record', async () => {
+  const { name, arn, records } = await streamWithRecords(3);
+  aws.put(failureQueue, asNotification(failureRecordFor(arn, records)));
+
+  const reports = await run(name);
+
+  const shard = await kinesis.readShard(name, records[0].shardId);
+  expect(shard.slice(3).map((r) => [r.partitionKey, r.data])).toEqual(
+    records.map((r) => [r.partitionKey, r.data]),
+  );
+  expect(failureQueue.messages).toHaveLength(0);
+  expect(reports[0].counts).toMatchObject({ redriven: 1, left: 0 });
+  expect(exitCodeOf(reports)).toBe(0);
+  expect(lines.join('\n')).toMatch(/re-drove 3 record\(s\)/);
+});
+
+it('a dry run asks the replay tool for its dry run: nothing is put, nothing deleted', async () => {
+  const { name, arn, records } = await streamWithRecords(2);
+  aws.put(failureQueue, asNotification(failureRecordFor(arn, records)));
+  const reports = await run(name, { dryRun: true });
+  expect(await kinesis.readShard(name, records[0].shardId)).toHaveLength(2);
+  expect(failureQueue.messages).toHaveLength(1);
+  expect(failureQueue.messages[0].visibleAt).toBeLessThanOrEqual(Date.now());
+  expect(reports[0].counts).toMatchObject({ wouldRedrive: 1 });
+  expect(lines.join('\n')).toMatch(/dry run: would put 2 record/);
+});
+
+it("leaves a failure record the replay cannot serve, with the replay's own reason", async () => {
+  const { name, arn, records } = await streamWithRecords(1);
+  const missingShard = failureRecordFor(arn, records);
+  missingShard.KinesisBatchInfo.shardId = 'shardId-000000000009';
+  aws.put(failureQueue, asNotification(missingShard));
+  aws.put(failureQueue, 'garbage');
+
+  const reports = await run(name);
+
+  expect(failureQueue.messages).toHaveLength(2);
+  expect(reports[0].counts).toMatchObject({ redriven: 0, left: 2 });
+  expect(exitCodeOf(reports)).toBe(1);
+  expect(lines.join('\n')).toMatch(/left .*shardId-000000000009/);
+});
+
+it('a failure record replayed but not deleted is not replayed again: the next run only deletes it', async () => {
+  const { name, arn, records } = await streamWithRecords(2);
+  aws.put(failureQueue, asNotification(failureRecordFor(arn, records)));
+  aws.failNext('DeleteMessage', SERVER_ERROR);
+  const journal = new Journal();
+  await run(name, { journal });
+  expect(failureQueue.messages).toHaveLength(1);
+  const second = await run(name, { journal });
+  expect(failureQueue.messages).toHaveLength(0);
+  expect(await kinesis.readShard(name, records[0].shardId)).toHaveLength(4);
+  expect(second[0].counts).toMatchObject({ alreadyRedriven: 1, redriven: 0 });
+});
+
+it('the table-stream path hands its failure records to the replay tool the same way, and leaves what it cannot replay', async () => {
+  const record = {
+    requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 },
+    DDBStreamBatchInfo: {
+      shardId: 'shardId-00000001712385967261-abcdef12',
+      startSequenceNumber: '100000000000000000001',
+      endSequenceNumber: '100000000000000000009',
+      batchSize: 2,
+      streamArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/stock/stream/2025-01-01T00:00:00.000',
+    },
+  };
+  aws.put(failureQueue, JSON.stringify(record));
+  const replayed: string[][] = [];
+  const reports = await run(
+    'unused',
+    {
+      replay: async (argv) => {
+        replayed.push([...argv]);
+        return { status: 1, stdout: '', stderr: 'error: no such stream\n' };
+      },
+    },
+    'table-stream',
+  );
+  expect(replayed).toHaveLength(1);
+  expect(replayed[0][0]).toBe('-');
+  expect(failureQueue.messages).toHaveLength(1);
+  expect(reports[0].counts.left).toBe(1);
+  expect(lines.join('\n')).toMatch(/no such stream/);
+});

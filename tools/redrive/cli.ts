@@ -1,0 +1,243 @@
+/**
+ * `npm run redrive -- <path> [--dry-run] [--max N] [--rate R]`: puts what a path's failure stores hold back
+ * through the path, once the cause is fixed. The stack is found as the smoke test finds it (`<appName>-<stage>-
+ * <path>`, tools/smoke/), its stores by the stack's outputs; what each store does is in tools/redrive/run.ts.
+ */
+import { resolve as resolvePath } from 'node:path';
+import { INGESTION_PATHS, type IngestionPathName, stackNameOf } from '../../lib/config';
+import { createClients, destroyClients, readStack } from '../smoke/aws';
+import { appContext } from '../smoke/cli';
+import { defaultJournalFile, Journal } from './journal';
+import { exitCodeOf, summaryLine } from './report';
+import { redrivePath } from './run';
+import { STORES_OF_PATH, type StoreName } from './stores';
+
+export const HELP = `Usage: npm run redrive -- <path> [options]
+
+Re-drives what the failure stores of one path of a deployed stage hold, after the cause is fixed:
+  sqs, fifo      the source queue's dead-letter queue: a message move task (StartMessageMoveTask) moves every
+                 message back to its source queue; one task per queue at a time (refused while one runs).
+  object         the on-failure destination: each invocation record's original event (requestPayload) is given
+                 to the function again (Invoke, asynchronous); the SNS subscription DLQ: each notification is
+                 delivered to the function again as the SNS event it would have had.
+  stream         the failure queue: each failure record is replayed by npm run replay (the records it names
+  table-stream   fetched from the stream and put back); a DynamoDB Streams batch is only shown (a DynamoDB stream
+                 cannot be written to) and left.
+A record is deleted from its store only after it was re-driven. Every record that cannot be re-driven is reported
+and left where it was. Re-driving twice applies nothing twice: the handlers answer records they applied before
+from their idempotency records, and a local journal keeps this command from re-driving a record whose delete was
+lost (it deletes it instead).
+
+Options:
+  --dry-run           show what would be re-driven (counts, each record or a sample) and change nothing
+  --max <n>           at most n records per store (a dead-letter queue: the move task is cancelled once about n
+                      messages were moved)
+  --rate <r>          at most r records a second (a dead-letter queue: the task's MaxNumberOfMessagesPerSecond,
+                      a whole number up to 500)
+  --store <store>     only this store of the path: dead-letter-queue (sqs, fifo), on-failure or
+                      subscription-dlq (object), failure-queue (stream, table-stream)
+  --stage <stage>     the stage (default: cdk.json's context "stage", else sandbox)
+  --app-name <name>   the app name (default: cdk.json's context "appName")
+  --stack <name>      the stack, instead of <appName>-<stage>-<path>
+  --region <region>   the region (default: the SDK's, AWS_REGION)
+  --journal <file>    the journal of re-driven records (default: ${defaultJournalFile().replace(/^.*\/\.local\//, '~/.local/')})
+  --emulator          the endpoint is an emulator (AWS_ENDPOINT_URL)
+  -h, --help          this help
+
+Exit code: 0 when nothing that was taken on was left, 1 when a record was left (not re-driven, or not deleted
+after it was) or AWS refused, 2 on bad usage or when the stack is not deployed.`;
+
+export class UsageError extends Error {}
+
+export interface CliOptions {
+  readonly path: IngestionPathName;
+  readonly stores?: readonly StoreName[];
+  readonly dryRun: boolean;
+  readonly max?: number;
+  readonly rate?: number;
+  readonly stage?: string;
+  readonly appName?: string;
+  readonly stackName?: string;
+  readonly region?: string;
+  readonly journalFile?: string;
+  readonly emulator: boolean;
+}
+
+const isPath = (value: string): value is IngestionPathName =>
+  (INGESTION_PATHS as readonly string[]).includes(value);
+
+export function parseArguments(argv: readonly string[]): CliOptions | 'help' {
+  const positionals: string[] = [];
+  const options: {
+    stores?: StoreName[];
+    dryRun: boolean;
+    max?: number;
+    rate?: number;
+    stage?: string;
+    appName?: string;
+    stackName?: string;
+    region?: string;
+    journalFile?: string;
+    emulator: boolean;
+  } = { dryRun: false, emulator: false };
+  for (let index = 0; index < argv.length; index += 1) {
+    const argument = argv[index];
+    const value = () => {
+      const next = argv[index + 1];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`${argument} needs a value`);
+      index += 1;
+      return next;
+    };
+    switch (argument) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '--dry-run':
+        options.dryRun = true;
+        break;
+      case '--max': {
+        const max = Number(value());
+        if (!Number.isInteger(max) || max < 1)
+          throw new UsageError('--max takes a whole number of records above 0');
+        options.max = max;
+        break;
+      }
+      case '--rate': {
+        const rate = Number(value());
+        if (!(rate > 0) || rate > 500)
+          throw new UsageError('--rate takes records a second, above 0 and at most 500');
+        options.rate = rate;
+        break;
+      }
+      case '--store':
+        options.stores = [value() as StoreName];
+        break;
+      case '--stage':
+        options.stage = value();
+        break;
+      case '--app-name':
+        options.appName = value();
+        break;
+      case '--stack':
+        options.stackName = value();
+        break;
+      case '--region':
+        options.region = value();
+        break;
+      case '--journal':
+        options.journalFile = value();
+        break;
+      case '--emulator':
+        options.emulator = true;
+        break;
+      default:
+        if (argument.startsWith('-')) throw new UsageError(`Unknown argument ${argument}`);
+        positionals.push(argument);
+    }
+  }
+  if (positionals.length === 0)
+    throw new UsageError(`Name the path to re-drive: one of ${INGESTION_PATHS.join(', ')}`);
+  if (positionals.length > 1) throw new UsageError(`Name one path at a time, got ${positionals.join(' ')}`);
+  const [path] = positionals;
+  if (!isPath(path)) throw new UsageError(`Unknown path "${path}": one of ${INGESTION_PATHS.join(', ')}`);
+  const stores = STORES_OF_PATH[path];
+  if (options.stores && !stores.includes(options.stores[0])) {
+    throw new UsageError(`The ${path} path's stores are ${stores.join(', ')}, not "${options.stores[0]}"`);
+  }
+  if (options.rate !== undefined && stores.includes('dead-letter-queue') && !Number.isInteger(options.rate)) {
+    throw new UsageError(
+      `--rate for a dead-letter queue is a message move task's MaxNumberOfMessagesPerSecond: a whole number from 1 to 500`,
+    );
+  }
+  if (options.stackName && (options.stage || options.appName)) {
+    throw new UsageError('Give --stage or --stack (with --app-name), not both');
+  }
+  return { ...options, path };
+}
+
+/** The stack to read: `--stack`, else `<appName>-<stage>-<path>`, as the app names its stacks. */
+export function stackToRead(options: {
+  appName: string;
+  stage: string;
+  path: IngestionPathName;
+  stackName?: string;
+}): string {
+  return (
+    options.stackName ?? stackNameOf({ appName: options.appName, stageName: options.stage }, options.path)
+  );
+}
+
+/** Runs the command; returns its exit code. */
+export async function runRedrive(
+  options: CliOptions,
+  projectDir: string,
+  print: (line: string) => void = (line) => console.log(line),
+): Promise<number> {
+  const context = appContext(projectDir);
+  const appName = options.appName ?? context.appName;
+  if (!appName && !options.stackName)
+    throw new UsageError('cdk.json has no context "appName": give --app-name or --stack');
+  const stackName = stackToRead({
+    appName: appName ?? '',
+    stage: options.stage ?? context.stage ?? 'sandbox',
+    path: options.path,
+    stackName: options.stackName,
+  });
+  const clients = createClients({ region: options.region, emulator: options.emulator });
+  try {
+    const stack = await readStack(clients, stackName);
+    if (!stack) {
+      print(`redrive: stack ${stackName} is not deployed (in the account and region of your credentials)`);
+      return 2;
+    }
+    const journal = new Journal(options.journalFile ?? defaultJournalFile());
+    print(
+      `redrive ${options.path}: stack ${stackName}${options.dryRun ? ' (dry run: nothing is changed)' : ''}; ` +
+        `journal ${journal.file}`,
+    );
+    const endpoint = options.emulator ? process.env.AWS_ENDPOINT_URL : undefined;
+    const reports = await redrivePath(
+      { sqs: clients.sqs, lambda: clients.lambda },
+      { stackName, outputs: stack.outputs },
+      {
+        path: options.path,
+        stores: options.stores,
+        dryRun: options.dryRun,
+        max: options.max,
+        rate: options.rate,
+        print,
+        journal,
+        replayArgs: [
+          ...(endpoint ? ['--endpoint', endpoint] : []),
+          ...(options.region ? ['--region', options.region] : []),
+        ],
+      },
+    );
+    print(summaryLine(reports, options.dryRun));
+    return exitCodeOf(reports);
+  } finally {
+    destroyClients(clients);
+  }
+}
+
+async function main(): Promise<void> {
+  const projectDir = resolvePath(__dirname, '..', '..');
+  try {
+    const options = parseArguments(process.argv.slice(2));
+    if (options === 'help') {
+      console.log(HELP);
+      return;
+    }
+    process.exitCode = await runRedrive(options, projectDir);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${HELP}`);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(`redrive: ${(error as Error).name}: ${(error as Error).message}`);
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) void main();
