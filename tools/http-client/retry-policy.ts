@@ -1,0 +1,103 @@
+/**
+ * When a client of the http path retries, and how long it waits: the policy the seeds ask of a synchronous caller
+ * ("no retries are built in. You have to write code to handle errors and retries"), written once, pure (the
+ * clock and the randomness are passed in), so the simulator and the tests use the very rules `npm run send` uses.
+ *
+ * Retried, always with the same Idempotency-Key and body (so a retry can never enqueue an order twice):
+ * - `429 Too Many Requests`: API Gateway's stage throttle (or the account's) refused the request before the
+ *   function ran;
+ * - `409 Conflict`: this API answers 409 only while the first request with the key is still in progress
+ *   elsewhere (the draft's "concurrent request"); waiting and retrying gets that first request's answer;
+ * - `502`, `503`, `504`: a gateway or dependency failed, or the function said "try again later" (503);
+ * - no answer: a timeout, a connection reset or refused, a closed socket. The server may have done the work (the
+ *   classic duplicate): the retry with the same key gets its stored answer.
+ * Never retried: `400`, `401`, `403`, `404`, `405`, `413`, `415`, `422` and any other status: the same request
+ * would get the same answer; it needs a person (or new credentials). `500` is not retried either: this API
+ * answers 500 only for a failure a retry does not fix.
+ */
+
+/** Statuses worth another try of the same request. */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([409, 429, 502, 503, 504]);
+
+/** Network failures worth another try (Node.js system error codes and undici's socket errors). */
+export const RETRYABLE_NETWORK_ERRORS: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. @default 8 */
+  readonly maxAttempts: number;
+  /** The first retry's backoff ceiling, in ms; doubled per retry. @default 200 */
+  readonly baseDelayMs: number;
+  /** The highest backoff ceiling, in ms (the cap of the exponential). @default 10_000 */
+  readonly maxDelayMs: number;
+  /** How long one attempt may wait for its answer, in ms. @default 5_000 */
+  readonly attemptTimeoutMs: number;
+  /** How long all attempts and waits may take together, in ms: no attempt starts, or wait ends, after it. @default 30_000 */
+  readonly deadlineMs: number;
+  /** The longest `Retry-After` honoured, in ms; a longer one ends the retries (the server asks for a long pause). @default 60_000 */
+  readonly maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 8,
+  baseDelayMs: 200,
+  maxDelayMs: 10_000,
+  attemptTimeoutMs: 5_000,
+  deadlineMs: 30_000,
+  maxRetryAfterMs: 60_000,
+};
+
+/** Whether an answer with `status` is worth another try. */
+export function isRetryableStatus(status: number): boolean {
+  return RETRYABLE_STATUSES.has(status);
+}
+
+/**
+ * Capped exponential backoff with full jitter (the AWS Architecture Blog's "Exponential Backoff And Jitter"): a
+ * uniformly random wait from 0 to `min(maxDelayMs, baseDelayMs × 2^(retry − 1))`, so clients that failed together
+ * do not come back together. `retry` is 1 for the first retry.
+ */
+export function backoffDelayMs(
+  retry: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * `Retry-After` (RFC 9110 §10.2.3) in ms from `nowMs`: delay-seconds (`120`) or an HTTP-date; undefined when absent
+ * or unreadable. A date in the past is 0.
+ */
+export function retryAfterMs(value: string | null | undefined, nowMs: number): number | undefined {
+  if (value === null || value === undefined || value.trim() === '') return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+/**
+ * The wait before retry `retry`: the backoff, or the server's `Retry-After` when that is longer (a server that
+ * says when to come back knows better than the client's guess; the jittered backoff on top of a shorter one would
+ * only add delay).
+ */
+export function waitBeforeRetryMs(
+  retry: number,
+  retryAfter: number | undefined,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
+  return Math.max(backoffDelayMs(retry, policy, random), retryAfter ?? 0);
+}
