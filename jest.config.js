@@ -10,6 +10,7 @@ module.exports = {
     '/node_modules/',
     '/test/tools/local/(crash-points|stream-outages|idempotency-schemes)\\.test\\.ts$',
     '/test/tools/deploy-local/.*\\.emulator\\.test\\.ts$',
+    '/test/tools/redrive/.*\\.emulator\\.test\\.ts$',
   ],
   transform: { '^.+\\.tsx?$': ['@swc/jest'] },
   snapshotSerializers: ['<rootDir>/test/helpers/cdk-snapshot-serializer.ts'],
