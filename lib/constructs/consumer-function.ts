@@ -134,8 +134,9 @@ export interface ConsumerFunctionProps extends ConsumerFunctionOptions {
   /**
    * The table the business action's effects are written to, in the same DynamoDB transaction as the
    * idempotency record (`EFFECT_TABLE_NAME`); `UpdateItem` on it is granted.
+   * @default none: a function whose plans write no effect (the http path's ingress), with no access to any
    */
-  readonly effectTable: EffectTable;
+  readonly effectTable?: EffectTable;
   /** What the function does, shown in the console. */
   readonly description: string;
   /** Extra environment variables for the handler. */
@@ -206,7 +207,7 @@ export class ConsumerFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
         IDEMPOTENCY_TABLE_NAME: props.idempotencyTable.table.tableName,
         IDEMPOTENCY_EXPIRY_SECONDS: String(idempotencyExpiry.toSeconds()),
-        EFFECT_TABLE_NAME: props.effectTable.table.tableName,
+        ...(props.effectTable && { EFFECT_TABLE_NAME: props.effectTable.table.tableName }),
         // Every DynamoDB call's request timeout and attempts, sized from the function timeout
         // (lambda/shared/deadlines.ts), so a hung call cannot hold the invocation to its timeout.
         [DYNAMODB_BUDGET_ENVIRONMENT.requestTimeoutMs]: String(budget.requestTimeoutMs),
@@ -216,7 +217,7 @@ export class ConsumerFunction extends Construct {
       },
     });
     props.idempotencyTable.grantIdempotencyAccess(this.function);
-    props.effectTable.grantEffectWrites(this.function);
+    props.effectTable?.grantEffectWrites(this.function);
 
     // The cdk-nag finding that every consumer shares, acknowledged for its specific finding only.
     Validations.of(this).acknowledge({

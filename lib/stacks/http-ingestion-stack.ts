@@ -1,0 +1,108 @@
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { removalPolicyFor, StageConfig } from '../config';
+import { EFFECT_KEY_ATTRIBUTE, EffectTable } from '../constructs/effect-table';
+import { HttpIngress, HttpIngressProps } from '../constructs/http-ingress';
+import { IdempotencyTable } from '../constructs/idempotency-table';
+import { SqsConsumer, SqsConsumerProps } from '../constructs/sqs-consumer';
+
+export interface HttpIngestionStackProps extends StackProps {
+  /** The stage: removal policy of the tables and queues, log retention. */
+  readonly config: StageConfig;
+  /** Overrides of the front door's settings (throttle, reserved concurrency, timeout...). @default the HttpIngress defaults */
+  readonly ingress?: Omit<HttpIngressProps, 'idempotencyTable' | 'queue'>;
+  /** Overrides of the SQS consumer behind it. @default the SqsConsumer defaults */
+  readonly consumer?: Omit<SqsConsumerProps, 'idempotencyTable' | 'effectTable'>;
+}
+
+/**
+ * The http path as a deployable unit: the front door (an HTTP API with `POST /orders` to the ingress function,
+ * {@link HttpIngress}) and, behind it, an SQS path of its own ({@link SqsConsumer}: the same construct, handler and
+ * domain as the sqs stack), which the accepted orders flow into and which applies them exactly once per orderId.
+ * One idempotency table (the ingress's Idempotency-Keys and the consumer's orderIds, under different prefixes)
+ * and one effect table. Self-contained: deployed and destroyed on its own, no reference to another stack
+ * (README, "The http path").
+ */
+export class HttpIngestionStack extends Stack {
+  readonly idempotencyTable: IdempotencyTable;
+  readonly effectTable: EffectTable;
+  readonly sqsConsumer: SqsConsumer;
+  readonly httpIngress: HttpIngress;
+
+  constructor(scope: Construct, id: string, props: HttpIngestionStackProps) {
+    super(scope, id, {
+      description:
+        'Reliable event-driven Lambda: HTTP API (IAM, throttled) -> Lambda (Idempotency-Key) -> SQS -> Lambda (batch + idempotency)',
+      ...props,
+    });
+    const removalPolicy = removalPolicyFor(props.config);
+
+    this.idempotencyTable = new IdempotencyTable(this, 'IdempotencyTable', { removalPolicy });
+    this.effectTable = new EffectTable(this, 'EffectTable', { removalPolicy });
+    this.sqsConsumer = new SqsConsumer(this, 'SqsConsumer', {
+      removalPolicy,
+      logRetention: props.config.logRetention,
+      ...props.consumer,
+      idempotencyTable: this.idempotencyTable,
+      effectTable: this.effectTable,
+    });
+    this.httpIngress = new HttpIngress(this, 'HttpIngress', {
+      logRetention: props.config.logRetention,
+      ...props.ingress,
+      idempotencyTable: this.idempotencyTable,
+      queue: this.sqsConsumer.queue,
+    });
+
+    new CfnOutput(this, 'OrdersUrl', {
+      description: 'POST orders here, signed with SigV4 (execute-api), with an Idempotency-Key: npm run send',
+      value: this.httpIngress.ordersUrl,
+    });
+    new CfnOutput(this, 'ApiId', { description: 'The HTTP API', value: this.httpIngress.api.apiId });
+    new CfnOutput(this, 'AccessLogGroupName', {
+      description: 'API Gateway access logs: one JSON line per request (status, caller, latency, errors)',
+      value: this.httpIngress.accessLogGroup.logGroupName,
+    });
+    new CfnOutput(this, 'IngressFunctionName', {
+      description: 'The function behind POST /orders',
+      value: this.httpIngress.function.functionName,
+    });
+    new CfnOutput(this, 'IngressLogGroupName', {
+      description:
+        'Ingress logs: refused requests with their reasons, one "side effect done" per enqueued order',
+      value: this.httpIngress.function.logGroup.logGroupName,
+    });
+    new CfnOutput(this, 'IngressThrottleAlarmName', {
+      description: 'In ALARM when Lambda throttled the ingress function (callers saw 500, not 429)',
+      value: this.httpIngress.throttleAlarm.alarmName,
+    });
+    new CfnOutput(this, 'QueueUrl', {
+      description: 'The queue accepted orders are sent to',
+      value: this.sqsConsumer.queue.queueUrl,
+    });
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      description: 'Orders that failed maxReceiveCount times in the consumer',
+      value: this.sqsConsumer.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'DeadLetterQueueArn', {
+      description: 'Source ARN for a redrive: aws sqs start-message-move-task --source-arn <this>',
+      value: this.sqsConsumer.deadLetterQueue.queueArn,
+    });
+    new CfnOutput(this, 'EffectTableName', {
+      description: `What the consumer applied: one item per customer and currency (${EFFECT_KEY_ATTRIBUTE} = customer#<customerId>#<currency>)`,
+      value: this.effectTable.table.tableName,
+    });
+    new CfnOutput(this, 'ConsumerFunctionName', {
+      description: 'The SQS consumer function',
+      value: this.sqsConsumer.function.functionName,
+    });
+    new CfnOutput(this, 'ConsumerLogGroupName', {
+      description:
+        'Consumer logs: invalid messages, failures with messageId, one "side effect done" per order',
+      value: this.sqsConsumer.function.logGroup.logGroupName,
+    });
+    new CfnOutput(this, 'DeadLetterQueueAlarmName', {
+      description: 'In ALARM while the dead-letter queue holds a message',
+      value: this.sqsConsumer.dlqAlarm.alarmName,
+    });
+  }
+}
