@@ -28,7 +28,7 @@ import {
   type Verdict,
 } from './records';
 import { replayInProcess, replayMessage, replayPlan, type ReplayRunner } from './replay';
-import type { StoreReport } from './report';
+import { emptyCounts, type StoreReport } from './report';
 import { DEAD_LETTER_DOMAINS, missingOutputs, STORE_LABELS, type StoreName, STORES_OF_PATH } from './stores';
 
 export interface RedriveClients {
@@ -153,6 +153,15 @@ function drainTarget(
   }
 }
 
+/** The report of a store this run could not work on: counted as left, whatever it holds. */
+const notRedriven = (store: StoreName): StoreReport => ({
+  store,
+  label: STORE_LABELS[store],
+  queueUrl: '',
+  outcomes: [],
+  counts: { ...emptyCounts(), left: 1 },
+});
+
 /** Re-drives the stores of `request.path` one after the other; one report per store. */
 export async function redrivePath(
   clients: RedriveClients,
@@ -171,13 +180,7 @@ export async function redrivePath(
             ? ' (its on-failure destination is not a queue): redrive it from where it delivers'
             : ': deployed from another version of the app?'),
       );
-      reports.push({
-        store,
-        label: STORE_LABELS[store],
-        queueUrl: '',
-        outcomes: [],
-        counts: { redriven: 0, alreadyRedriven: 0, left: 1, wouldRedrive: 0, wouldLeave: 0 },
-      });
+      reports.push(notRedriven(store));
       continue;
     }
     const options = {
@@ -187,30 +190,42 @@ export async function redrivePath(
       print,
       timing: request.timing,
     };
-    if (store === 'dead-letter-queue') {
-      const domain = DEAD_LETTER_DOMAINS[path];
-      reports.push(
-        await redriveDeadLetterQueue(
-          clients.sqs,
-          {
-            label: STORE_LABELS[store],
-            queueUrl: stack.outputs.DeadLetterQueueUrl,
-            queueArn: stack.outputs.DeadLetterQueueArn,
-            recordName: domain?.recordName ?? 'record',
-            keyPrefix: domain?.keyPrefix ?? '<key prefix>',
-            fifo: stack.outputs.DeadLetterQueueArn.endsWith('.fifo'),
-          },
-          options,
-        ),
-      );
-    } else {
-      reports.push(
-        await drainQueue(clients.sqs, drainTarget(clients, stack, path, store, request), {
-          ...options,
-          journal: request.journal,
-        }),
-      );
+    try {
+      reports.push(await redriveStore(clients, stack, store, request, options));
+    } catch (error) {
+      // An AWS error outside a record (the queue gone, access denied): this store is reported, the next one runs.
+      print(`${STORE_LABELS[store]}: ${describeError(error)}: nothing more was done in this store`);
+      reports.push(notRedriven(store));
     }
   }
   return reports;
+}
+
+async function redriveStore(
+  clients: RedriveClients,
+  stack: DeployedOutputs,
+  store: StoreName,
+  request: RedriveRequest,
+  options: { dryRun: boolean; max?: number; rate?: number; print: (line: string) => void; timing?: Timing },
+): Promise<StoreReport> {
+  const { path } = request;
+  if (store === 'dead-letter-queue') {
+    const domain = DEAD_LETTER_DOMAINS[path];
+    return redriveDeadLetterQueue(
+      clients.sqs,
+      {
+        label: STORE_LABELS[store],
+        queueUrl: stack.outputs.DeadLetterQueueUrl,
+        queueArn: stack.outputs.DeadLetterQueueArn,
+        recordName: domain?.recordName ?? 'record',
+        keyPrefix: domain?.keyPrefix ?? '<key prefix>',
+        fifo: stack.outputs.DeadLetterQueueArn.endsWith('.fifo'),
+      },
+      options,
+    );
+  }
+  return drainQueue(clients.sqs, drainTarget(clients, stack, path, store, request), {
+    ...options,
+    journal: request.journal,
+  });
 }

@@ -235,3 +235,21 @@ it('without --store, the object path re-drives both of its stores', async () => 
   expect(reports.map((r) => r.store)).toEqual(['on-failure', 'subscription-dlq']);
   expect(aws.invocations).toHaveLength(2);
 });
+
+it('an AWS error in one store (its queue gone) is reported, and the other store is still re-driven', async () => {
+  aws.put(subscriptionDlq, JSON.stringify(subscriptionDeadLetter('b')));
+  const reports = await redrivePath(
+    aws.clients(),
+    {
+      stackName: 'reliable-lambda-test-object',
+      outputs: { ...outputs(), OnFailureQueueUrl: `${onFailure.url}-gone` },
+    },
+    { path: 'object', print: (line) => lines.push(line), journal: new Journal(), timing: { waitSeconds: 0 } },
+  );
+  expect(reports.map((r) => [r.store, r.counts.left, r.counts.redriven])).toEqual([
+    ['on-failure', 1, 0],
+    ['subscription-dlq', 0, 1],
+  ]);
+  expect(exitCodeOf(reports)).toBe(1);
+  expect(lines.join('\n')).toMatch(/on-failure destination.*QueueDoesNotExist.*nothing more was done/);
+});
