@@ -12,8 +12,10 @@ import {
   DEFAULT_REGION,
   type EventInvokeConfig,
   type FunctionConfig,
+  type DynamoDbTableConfig,
   type KinesisEventSourceMappingConfig,
   type KinesisStreamConfig,
+  type StreamEventSourceMappingConfig,
   type S3BucketConfig,
   type SimulationConfig,
   type SnsLambdaSubscriptionConfig,
@@ -107,6 +109,15 @@ function readAssetDirectories(directory: string, artifactId: string): Map<string
   return result;
 }
 
+/** An event source mapping, by the kind of its source. */
+type MappingOf =
+  | { readonly kind: 'sqs'; readonly mapping: SqsEventSourceMappingConfig }
+  | { readonly kind: 'kinesis'; readonly mapping: KinesisEventSourceMappingConfig }
+  | { readonly kind: 'dynamodb'; readonly mapping: StreamEventSourceMappingConfig };
+
+/** The label of every table stream's ARN here (`<table ARN>/stream/<label>`): the virtual clock's start. */
+const STREAM_LABEL = '2025-01-01T00:00:00.000';
+
 /** A value that refers to a resource (`Ref` / `Fn::GetAtt`), resolved to its local identity. */
 interface ResourceRef {
   readonly stack: StackArtifact;
@@ -145,6 +156,8 @@ class AssemblyReader {
       snsSubscriptions: this.each('AWS::SNS::Subscription', (ref) => this.subscriptionOf(ref)),
       buckets: this.each('AWS::S3::Bucket', (ref) => this.bucketOf(ref)),
       eventInvokeConfigs: this.each('AWS::Lambda::EventInvokeConfig', (ref) => this.invokeConfigOf(ref)),
+      tables: this.each('AWS::DynamoDB::Table', (ref) => this.tableOf(ref)),
+      dynamoDbEventSourceMappings: [],
     };
     const mappings = this.each('AWS::Lambda::EventSourceMapping', (ref) => this.mappingOf(ref, config));
     // A standard queue's mapping and a FIFO queue's are both SQS mappings; the queue's `fifo` tells the sqs path
@@ -152,10 +165,9 @@ class AssemblyReader {
     return {
       config: {
         ...config,
-        sqsEventSourceMappings: mappings.filter((m): m is SqsEventSourceMappingConfig => !('streamArn' in m)),
-        kinesisEventSourceMappings: mappings.filter(
-          (m): m is KinesisEventSourceMappingConfig => 'streamArn' in m,
-        ),
+        sqsEventSourceMappings: mappings.flatMap((m) => (m.kind === 'sqs' ? [m.mapping] : [])),
+        kinesisEventSourceMappings: mappings.flatMap((m) => (m.kind === 'kinesis' ? [m.mapping] : [])),
+        dynamoDbEventSourceMappings: mappings.flatMap((m) => (m.kind === 'dynamodb' ? [m.mapping] : [])),
       },
       stacks: this.stacks.map((s) => s.stackName),
       warnings: this.warnings,
@@ -265,6 +277,8 @@ class AssemblyReader {
           if (attribute === 'QueueName' || attribute === 'TopicName' || attribute === 'Name')
             return this.nameOf(ref);
           if (attribute === 'QueueUrl') return this.refValue(ref);
+          if (attribute === 'StreamArn' && ref.resource.Type === 'AWS::DynamoDB::Table')
+            return this.tableStreamArnOf(ref);
           return `local-${logicalId}.${attribute}`;
         }
         case 'Fn::ImportValue': {
@@ -434,6 +448,29 @@ class AssemblyReader {
     };
   }
 
+  private tableStreamArnOf(ref: ResourceRef): string {
+    return `${this.arnOf(ref)}/stream/${STREAM_LABEL}`;
+  }
+
+  private tableOf(ref: ResourceRef): DynamoDbTableConfig {
+    const p = this.props(ref);
+    const keySchema = (p.KeySchema as { AttributeName: string; KeyType: string }[] | undefined) ?? [];
+    const keyAttributes = [
+      ...keySchema.filter((k) => k.KeyType === 'HASH'),
+      ...keySchema.filter((k) => k.KeyType === 'RANGE'),
+    ].map((k) => k.AttributeName);
+    const viewType = (p.StreamSpecification as { StreamViewType?: string } | undefined)?.StreamViewType as
+      DynamoDbTableConfig['streamViewType'] | undefined;
+    return {
+      id: this.idOf(ref),
+      tableName: this.nameOf(ref),
+      tableArn: this.arnOf(ref),
+      keyAttributes,
+      ...(viewType && { streamViewType: viewType, streamArn: this.tableStreamArnOf(ref) }),
+      streamShardCount: AWS_DEFAULTS.dynamoDbStreamShardCount,
+    };
+  }
+
   private topicOf(ref: ResourceRef): SnsTopicConfig {
     return { id: this.idOf(ref), topicName: this.nameOf(ref), topicArn: this.arnOf(ref) };
   }
@@ -517,10 +554,7 @@ class AssemblyReader {
     };
   }
 
-  private mappingOf(
-    ref: ResourceRef,
-    config: SimulationConfig,
-  ): SqsEventSourceMappingConfig | KinesisEventSourceMappingConfig | undefined {
+  private mappingOf(ref: ResourceRef, config: SimulationConfig): MappingOf | undefined {
     const raw = ref.resource.Properties ?? {};
     const p = this.props(ref);
     const fn = this.target(ref.stack, raw.FunctionName);
@@ -534,7 +568,10 @@ class AssemblyReader {
     const responseTypes = (p.FunctionResponseTypes as string[] | undefined) ?? [];
     const reportBatchItemFailures = responseTypes.includes('ReportBatchItemFailures');
     const enabled = p.Enabled !== false && p.Enabled !== 'false';
-    if (p.FilterCriteria)
+    const filters = ((p.FilterCriteria as { Filters?: { Pattern?: string }[] } | undefined)?.Filters ?? [])
+      .map((f) => f.Pattern)
+      .filter((pattern): pattern is string => typeof pattern === 'string');
+    if (p.FilterCriteria && source.resource.Type !== 'AWS::DynamoDB::Table')
       this.warnings.push(`${this.idOf(ref)}: FilterCriteria are not simulated (every record is delivered).`);
     if (source.resource.Type === 'AWS::SQS::Queue') {
       const queue = config.queues.find((q) => q.id === this.idOf(source))!;
@@ -545,27 +582,31 @@ class AssemblyReader {
         );
       }
       return {
-        id: this.idOf(ref),
-        functionId: this.idOf(fn),
-        queueArn: queue.queueArn,
-        batchSize: Number(p.BatchSize ?? AWS_DEFAULTS.sqsBatchSize),
-        maximumBatchingWindowSeconds: queue.fifo ? 0 : Number(p.MaximumBatchingWindowInSeconds ?? 0),
-        reportBatchItemFailures,
-        ...(scaling?.MaximumConcurrency !== undefined && {
-          maximumConcurrency: Number(scaling.MaximumConcurrency),
-        }),
-        enabled,
+        kind: 'sqs',
+        mapping: {
+          id: this.idOf(ref),
+          functionId: this.idOf(fn),
+          queueArn: queue.queueArn,
+          batchSize: Number(p.BatchSize ?? AWS_DEFAULTS.sqsBatchSize),
+          maximumBatchingWindowSeconds: queue.fifo ? 0 : Number(p.MaximumBatchingWindowInSeconds ?? 0),
+          reportBatchItemFailures,
+          ...(scaling?.MaximumConcurrency !== undefined && {
+            maximumConcurrency: Number(scaling.MaximumConcurrency),
+          }),
+          enabled,
+        },
       };
     }
-    if (source.resource.Type === 'AWS::Kinesis::Stream') {
+    if (source.resource.Type === 'AWS::Kinesis::Stream' || source.resource.Type === 'AWS::DynamoDB::Table') {
+      const dynamodb = source.resource.Type === 'AWS::DynamoDB::Table';
       if (p.TumblingWindowInSeconds)
         this.warnings.push(`${this.idOf(ref)}: tumbling windows are not simulated.`);
       const destination = (p.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)
         ?.OnFailure?.Destination;
-      return {
+      const mapping: StreamEventSourceMappingConfig = {
         id: this.idOf(ref),
         functionId: this.idOf(fn),
-        streamArn: this.arnOf(source),
+        streamArn: dynamodb ? this.tableStreamArnOf(source) : this.arnOf(source),
         batchSize: Number(p.BatchSize ?? AWS_DEFAULTS.kinesisBatchSize),
         maximumBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
         bisectBatchOnFunctionError:
@@ -578,7 +619,9 @@ class AssemblyReader {
         startingPosition:
           (p.StartingPosition as KinesisEventSourceMappingConfig['startingPosition']) ?? 'LATEST',
         enabled,
+        ...(dynamodb && filters.length > 0 && { filters }),
       };
+      return dynamodb ? { kind: 'dynamodb', mapping } : { kind: 'kinesis', mapping };
     }
     this.warnings.push(`${this.idOf(ref)}: event source ${source.resource.Type} is not simulated.`);
     return undefined;

@@ -28,6 +28,8 @@ export interface DeliveryFailureWindow extends TimeWindow {
 
 export class FaultPlan implements SimulationFaults {
   private readonly poison = new Set<string>();
+  /** Table stream: changes whose old image is an invalid item a poison write left. */
+  private readonly invalidOldImages = new Set<string>();
   /** Remaining failing invocations per record. */
   private readonly transient = new Map<string, number>();
   /** Remaining hanging invocations per record (Infinity: always). */
@@ -76,6 +78,16 @@ export class FaultPlan implements SimulationFaults {
 
   isPoison(recordId: string): boolean {
     return this.poison.has(recordId);
+  }
+
+  /** A change whose old image is the invalid item of a poison write (the handler rejects it too). */
+  addInvalidOldImage(recordId: string): this {
+    this.invalidOldImages.add(recordId);
+    return this;
+  }
+
+  hasInvalidOldImage(recordId: string): boolean {
+    return this.invalidOldImages.has(recordId);
   }
 
   get poisonRecords(): ReadonlySet<string> {

@@ -10,7 +10,9 @@
  * - object: one SNS record per invocation; any failure throws;
  * - stream: records one after the other; a record that failed for a reason that may pass holds back the later
  *   records of its partition key in the batch, a poison record (invalid: it can never pass) fails alone;
- *   failures by sequence number; all failed → the whole batch fails.
+ *   failures by sequence number; all failed → the whole batch fails;
+ * - table stream: as the stream, per item key (`dynamodb.Keys`); a change whose old image is a poison write's item
+ *   fails as invalid too; a deletion by time to live applies nothing and succeeds.
  *
  * Per record: a poison record always fails; a record fails while DynamoDB is unavailable (the idempotency
  * claim cannot be written) or while its transient failures last; otherwise the side effect happens once per
@@ -35,6 +37,8 @@ interface EventRecord {
   /** Kinesis: `<shardId>:<sequenceNumber>`. */
   readonly eventID?: string;
   readonly kinesis?: { readonly sequenceNumber: string; readonly partitionKey: string };
+  readonly dynamodb?: { readonly SequenceNumber: string; readonly Keys: unknown };
+  readonly userIdentity?: { readonly principalId?: string };
 }
 
 export interface ModelOptions {
@@ -71,7 +75,8 @@ export function modelFunction(faults: FaultPlan, options: ModelOptions = {}): Fu
 
       /** `byPosition`: the caller has already decided by stream position; no per-record idempotency here. */
       const processOne = (recordId: string, byPosition = false): string | undefined => {
-        if (faults.isPoison(recordId)) return 'InvalidPayloadError: payload does not match the schema';
+        if (faults.isPoison(recordId) || faults.hasInvalidOldImage(recordId))
+          return 'InvalidPayloadError: payload does not match the schema';
         if (faults.dynamoDbUnavailable(invocation.startedAt)) {
           return 'IdempotencyPersistenceLayerError: Failed to save in progress record to idempotency store';
         }
@@ -119,6 +124,16 @@ export function modelFunction(faults: FaultPlan, options: ModelOptions = {}): Fu
             // As the handler: an invalid (poison) record holds nothing back (isPermanentFailure).
             if (!faults.isPoison(recordId)) failedKeys.add(key);
             failures.push(record.kinesis!.sequenceNumber);
+          }
+        } else if (invocation.path === 'table-stream') {
+          const key = JSON.stringify(record.dynamodb!.Keys);
+          // A deletion by time to live: logged by the handler, nothing applied.
+          if (record.userIdentity?.principalId === 'dynamodb.amazonaws.com') continue;
+          const error = failedKeys.has(key) ? 'EarlierRecordFailedError' : processOne(recordId);
+          if (error) {
+            const permanent = faults.isPoison(recordId) || faults.hasInvalidOldImage(recordId);
+            if (!permanent) failedKeys.add(key);
+            failures.push(record.dynamodb!.SequenceNumber);
           }
         } else if (invocation.path === 'fifo') {
           const group = record.attributes?.MessageGroupId ?? '';

@@ -21,6 +21,10 @@ export type RecordFate =
   | 'in-sink'
   /** Still waiting when the run stopped at its time limit. */
   | 'pending'
+  /** Never sent to the function: the mapping's filter criteria dropped it (a table stream's REMOVE, by default). */
+  | 'filtered'
+  /** Sent to the function, which applied nothing, by design: a deletion by time to live. */
+  | 'skipped'
   /** No side effect and nowhere to be found: dropped, discarded or expired. */
   | 'lost';
 
@@ -68,6 +72,8 @@ export interface PathReport {
     readonly transient: number;
     readonly timeouts: number;
     readonly duplicates: number;
+    /** Table stream: deletions by time to live (nothing to apply). */
+    readonly expirations: number;
   };
   readonly invocations: {
     readonly count: number;
@@ -145,6 +151,7 @@ function recordReports(
   const effects = new Map<string, number>();
   for (const effect of sim.trace.sideEffects)
     effects.set(effect.recordId, (effects.get(effect.recordId) ?? 0) + 1);
+  const filtered = new Set(sim.trace.events.filter((e) => e.kind === 'filtered').flatMap((e) => e.recordIds));
   const sinks = new Map<string, RecordReport['sinks'][number][]>();
   for (const sink of sim.trace.sinks) {
     for (const id of new Set(sink.recordIds)) {
@@ -167,14 +174,21 @@ function recordReports(
           : 'done'
         : inSinks.length > 0
           ? 'in-sink'
-          : stoppedBy === 'idle'
-            ? 'lost'
-            : 'pending';
+          : filtered.has(record.id)
+            ? 'filtered'
+            : record.expiration && handed.has(record.id)
+              ? 'skipped'
+              : stoppedBy === 'idle'
+                ? 'lost'
+                : 'pending';
     const recordFaults = [
       record.poison && 'poison',
       faults.hasTransient(record.id) && 'transient',
       faults.hasHang(record.id) && 'timeout',
       record.duplicatesAfterMs !== undefined && 'duplicate',
+      // Table stream: not faults of the record's content, but why it is not a change to apply.
+      record.expiration && 'expiration',
+      record.oldImageFrom !== undefined && 'old-image-poison',
     ].filter((f): f is string => typeof f === 'string');
     return {
       id: record.id,
@@ -230,7 +244,15 @@ function pathReport(
     }
     sinkGroups.set(key, group);
   }
-  const fates = { done: 0, 'done-and-in-sink': 0, 'in-sink': 0, pending: 0, lost: 0 };
+  const fates = {
+    done: 0,
+    'done-and-in-sink': 0,
+    'in-sink': 0,
+    pending: 0,
+    filtered: 0,
+    skipped: 0,
+    lost: 0,
+  };
   for (const record of records) fates[record.fate] += 1;
   const functionId = invocations[0]?.functionId ?? functionOfPath(sim, path);
   const unattributed = sim.trace.unattributedSideEffects.filter((u) =>
@@ -246,6 +268,7 @@ function pathReport(
       transient: records.filter((r) => r.faults.includes('transient')).length,
       timeouts: records.filter((r) => r.faults.includes('timeout')).length,
       duplicates: records.filter((r) => r.faults.includes('duplicate')).length,
+      expirations: records.filter((r) => r.faults.includes('expiration')).length,
     },
     invocations: {
       count: invocations.length,
@@ -267,7 +290,11 @@ function pathReport(
       duplicated: records.filter((r) => r.sideEffects > 1).length,
       unattributed,
     },
-    notes: [...notesOf(sim, path), ...fifoNotes(sim, path, records, context)],
+    notes: [
+      ...notesOf(sim, path),
+      ...fifoNotes(sim, path, records, context),
+      ...tableStreamNotes(path, records),
+    ],
     invariants: checkInvariants(sim, path, records, context),
   };
 }
@@ -303,6 +330,17 @@ function describeSource(sim: Simulation, path: IngestionPath): string {
       `subscription DLQ ${s.deadLetterTargetArn ? sim.nameOf(s.deadLetterTargetArn) : 'none'}`
     );
   }
+  if (path === 'table-stream') {
+    const m = config.dynamoDbEventSourceMappings.find((x) => x.id === entry['table-stream']?.mappingId);
+    const t = config.tables.find((x) => x.streamArn === m?.streamArn);
+    if (!m || !t) return '';
+    return (
+      `DynamoDB Streams event source mapping: table ${t.id.slice(t.id.indexOf('/') + 1)} (${t.streamViewType}, ${t.streamShardCount} shards assumed, 24 h), ` +
+      `batch ${m.batchSize}, bisect ${on(m.bisectBatchOnFunctionError)}, retries ${m.maximumRetryAttempts}, max record age ${m.maximumRecordAgeSeconds} s, ` +
+      `parallelization ${m.parallelizationFactor}, ReportBatchItemFailures ${on(m.reportBatchItemFailures)}, ` +
+      `filters ${m.filters?.length ? m.filters.join(' or ') : 'none'}, on-failure ${m.onFailureDestinationArn ? sim.nameOf(m.onFailureDestinationArn) : 'none'}`
+    );
+  }
   const m = config.kinesisEventSourceMappings.find((x) => x.id === entry.stream?.mappingId);
   const st = config.streams.find((x) => x.streamArn === m?.streamArn);
   if (!m || !st) return '';
@@ -311,6 +349,19 @@ function describeSource(sim: Simulation, path: IngestionPath): string {
     `retries ${m.maximumRetryAttempts}, max record age ${m.maximumRecordAgeSeconds} s, parallelization ${m.parallelizationFactor}, ` +
     `ReportBatchItemFailures ${on(m.reportBatchItemFailures)}, on-failure ${m.onFailureDestinationArn ? sim.nameOf(m.onFailureDestinationArn) : 'none'}`
   );
+}
+
+function tableStreamNotes(path: IngestionPath, records: readonly RecordReport[]): string[] {
+  if (path !== 'table-stream') return [];
+  const poisoned = records.filter((r) => r.faults.includes('old-image-poison'));
+  return poisoned.length === 0
+    ? []
+    : [
+        `${poisoned.length} changes failed as invalid because their old image is the item a poison write left (the handler validates both images): ${poisoned
+          .slice(0, 5)
+          .map((r) => r.id)
+          .join(', ')}`,
+      ];
 }
 
 function fifoNotes(
@@ -333,9 +384,16 @@ function notesOf(sim: Simulation, path: IngestionPath): string[] {
   for (const event of sim.trace.events) {
     if (event.path !== path) continue;
     if (
-      ['expired', 'discarded', 'delivery-failed', 'stale-receipt-handle', 'redrive', 'deduplicated'].includes(
-        event.kind,
-      )
+      [
+        'expired',
+        'discarded',
+        'delivery-failed',
+        'stale-receipt-handle',
+        'redrive',
+        'deduplicated',
+        'filtered',
+        'no-stream-record',
+      ].includes(event.kind)
     ) {
       counts.set(event.kind, (counts.get(event.kind) ?? 0) + event.recordIds.length);
     }
@@ -349,6 +407,9 @@ function notesOf(sim: Simulation, path: IngestionPath): string[] {
       'deletes ignored: the message had become visible again (visibility timeout too short)',
     deduplicated:
       "sends accepted and not delivered: a copy sent within the FIFO queue's 5-minute deduplication interval",
+    filtered: "records the mapping's filter criteria kept from the function (they never invoke it)",
+    'no-stream-record':
+      'table writes that wrote no stream record (a write that changed nothing, or a conditional retry refused)',
   };
   return [...counts].map(([kind, n]) => `${n} ${labels[kind]}`);
 }
@@ -393,15 +454,17 @@ export function checkInvariants(
     examples: poisonDone.slice(0, 10).map((r) => r.id),
   });
   if (path === 'fifo') results.push(fifoOrderInvariant(sim));
-  if (path === 'stream') {
-    results.push(streamOrderInvariant(sim));
+  if (path === 'stream' || path === 'table-stream') {
+    results.push(streamOrderInvariant(sim, path));
     // Isolation is what bisection on function errors gives. With ReportBatchItemFailures the handler names the
     // failed record instead, and a batch whose first record fails is retried (and finally discarded) whole.
-    const mapping = sim.config.kinesisEventSourceMappings.find(
-      (m) => m.id === sim.entryPoints().stream?.mappingId,
-    );
+    const mappingId = sim.entryPoints()[path]?.mappingId;
+    const mapping = [
+      ...sim.config.kinesisEventSourceMappings,
+      ...sim.config.dynamoDbEventSourceMappings,
+    ].find((m) => m.id === mappingId);
     if (mapping?.bisectBatchOnFunctionError && !mapping.reportBatchItemFailures) {
-      results.push(bisectBoundInvariant(sim, records, mapping.batchSize));
+      results.push(bisectBoundInvariant(sim, records, mapping.batchSize, path));
     }
   }
   return results;
@@ -553,10 +616,17 @@ export function fifoOrderInvariant(sim: Simulation): InvariantResult {
  * For each shard and partition key, side effects happen in the order of the stream positions of the copies that
  * produced them (a producer retry is a later copy, at a later position, and is ordered there).
  */
-export function streamOrderInvariant(sim: Simulation): InvariantResult {
+export function streamOrderInvariant(
+  sim: Simulation,
+  path: 'stream' | 'table-stream' = 'stream',
+): InvariantResult {
   const bySeq = new Map(sim.trace.invocations.map((i) => [i.seq, i]));
   const keyOf = new Map<string, string>();
-  for (const stream of sim.streams.values()) {
+  const streams = [
+    ...sim.streams.values(),
+    ...[...sim.tables.values()].flatMap((t) => (t.stream ? [t.stream] : [])),
+  ];
+  for (const stream of streams) {
     for (const shard of stream.shards)
       for (const r of shard.records) keyOf.set(`${shard.shardId}|${r.sequenceNumber}`, r.partitionKey);
   }
@@ -564,7 +634,7 @@ export function streamOrderInvariant(sim: Simulation): InvariantResult {
   const broken: string[] = [];
   for (const effect of sim.trace.sideEffects) {
     const invocation = bySeq.get(effect.invocationSeq);
-    if (!invocation || invocation.path !== 'stream') continue;
+    if (!invocation || invocation.path !== path) continue;
     const index = invocation.recordIds.indexOf(effect.recordId);
     const sequenceNumber = BigInt(invocation.itemIds[index]);
     const key = `${invocation.shardId}|${keyOf.get(`${invocation.shardId}|${invocation.itemIds[index]}`) ?? '?'}`;
@@ -573,12 +643,13 @@ export function streamOrderInvariant(sim: Simulation): InvariantResult {
       broken.push(`${effect.recordId} after ${last.recordId} (${key.split('|')[1]})`);
     lastByKey.set(key, { recordId: effect.recordId, seq: sequenceNumber });
   }
+  const key = path === 'stream' ? 'partition key' : 'item key';
   return {
-    name: 'stream side effects in order per shard and partition key',
+    name: `${path === 'stream' ? 'stream' : 'table stream'} side effects in order per shard and ${key}`,
     holds: broken.length === 0,
     detail:
       broken.length === 0
-        ? 'every partition key applied in sequence-number order'
+        ? `every ${key} applied in sequence-number order`
         : `${broken.length} records applied after a later record of their key`,
     examples: broken.slice(0, 10),
   };
@@ -589,15 +660,16 @@ export function bisectBoundInvariant(
   sim: Simulation,
   records: readonly RecordReport[],
   batchSize: number,
+  path: 'stream' | 'table-stream' = 'stream',
 ): InvariantResult {
   const bound = Math.ceil(Math.log2(Math.max(2, batchSize)));
   const splitsOf = new Map<string, number>();
   for (const event of sim.trace.events) {
-    if (event.path !== 'stream' || event.kind !== 'split') continue;
+    if (event.path !== path || event.kind !== 'split') continue;
     for (const id of event.recordIds) splitsOf.set(id, (splitsOf.get(id) ?? 0) + 1);
   }
   const aloneInDestination = new Set(
-    sim.trace.sinks.filter((s) => s.path === 'stream' && s.recordIds.length === 1).map((s) => s.recordIds[0]),
+    sim.trace.sinks.filter((s) => s.path === path && s.recordIds.length === 1).map((s) => s.recordIds[0]),
   );
   const broken = records
     .filter((r) => r.poison && r.fate !== 'pending')
@@ -656,6 +728,7 @@ export function renderReport(report: Report, realMs?: number): string {
           r.transient && `${r.transient} transient`,
           r.timeouts && `${r.timeouts} hanging (time-outs)`,
           r.duplicates && `${r.duplicates} sent twice`,
+          r.expirations && `${r.expirations} deletions by time to live`,
         ]
           .filter(Boolean)
           .map((s) => `, ${s}`)
@@ -684,7 +757,10 @@ export function renderReport(report: Report, realMs?: number): string {
     const f = p.fates;
     out.push(
       `   side effects  ${p.sideEffects.total} for ${r.produced} records: ${f.done} done once, ${f['done-and-in-sink']} done and also in a sink, ` +
-        `${f['in-sink']} only in a sink, ${f.pending} pending, ${f.lost} lost; ${p.sideEffects.duplicated} duplicated` +
+        `${f['in-sink']} only in a sink, ${f.pending} pending, ${f.lost} lost` +
+        (f.filtered ? `, ${f.filtered} filtered out` : '') +
+        (f.skipped ? `, ${f.skipped} skipped by design` : '') +
+        `; ${p.sideEffects.duplicated} duplicated` +
         (p.sideEffects.unattributed ? `, ${p.sideEffects.unattributed} unattributed` : ''),
     );
     for (const note of p.notes) out.push(`   note          ${note}`);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { IngestionPath } from './engine/config';
 
-export const PATHS: readonly IngestionPath[] = ['sqs', 'object', 'stream', 'fifo'];
+export const PATHS: readonly IngestionPath[] = ['sqs', 'object', 'stream', 'fifo', 'table-stream'];
 
 const DURATION_PATTERN = /^(\d+(\.\d+)?(ms|h|m|s))+$/;
 const DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
@@ -94,6 +94,11 @@ const PathSchema = z.strictObject({
    * `partitionKeys`), the FIFO queue's message groups. Default: `partitionKeys` (16).
    */
   groups: z.number().int().min(1).max(100_000).optional(),
+  /**
+   * Table stream: records that are deletions of their item by DynamoDB's time to live instead of writes (REMOVE,
+   * `userIdentity` the DynamoDB service). The mapping's default filter lets none of them invoke the function.
+   */
+  expirations: SelectionSchema.optional(),
   faults: FaultsSchema.default({}),
 });
 
@@ -128,6 +133,7 @@ const FullScenarioSchema = z.strictObject({
     object: PathSchema.optional(),
     stream: PathSchema.optional(),
     fifo: PathSchema.optional(),
+    'table-stream': PathSchema.optional(),
   }),
 });
 
@@ -198,7 +204,7 @@ export function readScenarioFile(file: string): Scenario {
 }
 
 function toFull(short: z.output<typeof ShortScenarioSchema>): Scenario {
-  const { path, records, ratePerSecond, start, partitionKeys, groups, faults, ...rest } = short;
+  const { path, records, ratePerSecond, start, partitionKeys, groups, expirations, faults, ...rest } = short;
   return {
     ...rest,
     paths: {
@@ -208,6 +214,7 @@ function toFull(short: z.output<typeof ShortScenarioSchema>): Scenario {
         start,
         partitionKeys,
         ...(groups !== undefined && { groups }),
+        ...(expirations !== undefined && { expirations }),
         faults,
       },
     },
@@ -227,6 +234,9 @@ function checkWindows(scenario: Scenario, source: string): void {
     faults.throttle?.forEach((w, i) => check(`paths.${path}.faults.throttle.${i}`, w));
     faults.deliveryFailures?.forEach((w, i) => check(`paths.${path}.faults.deliveryFailures.${i}`, w));
     faults.dynamodbOutages?.forEach((w, i) => check(`paths.${path}.faults.dynamodbOutages.${i}`, w));
+    if (scenario.paths[path]!.expirations !== undefined && path !== 'table-stream') {
+      problems.push(`  paths.${path}.expirations: only the table-stream path has a table whose items expire`);
+    }
     if (faults.deliveryFailures && path !== 'object') {
       problems.push(`  paths.${path}.faults.deliveryFailures: only the object path has an SNS subscription`);
     }

@@ -4,12 +4,16 @@
  * which fault. Everything is drawn from the scenario's seed.
  *
  * Every record has an id (`sqs-000042`, `object-000007`, `stream-000123`, `fifo-000009`) that its payload carries in
- * the field the handler uses as its business key, so a `side effect done` line (`recordKey`) names its record.
+ * the field the handler uses as its business key, so a `side effect done` line (`recordKey`) names its record. A
+ * table-stream record is a table write: its key is the stream record's `eventID`, which DynamoDB gives the change;
+ * the producer tells the catalog which record it is (`RecordCatalog.addKey`).
  */
 import * as fifoDomain from '../../lambda/fifo-consumer/domain';
 import * as objectDomain from '../../lambda/object-consumer/domain';
 import * as sqsDomain from '../../lambda/sqs-consumer/domain';
 import * as streamDomain from '../../lambda/stream-consumer/domain';
+import * as tableStreamDomain from '../../lambda/table-stream-consumer/domain';
+import { keyString, type Item, type WriteResult } from './engine/dynamodb-streams';
 import type { IngestionPath } from './engine/config';
 import { Random } from './engine/random';
 import type { EntryPoints, Simulation } from './engine/simulation';
@@ -26,7 +30,7 @@ export interface CatalogRecord {
   readonly producedAt: number;
   /** The business key the handler's side effect line names (order id, event id; object keys carry the id). */
   readonly businessKey: string;
-  /** Stream: the partition key. */
+  /** Stream: the partition key; table stream: the item's key (`pk=sku-3`), which orders its changes. */
   readonly partitionKey?: string;
   /** FIFO: the message group it is sent with (an invalid message: its valid counterpart's). */
   readonly messageGroupId?: string;
@@ -34,11 +38,21 @@ export interface CatalogRecord {
   readonly payload: string;
   /** Object: the object's size in bytes. */
   readonly size?: number;
-  /** Also sent (delivered, notified) again, once per delay, this much later (ms). */
+  /** Also sent (delivered, notified, written) again, once per delay, this much later (ms). */
   readonly duplicatesAfterMs?: readonly number[];
+  /**
+   * Table stream: not a write but the item's deletion by DynamoDB's time to live (`payload`: the item's key). Such a
+   * change has nothing to apply: the mapping's filter drops it, or the handler skips it.
+   */
+  readonly expiration?: boolean;
+  /**
+   * Table stream: the poison record whose write left the item this write changes: the change's old image is that
+   * invalid item, so the handler rejects the change too (it validates both images).
+   */
+  readonly oldImageFrom?: string;
 }
 
-const ID_PATTERN = /\b(sqs|fifo|object|stream)-\d{6}\b/;
+const ID_PATTERN = /\b(sqs|fifo|object|table-stream|stream)-\d{6}\b/;
 
 /** The produced records, and how to find a record from what a handler logs. */
 export class RecordCatalog {
@@ -48,6 +62,11 @@ export class RecordCatalog {
   add(record: CatalogRecord): void {
     this.records.set(record.id, record);
     this.byBusinessKey.set(record.businessKey, record.id);
+  }
+
+  /** Another key a handler may log for a record (a table change's `eventID`, known once the change is written). */
+  addKey(key: string, recordId: string): void {
+    this.byBusinessKey.set(key, recordId);
   }
 
   /** The record a side effect's `recordKey` belongs to: by business key, or by the record id inside it. */
@@ -93,7 +112,9 @@ export function planWorkload(
         `The scenario drives the ${path} path, but the deployment has no ${describeEntry(path)}. Synthesize the stack of that path, or remove it from the scenario.`,
       );
     }
-    planPath(path, spec, root.fork(path), catalog, faults, entry.functionId, subscriptionIds);
+    planPath(path, spec, root.fork(path), catalog, faults, entry.functionId, subscriptionIds, {
+      keyAttributes: 'keyAttributes' in entry ? entry.keyAttributes : [],
+    });
   }
   return { catalog, faults };
 }
@@ -104,6 +125,7 @@ function describeEntry(path: IngestionPath): string {
     fifo: 'SQS FIFO queue with an event source mapping',
     object: 'bucket notifying an SNS topic with a Lambda subscription',
     stream: 'Kinesis stream with an event source mapping',
+    'table-stream': 'DynamoDB table whose stream has an event source mapping',
   }[path];
 }
 
@@ -115,12 +137,18 @@ function planPath(
   faults: FaultPlan,
   functionId: string,
   subscriptionIds: readonly string[],
+  table: { readonly keyAttributes: readonly string[] },
 ): void {
   const n = spec.records;
   const f = spec.faults;
   const poison = select(f.poison, n, random.fork('poison'), new Set());
   const transient = select(f.transient, n, random.fork('transient'), poison);
   const hangs = select(f.timeouts, n, random.fork('timeouts'), poison);
+  // Table stream: expirations are chosen among the records with no fault (an expiration writes nothing of its own).
+  const expirations =
+    path === 'table-stream'
+      ? select(spec.expirations, n, random.fork('expirations'), new Set([...poison, ...transient, ...hangs]))
+      : new Set<number>();
   const duplicates = select(f.duplicates, n, random.fork('duplicates'), new Set());
   const arrivals = random.fork('arrivals');
   const payloads = random.fork('payloads');
@@ -128,23 +156,33 @@ function planPath(
   const groups = spec.groups ?? spec.partitionKeys;
   /** Records so far per group: a group's n-th record is its variant n − 1 (FIFO: the entry's sequence). */
   const perGroup = new Map<number, number>();
+  /** Table stream: the record whose write each item holds now (none: no item), and whether it was poison. */
+  const itemWriter = new Map<number, { readonly id: string; readonly poison: boolean }>();
 
   let t = durationMs(spec.start);
   for (let number = 1; number <= n; number += 1) {
     const id = recordId(path, number);
     const isPoison = poison.has(number);
-    const group = path === 'stream' || path === 'fifo' ? payloads.int(1, groups) : undefined;
+    const group = path !== 'sqs' && path !== 'object' ? payloads.int(1, groups) : undefined;
     const position = group === undefined ? 0 : (perGroup.get(group) ?? 0);
     if (group !== undefined) perGroup.set(group, position + 1);
-    catalog.add({
+    const base = payloadOf(path, id, isPoison, group, position, payloads);
+    let record: CatalogRecord = {
       id,
       path,
       number,
       poison: isPoison,
       producedAt: Math.round(t),
-      ...payloadOf(path, id, isPoison, group, position, payloads),
+      ...base,
       ...(duplicates.has(number) && { duplicatesAfterMs: duplicatesAfter }),
-    });
+    };
+    if (path === 'table-stream') {
+      record = tableWrite(record, table.keyAttributes, expirations.has(number), itemWriter.get(group!));
+      if (record.expiration) itemWriter.delete(group!);
+      else itemWriter.set(group!, { id, poison: isPoison });
+      if (record.oldImageFrom !== undefined) faults.addInvalidOldImage(id);
+    }
+    catalog.add(record);
     if (isPoison) faults.addPoison(id);
     if (transient.has(number)) faults.addTransient(id, f.transient!.failures);
     if (hangs.has(number)) faults.addHang(id, f.timeouts!.times === 'always' ? Infinity : f.timeouts!.times);
@@ -235,7 +273,60 @@ function payloadOf(
       if (!poison) return { businessKey, messageGroupId, payload: JSON.stringify(message) };
       return { businessKey, messageGroupId, payload: random.pick(fifoDomain.examples.invalid(id)).body };
     }
+    case 'table-stream': {
+      // The item the change writes (its key is its group's item, tableWrite below); the stream record's eventID,
+      // the handler's key, is the change's own.
+      const change = tableStreamDomain.examples.valid(id, {
+        variant: position,
+        ...(group !== undefined && { group }),
+      });
+      const item = change.newItem ?? change.oldItem!;
+      if (!poison) return { businessKey: id, payload: JSON.stringify(item) };
+      return {
+        businessKey: id,
+        // The valid item, for its key: the invalid one is written under it (tableWrite).
+        partitionKey: JSON.stringify(item),
+        payload: random.pick(tableStreamDomain.examples.invalid(id)).body,
+      };
+    }
   }
+}
+
+/**
+ * A table-stream record as the producer's write: the item (a poison record's invalid item under its group's key),
+ * or, for an expiration, the item's key; the item key that orders its changes; the poison write its old image comes
+ * from, if any.
+ */
+function tableWrite(
+  record: CatalogRecord,
+  keyAttributes: readonly string[],
+  expiration: boolean,
+  current: { readonly id: string; readonly poison: boolean } | undefined,
+): CatalogRecord {
+  const valid = JSON.parse(record.poison ? record.partitionKey! : record.payload) as Item;
+  const keys = Object.fromEntries(keyAttributes.map((name) => [name, valid[name]]));
+  let item: Item = valid;
+  if (record.poison) {
+    let invalid: unknown;
+    try {
+      invalid = JSON.parse(record.payload);
+    } catch {
+      invalid = undefined;
+    }
+    item =
+      typeof invalid === 'object' && invalid !== null && !Array.isArray(invalid)
+        ? { ...(invalid as Item), ...keys }
+        : { ...keys, payload: record.payload };
+  }
+  // An expiration of an item that is not there changes nothing: the record is a write instead.
+  const expires = expiration && current !== undefined;
+  return {
+    ...record,
+    partitionKey: keyString(keys),
+    payload: JSON.stringify(expires ? keys : item),
+    ...(expires && { expiration: true }),
+    ...(current?.poison && !expires && { oldImageFrom: current.id }),
+  };
 }
 
 /** Schedules every record of the catalog on the simulation. */
@@ -274,6 +365,25 @@ export function produce(sim: Simulation, catalog: RecordCatalog): void {
         for (const delay of [0, ...again])
           sim.putRecord(entry.stream!.streamArn, record.partitionKey!, record.payload, record.id, at + delay);
         break;
+      case 'table-stream': {
+        const tableArn = entry['table-stream']!.tableArn;
+        const item = JSON.parse(record.payload) as Item;
+        // The change's eventID is the handler's key: the catalog learns it when DynamoDB writes the change.
+        const learn = (result: WriteResult) => {
+          if (result.kind === 'written' && result.record) catalog.addKey(result.record.eventId, record.id);
+        };
+        if (record.expiration) {
+          sim.deleteItem(tableArn, item, record.id, at, learn, { byTimeToLive: true });
+          for (const delay of again) sim.deleteItem(tableArn, item, record.id, at + delay, learn);
+        } else {
+          sim.putItem(tableArn, item, record.id, at, learn);
+          // A producer's retry is conditional on the item being as its first write left it: then it changes
+          // nothing, and otherwise it is refused. Either way DynamoDB writes no stream record.
+          for (const delay of again)
+            sim.putItem(tableArn, item, record.id, at + delay, learn, { onlyIfLastWrittenBy: record.id });
+        }
+        break;
+      }
     }
   }
 }

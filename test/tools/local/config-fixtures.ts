@@ -8,12 +8,14 @@ import {
   DEFAULT_ACCOUNT,
   DEFAULT_REGION,
   queueUrlOf,
+  type DynamoDbTableConfig,
   type EventInvokeConfig,
   type FunctionConfig,
   type KinesisEventSourceMappingConfig,
   type SimulationConfig,
   type SqsEventSourceMappingConfig,
   type SqsQueueConfig,
+  type StreamEventSourceMappingConfig,
 } from '../../../tools/local/engine/config';
 
 export function functionConfig(id: string, overrides: Partial<FunctionConfig> = {}): FunctionConfig {
@@ -37,10 +39,36 @@ function emptyConfig(): SimulationConfig {
     sqsEventSourceMappings: [],
     streams: [],
     kinesisEventSourceMappings: [],
+    tables: [],
+    dynamoDbEventSourceMappings: [],
     topics: [],
     snsSubscriptions: [],
     buckets: [],
     eventInvokeConfigs: [],
+  };
+}
+
+/** A stream mapping with AWS's defaults (Kinesis or DynamoDB Streams: the same settings). */
+function streamMapping(
+  id: string,
+  functionId: string,
+  streamArn: string,
+  onFailureDestinationArn: string,
+): StreamEventSourceMappingConfig {
+  return {
+    id,
+    functionId,
+    streamArn,
+    batchSize: AWS_DEFAULTS.kinesisBatchSize,
+    maximumBatchingWindowSeconds: 0,
+    bisectBatchOnFunctionError: false,
+    maximumRetryAttempts: -1,
+    maximumRecordAgeSeconds: -1,
+    parallelizationFactor: 1,
+    reportBatchItemFailures: false,
+    onFailureDestinationArn,
+    startingPosition: 'TRIM_HORIZON',
+    enabled: true,
   };
 }
 
@@ -67,19 +95,7 @@ export function kinesisConfig(
     topics: [{ id: 'OnFailure', topicName: 'stream-on-failure', topicArn: STREAM_DESTINATION_ARN }],
     kinesisEventSourceMappings: [
       {
-        id: 'StreamMapping',
-        functionId: 'stream-consumer',
-        streamArn: STREAM_ARN,
-        batchSize: AWS_DEFAULTS.kinesisBatchSize,
-        maximumBatchingWindowSeconds: 0,
-        bisectBatchOnFunctionError: false,
-        maximumRetryAttempts: -1,
-        maximumRecordAgeSeconds: -1,
-        parallelizationFactor: 1,
-        reportBatchItemFailures: false,
-        onFailureDestinationArn: STREAM_DESTINATION_ARN,
-        startingPosition: 'TRIM_HORIZON',
-        enabled: true,
+        ...streamMapping('StreamMapping', 'stream-consumer', STREAM_ARN, STREAM_DESTINATION_ARN),
         ...mapping,
       },
     ],
@@ -253,3 +269,59 @@ export function fifoConfig(
     ],
   };
 }
+
+export const TABLE_ARN = arnOf('dynamodb', 'stock');
+export const TABLE_STREAM_ARN = `${TABLE_ARN}/stream/2025-01-01T00:00:00.000`;
+export const TABLE_STREAM_DESTINATION_ARN = arnOf('sqs', 'stock-stream-failures');
+
+/**
+ * A table with a stream (key `pk`, NEW_AND_OLD_IMAGES, one shard) and its mapping, with AWS's defaults unless a test
+ * overrides them.
+ */
+export function tableStreamConfig(
+  mapping: Partial<StreamEventSourceMappingConfig> = {},
+  table: Partial<DynamoDbTableConfig> = {},
+  fn: Partial<FunctionConfig> = {},
+): SimulationConfig {
+  return {
+    ...emptyConfig(),
+    functions: [functionConfig('table-stream-consumer', fn)],
+    tables: [
+      {
+        id: 'SourceTable',
+        tableName: 'stock',
+        tableArn: TABLE_ARN,
+        keyAttributes: ['pk'],
+        streamViewType: 'NEW_AND_OLD_IMAGES',
+        streamArn: TABLE_STREAM_ARN,
+        streamShardCount: 1,
+        ...table,
+      },
+    ],
+    queues: [
+      {
+        id: 'FailureQueue',
+        queueName: 'stock-stream-failures',
+        queueArn: TABLE_STREAM_DESTINATION_ARN,
+        queueUrl: queueUrlOf('stock-stream-failures'),
+        visibilityTimeoutSeconds: 30,
+        messageRetentionSeconds: 1_209_600,
+        fifo: false,
+      },
+    ],
+    dynamoDbEventSourceMappings: [
+      {
+        ...streamMapping(
+          'TableStreamMapping',
+          'table-stream-consumer',
+          TABLE_STREAM_ARN,
+          TABLE_STREAM_DESTINATION_ARN,
+        ),
+        ...mapping,
+      },
+    ],
+  };
+}
+
+/** The filters TableStreamConsumer deploys by default: only INSERT and MODIFY invoke the function. */
+export const DEPLOYED_TABLE_STREAM_FILTERS = ['{"eventName":["INSERT"]}', '{"eventName":["MODIFY"]}'];

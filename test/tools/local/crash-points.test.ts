@@ -27,7 +27,8 @@ beforeAll(async () => {
 
 /**
  * Small workloads: a few records, one sent twice, two partition keys on the stream, two message groups on the FIFO
- * queue (its copy sent past the 5-minute deduplication interval, so that it reaches the function).
+ * queue (its copy sent past the 5-minute deduplication interval, so that it reaches the function), four changes of
+ * two items on the table (a write repeated changes nothing, so writes no stream record: not worth a copy here).
  */
 const WORKLOADS: Record<IngestionPath, Record<string, unknown>> = {
   sqs: { records: 3, ratePerSecond: 1000, faults: { duplicates: { count: 1, after: '0s' } } },
@@ -39,6 +40,7 @@ const WORKLOADS: Record<IngestionPath, Record<string, unknown>> = {
     faults: { duplicates: { count: 1, after: '0s' } },
   },
   fifo: { records: 3, ratePerSecond: 1000, groups: 2, faults: { duplicates: { count: 1, after: '6m' } } },
+  'table-stream': { records: 4, ratePerSecond: 1000, groups: 2 },
 };
 
 /** Every fault kind, with the timings that differ for it. */
@@ -71,44 +73,47 @@ function run(path: IngestionPath, callFaults: readonly CallFault[] = []): Promis
   });
 }
 
-describe.each<IngestionPath>(['sqs', 'object', 'stream', 'fifo'])('%s path: a fault at any call', (path) => {
-  let baseline: RunResult;
-  let calls: number;
+describe.each<IngestionPath>(['sqs', 'object', 'stream', 'fifo', 'table-stream'])(
+  '%s path: a fault at any call',
+  (path) => {
+    let baseline: RunResult;
+    let calls: number;
 
-  beforeAll(async () => {
-    baseline = await run(path);
-    calls = baseline.callFaultHits === undefined ? 0 : firstInvocationCalls(baseline);
-  }, 120_000);
+    beforeAll(async () => {
+      baseline = await run(path);
+      calls = baseline.callFaultHits === undefined ? 0 : firstInvocationCalls(baseline);
+    }, 120_000);
 
-  it('the fault-free run applies every record once', () => {
-    const effects = baseline.effects?.[path] ?? {};
-    expect(Object.keys(effects).length).toBeGreaterThan(0);
-    const report = baseline.report.paths.find((p) => p.path === path)!;
-    expect(report.fates.done).toBe(report.records.produced);
-    // The first invocation makes at least a claim and a commit per record it carries.
-    expect(calls).toBeGreaterThanOrEqual(2);
-  });
+    it('the fault-free run applies every record once', () => {
+      const effects = baseline.effects?.[path] ?? {};
+      expect(Object.keys(effects).length).toBeGreaterThan(0);
+      const report = baseline.report.paths.find((p) => p.path === path)!;
+      expect(report.fates.done).toBe(report.records.produced);
+      // The first invocation makes at least a claim and a commit per record it carries.
+      expect(calls).toBeGreaterThanOrEqual(2);
+    });
 
-  it('ends with the same durable data whatever call fails, and however', async () => {
-    const mismatches: string[] = [];
-    let hits = 0;
-    for (let call = 1; call <= calls; call += 1) {
-      for (const { kind, timing } of FAULTS) {
-        const result = await run(path, [{ call, kind, timing }]);
-        hits += result.callFaultHits?.length ? 1 : 0;
-        const label = `call ${call}, ${kind} ${timing}`;
-        try {
-          expect(result.effects?.[path]).toEqual(baseline.effects?.[path]);
-        } catch {
-          mismatches.push(`${label}: ${JSON.stringify(result.effects?.[path])}`);
+    it('ends with the same durable data whatever call fails, and however', async () => {
+      const mismatches: string[] = [];
+      let hits = 0;
+      for (let call = 1; call <= calls; call += 1) {
+        for (const { kind, timing } of FAULTS) {
+          const result = await run(path, [{ call, kind, timing }]);
+          hits += result.callFaultHits?.length ? 1 : 0;
+          const label = `call ${call}, ${kind} ${timing}`;
+          try {
+            expect(result.effects?.[path]).toEqual(baseline.effects?.[path]);
+          } catch {
+            mismatches.push(`${label}: ${JSON.stringify(result.effects?.[path])}`);
+          }
         }
       }
-    }
-    expect(mismatches).toEqual([]);
-    // Every point was really hit (a fault that never fired would prove nothing).
-    expect(hits).toBe(calls * FAULTS.length);
-  }, 600_000);
-});
+      expect(mismatches).toEqual([]);
+      // Every point was really hit (a fault that never fired would prove nothing).
+      expect(hits).toBe(calls * FAULTS.length);
+    }, 600_000);
+  },
+);
 
 /** DynamoDB calls the first invocation of a run made. */
 function firstInvocationCalls(result: RunResult): number {

@@ -1,7 +1,7 @@
 /**
  * The named poison scenarios of the ordered paths (tools/local/scenarios/), run as `npm run local -- <file>` runs
  * them: the real bundles of the shared cloud assembly against dynalite. Each shows that a poison record blocks its
- * own group only (a FIFO message group), with every invariant holding.
+ * own group only (a FIFO message group, a table item), with every invariant holding.
  */
 import { join } from 'node:path';
 import { loadCloudAssembly, type LoadedAssembly } from '../../../tools/local/cloudformation';
@@ -108,5 +108,52 @@ describe('fifo-poison.json', () => {
     const path = result.report.paths[0];
     expect(path.notes).toContainEqual(expect.stringMatching(/^6 sends accepted and not delivered/));
     expect(path.sideEffects.duplicated).toBe(0);
+  });
+});
+
+describe('table-stream-poison.json', () => {
+  let result: RunResult;
+
+  beforeAll(async () => {
+    result = await runFile('table-stream-poison.json');
+  }, 120_000);
+
+  it('keeps every invariant, order per item key included', () => {
+    const [path] = result.report.paths;
+    expect(path.path).toBe('table-stream');
+    expect(path.invariants.map((i) => [i.name, i.holds ? 'holds' : i.detail])).toEqual(
+      path.invariants.map((i) => [i.name, 'holds']),
+    );
+    expect(path.invariants.map((i) => i.name)).toContain(
+      'table stream side effects in order per shard and item key',
+    );
+  });
+
+  it("a poison write costs its own item only: it fails alone, and with it the item's next change (its old image is the invalid item); every other change of every item is applied", () => {
+    const records = result.catalog.ofPath('table-stream');
+    const poison = records.filter((r) => r.poison);
+    expect(poison).toHaveLength(2);
+    const report = new Map(result.report.records.map((r) => [r.id, r]));
+    const unapplied = records.filter((r) => !r.expiration && report.get(r.id)!.sideEffects === 0);
+    const expected = poison.flatMap((p) => {
+      const next = records.find((r) => r.oldImageFrom === p.id);
+      return next ? [p.id, next.id] : [p.id];
+    });
+    expect(unapplied.map((r) => r.id).sort()).toEqual(expected.sort());
+    // All of them on the poison writes' own items.
+    const poisonKeys = new Set(poison.map((p) => p.partitionKey));
+    expect(unapplied.every((r) => poisonKeys.has(r.partitionKey))).toBe(true);
+    expect(report.get(unapplied[0].id)!.sinks[0]).toMatchObject({
+      kind: 'on-failure-destination',
+      condition: 'RetryAttemptsExhausted',
+    });
+  });
+
+  it("keeps the expirations by time to live from the function (the mapping's filter), and writes no stream record for a repeated write", () => {
+    const path = result.report.paths[0];
+    expect(path.fates.filtered).toBe(10);
+    expect(path.notes).toContainEqual(expect.stringMatching(/^6 table writes that wrote no stream record/));
+    expect(result.unattributedClaims).toBe(0);
+    expect(result.sim.trace.unattributedSideEffects).toEqual([]);
   });
 });

@@ -56,6 +56,7 @@ beforeAll(async () => {
     Object: JSON.parse(readFileSync(join(outdir, `${stackName('object')}.template.json`), 'utf8')),
     Stream: JSON.parse(readFileSync(join(outdir, `${stackName('stream')}.template.json`), 'utf8')),
     Fifo: JSON.parse(readFileSync(join(outdir, `${stackName('fifo')}.template.json`), 'utf8')),
+    TableStream: JSON.parse(readFileSync(join(outdir, `${stackName('table-stream')}.template.json`), 'utf8')),
   };
   const scenario = parseScenario({
     name: 'real-handlers',
@@ -96,6 +97,15 @@ beforeAll(async () => {
           transient: { count: 4, failures: 1 },
           duplicates: { count: 4, after: ['2s', '6m'] },
         },
+      },
+      // Six items; four expirations by time to live (the mapping's filter keeps them from the function); a write
+      // repeated changes nothing, so writes no stream record.
+      'table-stream': {
+        records: 120,
+        ratePerSecond: 100,
+        groups: 6,
+        expirations: 4,
+        faults: { poison: 2, transient: { count: 4, failures: 1 }, duplicates: { count: 2, after: '1s' } },
       },
     },
   });
@@ -161,13 +171,13 @@ function resourceOf(stack: string, type: string) {
 describe('the loader reads what the templates deploy', () => {
   it('finds each path and its function bundle in the asset directories', () => {
     const entry = result.sim.entryPoints();
-    for (const path of ['sqs', 'object', 'stream', 'fifo'] as const) {
+    for (const path of ['sqs', 'object', 'stream', 'fifo', 'table-stream'] as const) {
       const fn = assembly.config.functions.find((f) => f.id === entry[path]!.functionId)!;
       expect(existsSync(join(fn.code!.directory, 'index.js'))).toBe(true);
       expect(fn.code!.directory.startsWith(outdir)).toBe(true);
       // The table name is a token in the template: a local name stands in for it.
       expect(fn.environment.IDEMPOTENCY_TABLE_NAME).toMatch(
-        new RegExp(`^${cdkJsonContext.appName}-\\w+-\\w+-IdempotencyTable`),
+        new RegExp(`^${cdkJsonContext.appName}-\\w+-[\\w-]+-IdempotencyTable`),
       );
     }
   });
@@ -227,6 +237,28 @@ describe('the loader reads what the templates deploy', () => {
         maxReceiveCount: (fifoSource.Properties.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount,
       },
     });
+
+    // DynamoDB Streams: the table's stream and key, and the mapping with its filter criteria.
+    const tableEsm = resourceOf('TableStream', 'AWS::Lambda::EventSourceMapping').props;
+    const [tableMapping] = assembly.config.dynamoDbEventSourceMappings;
+    expect(tableMapping).toMatchObject({
+      batchSize: tableEsm.BatchSize,
+      bisectBatchOnFunctionError: tableEsm.BisectBatchOnFunctionError,
+      maximumRetryAttempts: tableEsm.MaximumRetryAttempts,
+      maximumRecordAgeSeconds: tableEsm.MaximumRecordAgeInSeconds,
+      parallelizationFactor: tableEsm.ParallelizationFactor,
+      reportBatchItemFailures: true,
+      filters: (tableEsm.FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map((f) => f.Pattern),
+    });
+    expect(tableMapping.onFailureDestinationArn).toBeDefined();
+    const sourceTable = Object.values(templates.TableStream.Resources).find(
+      (r) => r.Type === 'AWS::DynamoDB::Table' && r.Properties.StreamSpecification,
+    )!;
+    expect(assembly.config.tables.find((t) => t.streamArn === tableMapping.streamArn)).toMatchObject({
+      keyAttributes: ['pk'],
+      streamViewType: (sourceTable.Properties.StreamSpecification as { StreamViewType: string })
+        .StreamViewType,
+    });
   });
 });
 
@@ -238,7 +270,13 @@ describe('the real handlers under faults', () => {
           `${path.path}: ${invariant.name}: holds`,
         );
     }
-    expect(result.report.paths.map((p) => p.path)).toEqual(['sqs', 'object', 'stream', 'fifo']);
+    expect(result.report.paths.map((p) => p.path)).toEqual([
+      'sqs',
+      'object',
+      'stream',
+      'fifo',
+      'table-stream',
+    ]);
     expect(result.sim.trace.unattributedSideEffects).toEqual([]);
     expect(result.unattributedClaims).toBe(0);
   });
@@ -247,12 +285,22 @@ describe('the real handlers under faults', () => {
     for (const record of result.report.records) {
       // Poison: never. Not in a sink: exactly once (never lost). In a sink: at most once (a completed record can
       // ride to the dead-letter queue with a batch that timed out).
-      const allowed = record.poison ? [0] : record.sinks.length === 0 ? [1] : [0, 1];
+      // An expiration by time to live has nothing to apply (the mapping's filter keeps it from the function).
+      const nothing = record.poison || record.faults.includes('expiration');
+      const allowed = nothing ? [0] : record.sinks.length === 0 ? [1] : [0, 1];
       expect([record.id, allowed.includes(record.sideEffects)]).toEqual([record.id, true]);
     }
-    const duplicates = result.report.records.filter((r) => r.faults.includes('duplicate') && !r.poison);
+    // A table write repeated changes nothing: DynamoDB writes no second stream record, so it is handed once.
+    const duplicates = result.report.records.filter(
+      (r) => r.faults.includes('duplicate') && !r.poison && r.path !== 'table-stream',
+    );
     expect(duplicates.length).toBeGreaterThan(0);
     expect(duplicates.every((r) => r.sideEffects === 1 && r.handed >= 2)).toBe(true);
+    const rewritten = result.report.records.filter(
+      (r) => r.path === 'table-stream' && r.faults.includes('duplicate') && !r.poison,
+    );
+    expect(rewritten.length).toBeGreaterThan(0);
+    expect(rewritten.every((r) => r.sideEffects === 1)).toBe(true);
   });
 
   it('send poison records where each path sends failures, after the retries the settings allow', () => {
@@ -263,6 +311,7 @@ describe('the real handlers under faults', () => {
       object: ['on-failure-destination'],
       stream: ['on-failure-destination'],
       fifo: ['queue-dead-letter-queue'],
+      'table-stream': ['on-failure-destination'],
     });
     const maxReceiveCount = assembly.config.queues.find(
       (q) => q.queueArn === result.sim.entryPoints().sqs!.queueArn,
@@ -321,14 +370,14 @@ describe('the real handlers under faults', () => {
         ),
       ]),
     );
-    expect(Object.keys(stored).sort()).toEqual(['fifo', 'object', 'sqs', 'stream']);
+    expect(Object.keys(stored).sort()).toEqual(['fifo', 'object', 'sqs', 'stream', 'table-stream']);
     expect(stored).toEqual(logged);
   });
 
   it('fail records through the fault layer in front of dynalite (outage, transient claims), and do them later', () => {
     expect(result.dynamoDb!.failed.get('PutItem')).toBeGreaterThan(0);
     const transient = result.report.records.filter((r) => r.faults.includes('transient'));
-    expect(transient.length).toBe(14);
+    expect(transient.length).toBe(18);
     // Retried until they succeed (or, on the stream, possibly discarded with a batch: then in the destination).
     expect(transient.every((r) => r.handed >= 2 && (r.sideEffects === 1 || r.sinks.length > 0))).toBe(true);
     const failedDuringOutage = result.sim.trace.invocations.filter(

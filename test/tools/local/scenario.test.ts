@@ -38,7 +38,7 @@ describe('scenario files', () => {
   });
 
   it('accept every shipped example', () => {
-    for (const file of ['demo.json', 'stream-poison.json', 'fifo-poison.json']) {
+    for (const file of ['demo.json', 'stream-poison.json', 'fifo-poison.json', 'table-stream-poison.json']) {
       expect(() => readScenarioFile(join(__dirname, '../../../tools/local/scenarios', file))).not.toThrow();
     }
   });

@@ -8,9 +8,9 @@
 
 /**
  * The ingestion path a source belongs to (the report's grouping): an SQS standard queue, an SQS FIFO queue, S3 → SNS
- * (asynchronous invocation), a Kinesis stream.
+ * (asynchronous invocation), a Kinesis stream, a DynamoDB table's stream.
  */
-export type IngestionPath = 'sqs' | 'fifo' | 'object' | 'stream';
+export type IngestionPath = 'sqs' | 'fifo' | 'object' | 'stream' | 'table-stream';
 
 export interface FunctionConfig {
   /** Stable id in reports: the CloudFormation logical id, or any name in hand-written configs. */
@@ -74,7 +74,11 @@ export interface KinesisStreamConfig {
   readonly retentionHours: number;
 }
 
-export interface KinesisEventSourceMappingConfig {
+/**
+ * A stream's event source mapping (Kinesis Data Streams or DynamoDB Streams, `EventSourceArn` the stream):
+ * the same settings, the same semantics (engine/stream-mapping.ts).
+ */
+export interface StreamEventSourceMappingConfig {
   readonly id: string;
   readonly functionId: string;
   readonly streamArn: string;
@@ -95,6 +99,28 @@ export interface KinesisEventSourceMappingConfig {
   readonly onFailureDestinationArn?: string;
   readonly startingPosition: 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
   readonly enabled: boolean;
+  /** `FilterCriteria.Filters[].Pattern` (engine/event-filter.ts): records matching none never invoke. */
+  readonly filters?: readonly string[];
+}
+
+export type KinesisEventSourceMappingConfig = StreamEventSourceMappingConfig;
+
+/** `AWS::DynamoDB::Table` with its stream (`StreamSpecification`). */
+export interface DynamoDbTableConfig {
+  readonly id: string;
+  readonly tableName: string;
+  readonly tableArn: string;
+  /** `KeySchema`: the partition key's attribute name, then the sort key's if any. */
+  readonly keyAttributes: readonly string[];
+  /** `StreamSpecification.StreamViewType`; absent: the table has no stream. */
+  readonly streamViewType?: 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
+  /** `Fn::GetAtt <table>.StreamArn` (`<table ARN>/stream/<label>`). */
+  readonly streamArn?: string;
+  /**
+   * Shards of the stream. DynamoDB decides them from the table's partitions, which no template shows: the
+   * simulator's choice (AWS_DEFAULTS.dynamoDbStreamShardCount).
+   */
+  readonly streamShardCount: number;
 }
 
 export interface SnsTopicConfig {
@@ -141,6 +167,9 @@ export interface SimulationConfig {
   readonly sqsEventSourceMappings: readonly SqsEventSourceMappingConfig[];
   readonly streams: readonly KinesisStreamConfig[];
   readonly kinesisEventSourceMappings: readonly KinesisEventSourceMappingConfig[];
+  readonly tables: readonly DynamoDbTableConfig[];
+  /** Event source mappings whose source is a table's stream. */
+  readonly dynamoDbEventSourceMappings: readonly StreamEventSourceMappingConfig[];
   readonly topics: readonly SnsTopicConfig[];
   readonly snsSubscriptions: readonly SnsLambdaSubscriptionConfig[];
   readonly buckets: readonly S3BucketConfig[];
@@ -158,6 +187,10 @@ export const AWS_DEFAULTS = {
   sqsBatchSize: 10,
   kinesisBatchSize: 100,
   kinesisRetentionHours: 24,
+  /** "DynamoDB Streams ... stores this information in a log for up to 24 hours" (DynamoDB developer guide). */
+  dynamoDbStreamRetentionHours: 24,
+  /** Shards of a table's stream: an assumption (DynamoDB decides from the table's partitions). */
+  dynamoDbStreamShardCount: 4,
   onDemandShardCount: 4,
   asyncMaximumRetryAttempts: 2,
   asyncMaximumEventAgeSeconds: 21_600,
@@ -169,7 +202,7 @@ export const AWS_DEFAULTS = {
 
 /** Helpers to build hand-written configs with ARNs that look like AWS's. */
 export function arnOf(
-  service: 'sqs' | 'sns' | 'lambda' | 'kinesis' | 's3',
+  service: 'sqs' | 'sns' | 'lambda' | 'kinesis' | 's3' | 'dynamodb',
   name: string,
   region = DEFAULT_REGION,
   account = DEFAULT_ACCOUNT,
@@ -181,6 +214,8 @@ export function arnOf(
       return `arn:aws:kinesis:${region}:${account}:stream/${name}`;
     case 's3':
       return `arn:aws:s3:::${name}`;
+    case 'dynamodb':
+      return `arn:aws:dynamodb:${region}:${account}:table/${name}`;
     default:
       return `arn:aws:${service}:${region}:${account}:${name}`;
   }

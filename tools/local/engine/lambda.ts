@@ -116,7 +116,7 @@ export interface LambdaServiceOptions {
    * - `in-order`: the records after the hanging one never start;
    * - `per-key`: the later records of the hanging record's partition key never start, other keys finish (the
    *   stream handler: keys concurrently, each key in order).
-   * Default: `per-key` for the stream path, `in-order` for the FIFO path (Powertools' FIFO processor runs the
+   * Default: `per-key` for the stream paths (Kinesis, DynamoDB Streams), `in-order` for the FIFO path (Powertools' FIFO processor runs the
    * records one after the other), `concurrent` for the others (the object path gets one record).
    */
   readonly recordProcessing?: (path: IngestionPath) => RecordProcessing;
@@ -207,8 +207,7 @@ export class LambdaService {
     const hanging = this.faults.timeoutsFor({ seq, recordIds: request.recordIds });
     const processing = (this.options.recordProcessing ?? defaultRecordProcessing)(request.path);
     const firstHanging = Math.min(...hanging);
-    const keyOf = (index: number) =>
-      (request.event.Records[index] as { kinesis?: { partitionKey?: string } }).kinesis?.partitionKey;
+    const keyOf = (index: number) => recordKeyOf(request.event.Records[index]);
     // Per key: the first hanging record of each partition key; that key's later records never start.
     const firstHangingOfKey = new Map<string | undefined, number>();
     for (const index of [...hanging].sort((a, b) => b - a)) firstHangingOfKey.set(keyOf(index), index);
@@ -313,5 +312,13 @@ export function createContext(
 }
 
 function defaultRecordProcessing(path: IngestionPath): RecordProcessing {
-  return path === 'stream' ? 'per-key' : path === 'fifo' ? 'in-order' : 'concurrent';
+  if (path === 'stream' || path === 'table-stream') return 'per-key';
+  return path === 'fifo' ? 'in-order' : 'concurrent';
+}
+
+/** The key whose records a stream handler keeps in order: a Kinesis partition key, a DynamoDB item's key. */
+export function recordKeyOf(record: unknown): string | undefined {
+  const r = record as { kinesis?: { partitionKey?: string }; dynamodb?: { Keys?: unknown } };
+  if (r.kinesis) return r.kinesis.partitionKey;
+  return r.dynamodb?.Keys === undefined ? undefined : JSON.stringify(r.dynamodb.Keys);
 }

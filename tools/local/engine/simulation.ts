@@ -16,8 +16,17 @@ import {
   type FunctionConfig,
   type IngestionPath,
   type SimulationConfig,
+  type StreamEventSourceMappingConfig,
 } from './config';
-import { KinesisEventSourcePoller, KinesisStream, type KinesisRecord } from './kinesis';
+import {
+  type DynamoDbStreamEventSourcePoller,
+  DynamoDbTable,
+  type Item,
+  type WriteOptions,
+  type WriteResult,
+} from './dynamodb-streams';
+import { type KinesisEventSourcePoller, KinesisStream, type KinesisRecord } from './kinesis';
+import { StreamEventSourcePoller, type StreamRecord, type StreamSource } from './stream-mapping';
 import {
   LambdaService,
   NO_SERVICE_FAULTS,
@@ -52,6 +61,15 @@ export interface EntryPoints {
   readonly fifo?: { readonly queueArn: string; readonly functionId: string; readonly mappingId: string };
   readonly object?: { readonly bucketName: string; readonly topicArn: string; readonly functionId: string };
   readonly stream?: { readonly streamArn: string; readonly functionId: string; readonly mappingId: string };
+  /** A DynamoDB table's stream mapping. */
+  readonly 'table-stream'?: {
+    readonly tableArn: string;
+    readonly streamArn: string;
+    readonly functionId: string;
+    readonly mappingId: string;
+    /** The table's key attributes (partition key, then sort key). */
+    readonly keyAttributes: readonly string[];
+  };
 }
 
 export class Simulation {
@@ -66,6 +84,8 @@ export class Simulation {
   readonly buckets = new Map<string, S3Bucket>();
   readonly streams = new Map<string, KinesisStream>();
   readonly kinesisPollers: KinesisEventSourcePoller[] = [];
+  readonly tables = new Map<string, DynamoDbTable>();
+  readonly tablePollers: DynamoDbStreamEventSourcePoller[] = [];
   private readonly sinks: Sinks;
 
   constructor(
@@ -156,29 +176,51 @@ export class Simulation {
     }
 
     for (const stream of config.streams) {
-      this.streams.set(stream.streamArn, new KinesisStream(stream, this.scheduler));
-    }
-    for (const mapping of config.kinesisEventSourceMappings) {
-      const stream = this.streams.get(mapping.streamArn);
-      if (!stream)
-        throw new Error(
-          `Event source mapping ${mapping.id}: no stream ${mapping.streamArn} in the configuration.`,
-        );
-      this.kinesisPollers.push(
-        new KinesisEventSourcePoller(
-          mapping,
-          stream,
-          this.scheduler,
-          ids,
-          this.lambda,
-          this.trace,
-          this.sinks,
-          config.region,
-          config.accountId,
-          this.epochMs,
-        ),
+      this.streams.set(
+        stream.streamArn,
+        new KinesisStream(stream, this.scheduler, {
+          region: config.region,
+          accountId: config.accountId,
+          epochMs: this.epochMs,
+        }),
       );
     }
+    for (const mapping of config.kinesisEventSourceMappings) {
+      this.kinesisPollers.push(this.streamPoller(mapping, this.streams.get(mapping.streamArn), ids));
+    }
+
+    for (const table of config.tables) {
+      this.tables.set(
+        table.tableArn,
+        new DynamoDbTable(table, this.scheduler, ids, { region: config.region, epochMs: this.epochMs }),
+      );
+    }
+    for (const mapping of config.dynamoDbEventSourceMappings) {
+      const stream = [...this.tables.values()].find((t) => t.config.streamArn === mapping.streamArn)?.stream;
+      this.tablePollers.push(this.streamPoller(mapping, stream, ids));
+    }
+  }
+
+  /** Lambda's event source mapping on a stream (Kinesis or DynamoDB Streams: the same mapping). */
+  private streamPoller<R extends StreamRecord>(
+    mapping: StreamEventSourceMappingConfig,
+    stream: StreamSource<R> | undefined,
+    ids: Random,
+  ): StreamEventSourcePoller<R> {
+    if (!stream)
+      throw new Error(
+        `Event source mapping ${mapping.id}: no stream ${mapping.streamArn} in the configuration.`,
+      );
+    return new StreamEventSourcePoller(
+      mapping,
+      stream,
+      this.scheduler,
+      ids,
+      this.lambda,
+      this.trace,
+      this.sinks,
+      this.epochMs,
+    );
   }
 
   setFunctionCode(functionId: string, code: FunctionCode): void {
@@ -256,6 +298,64 @@ export class Simulation {
     });
   }
 
+  /**
+   * PutItem at `at` on a table; `then` gets what DynamoDB did (a stream record, nothing for a write that changed
+   * nothing, a refused conditional write).
+   */
+  putItem(
+    tableArn: string,
+    item: Item,
+    recordId: string,
+    at = this.scheduler.now,
+    then?: (result: WriteResult) => void,
+    options?: WriteOptions,
+  ): void {
+    const table = this.requireTable(tableArn);
+    this.scheduler.at(at, () => {
+      const result = table.putItem(item, recordId, options);
+      this.noteUnwritten(table, result, recordId);
+      then?.(result);
+    });
+  }
+
+  /** DeleteItem at `at`, or, `byTimeToLive`, the table's time to live deleting the item. */
+  deleteItem(
+    tableArn: string,
+    key: Item,
+    recordId: string,
+    at = this.scheduler.now,
+    then?: (result: WriteResult) => void,
+    options?: { readonly byTimeToLive?: boolean },
+  ): void {
+    const table = this.requireTable(tableArn);
+    this.scheduler.at(at, () => {
+      const result = table.deleteItem(key, recordId, options);
+      this.noteUnwritten(table, result, recordId);
+      then?.(result);
+    });
+  }
+
+  private noteUnwritten(table: DynamoDbTable, result: WriteResult, recordId: string): void {
+    if (result.kind === 'written') return;
+    this.trace.event({
+      at: this.scheduler.now,
+      path: 'table-stream',
+      kind: 'no-stream-record',
+      sourceId: table.config.id,
+      recordIds: [recordId],
+      detail:
+        result.kind === 'unchanged'
+          ? `a write to ${table.config.tableName} that changed nothing: no stream record`
+          : `a conditional write to ${table.config.tableName} refused (the item changed since): no stream record`,
+    });
+  }
+
+  private requireTable(arn: string): DynamoDbTable {
+    const table = this.tables.get(arn);
+    if (!table) throw new Error(`No table ${arn} in the configuration.`);
+    return table;
+  }
+
   run(limits?: RunLimits): Promise<StopReason> {
     return this.scheduler.run(limits);
   }
@@ -265,6 +365,7 @@ export class Simulation {
     const mapping = this.config.sqsEventSourceMappings.find((m) => m.id === sourceId);
     if (mapping) return this.queues.get(mapping.queueArn)?.path ?? 'sqs';
     if (this.config.kinesisEventSourceMappings.some((m) => m.id === sourceId)) return 'stream';
+    if (this.config.dynamoDbEventSourceMappings.some((m) => m.id === sourceId)) return 'table-stream';
     if (this.config.snsSubscriptions.some((s) => s.id === sourceId)) return 'object';
     return undefined;
   }
@@ -310,6 +411,8 @@ export function entryPointsOf(config: SimulationConfig): EntryPoints {
   const sqsMapping = config.sqsEventSourceMappings.find((m) => !isFifo(m.queueArn));
   const fifoMapping = config.sqsEventSourceMappings.find((m) => isFifo(m.queueArn));
   const streamMapping = config.kinesisEventSourceMappings[0];
+  const tableMapping = config.dynamoDbEventSourceMappings[0];
+  const table = tableMapping && config.tables.find((t) => t.streamArn === tableMapping.streamArn);
   const subscription = config.snsSubscriptions[0];
   const bucket =
     subscription &&
@@ -340,5 +443,15 @@ export function entryPointsOf(config: SimulationConfig): EntryPoints {
         mappingId: streamMapping.id,
       },
     }),
+    ...(tableMapping &&
+      table && {
+        'table-stream': {
+          tableArn: table.tableArn,
+          streamArn: tableMapping.streamArn,
+          functionId: tableMapping.functionId,
+          mappingId: tableMapping.id,
+          keyAttributes: table.keyAttributes,
+        },
+      }),
   };
 }

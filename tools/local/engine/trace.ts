@@ -86,7 +86,9 @@ export type ServiceEventKind =
   /** A FIFO queue accepted a send and will not deliver it (deduplication interval). */
   | 'deduplicated'
   /** An event source mapping's filter criteria dropped a record: it never invokes the function. */
-  | 'filtered';
+  | 'filtered'
+  /** A table write that wrote no stream record (it changed nothing, or its condition failed). */
+  | 'no-stream-record';
 
 export interface ServiceEvent {
   readonly at: number;
