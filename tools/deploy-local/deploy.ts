@@ -43,7 +43,10 @@ export function assemblyStacks(assemblyDir: string): AssemblyStack[] {
   return stacks;
 }
 
-/** The stage of stacks named `<appName>-<stage>-<path>` (undefined when a name does not fit, or they differ). */
+/**
+ * The stage of the path stacks `<appName>-<stage>-<path>` among these names (the stage's other stacks, such as
+ * `<appName>-<stage>-monitoring`, are left aside); undefined when no name fits, or the stages differ.
+ */
 export function stageOf(appName: string, stackNames: readonly string[]): string | undefined {
   const stages = new Set<string>();
   for (const name of stackNames) {
@@ -51,7 +54,7 @@ export function stageOf(appName: string, stackNames: readonly string[]): string 
     const path = [...INGESTION_PATHS]
       .sort((a, b) => b.length - a.length)
       .find((candidate) => name.endsWith(`-${candidate}`));
-    if (!path || !name.startsWith(`${appName}-`)) return undefined;
+    if (!path || !name.startsWith(`${appName}-`)) continue;
     stages.add(name.slice(appName.length + 1, name.length - path.length - 1));
   }
   return stages.size === 1 ? [...stages][0] : undefined;

@@ -7,6 +7,7 @@
  * default except on the emulator, where no function runs), one healthy and one poison record through each path
  * (tools/smoke/records.ts). One line per check; the exit code is 0 only when nothing failed.
  */
+import { paginateDescribeStacks } from '@aws-sdk/client-cloudformation';
 import { readFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { CONTEXT_KEYS, INGESTION_PATHS, type IngestionPathName } from '../../lib/config';
@@ -148,6 +149,7 @@ export async function runSmoke(options: SmokeOptions, clients?: Clients): Promis
     }
   };
   const stacks: { path: IngestionPathName; stack: DeployedStack }[] = [];
+  const others: DeployedStack[] = [];
   try {
     const names = INGESTION_PATHS.map((path) => ({ path, name: `${appName}-${stage}-${path}` }));
     const found = await Promise.all(
@@ -156,6 +158,13 @@ export async function runSmoke(options: SmokeOptions, clients?: Clients): Promis
     for (const { path, name, stack } of found) {
       if (stack) stacks.push({ path, stack });
       else options.print(`${'-'.padEnd(11)} ${name}  not deployed (skipped)`);
+    }
+    // The stage's other stacks (`<appName>-<stage>-monitoring`): their wiring is checked too; no record is sent.
+    if (stacks.length > 0) {
+      for (const name of await otherStackNames(aws, appName, stage)) {
+        const stack = await readStack(aws, name);
+        if (stack) others.push(stack);
+      }
     }
     if (stacks.length === 0) {
       report([
@@ -168,7 +177,9 @@ export async function runSmoke(options: SmokeOptions, clients?: Clients): Promis
       ]);
     }
     const wiring = await Promise.all(
-      stacks.map(({ stack }) => checkStack(aws, stack, { emulator: options.emulator })),
+      [...stacks.map(({ stack }) => stack), ...others].map((stack) =>
+        checkStack(aws, stack, { emulator: options.emulator }),
+      ),
     );
     for (const lines of wiring) report(lines);
     if (records && stacks.length > 0) {
@@ -195,11 +206,38 @@ export async function runSmoke(options: SmokeOptions, clients?: Clients): Promis
     results.filter((result) => result.status === status).length;
   return {
     results,
-    stacks: stacks.map(({ stack }) => stack.stackName),
+    stacks: [...stacks, ...others.map((stack) => ({ stack }))].map(({ stack }) => stack.stackName),
     passed: count('pass'),
     failed: count('fail'),
     notChecked: count('not-checked'),
   };
+}
+
+/**
+ * Whether a stack name is one of the stage's stacks that is not a path's: `<appName>-<stage>-<name>` where the name
+ * is no path and does not end with one (`app-dev-team-sqs` is stage `dev-team`'s, not stage `dev`'s).
+ */
+export function isOtherStackOfStage(stackName: string, appName: string, stage: string): boolean {
+  const prefix = `${appName}-${stage}-`;
+  if (!stackName.startsWith(prefix)) return false;
+  const rest = stackName.slice(prefix.length);
+  return rest !== '' && !INGESTION_PATHS.some((path) => rest === path || rest.endsWith(`-${path}`));
+}
+
+async function otherStackNames(clients: Clients, appName: string, stage: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const page of paginateDescribeStacks({ client: clients.cloudformation }, {})) {
+    for (const stack of page.Stacks ?? []) {
+      if (
+        stack.StackName &&
+        stack.StackStatus !== 'DELETE_COMPLETE' &&
+        isOtherStackOfStage(stack.StackName, appName, stage)
+      ) {
+        names.push(stack.StackName);
+      }
+    }
+  }
+  return names.sort();
 }
 
 export function summaryLine(summary: SmokeSummary): string {

@@ -102,6 +102,8 @@ async function smoke(options: { stage?: string } = {}): Promise<SmokeSummary & {
   return { ...summary, lines };
 }
 
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 async function deployed(path: string): Promise<DeployedStack> {
   const stack = await readStack(clients, `${appName}-${stage}-${path}`);
   if (!stack) throw new Error(`${appName}-${stage}-${path} is not deployed`);
@@ -305,7 +307,10 @@ describe('npm run smoke against the emulated deployment', () => {
       () => put({}),
       [
         new RegExp(
-          `alarm ${logicalId}: Threshold is 99, the template says ${alarm.Threshold}; AlarmActions is \\["${topic}"\\], the template says \\[\\]`,
+          escape(
+            `alarm ${logicalId}: Threshold is 99, the template says ${alarm.Threshold}; ` +
+              `AlarmActions is ${JSON.stringify([topic])}, the template says ${JSON.stringify(alarm.AlarmActions ?? [])}`,
+          ),
         ),
       ],
     );

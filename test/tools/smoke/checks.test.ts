@@ -13,7 +13,13 @@ import {
   EMULATOR_GAPS,
   sameValue,
 } from '../../../tools/smoke/checks';
-import { formatResult, parseArguments, summaryLine, UsageError } from '../../../tools/smoke/cli';
+import {
+  formatResult,
+  isOtherStackOfStage,
+  parseArguments,
+  summaryLine,
+  UsageError,
+} from '../../../tools/smoke/cli';
 
 const DLQ_ARN = 'arn:aws:sqs:eu-west-1:111122223333:app-Dlq';
 const names: Record<string, string> = {
@@ -326,6 +332,14 @@ describe('npm run smoke: arguments and report', () => {
     expect(() => parseArguments(['--stage'], '/p')).toThrow(UsageError);
     expect(() => parseArguments(['--timeout', '0'], '/p')).toThrow(/above 0/);
     expect(() => parseArguments(['--what'], '/p')).toThrow(/Unknown argument --what/);
+  });
+
+  it('checks the stage’s other stacks too (monitoring), never another stage’s', () => {
+    expect(isOtherStackOfStage('app-dev-monitoring', 'app', 'dev')).toBe(true);
+    expect(isOtherStackOfStage('app-dev-sqs', 'app', 'dev')).toBe(false); // a path stack, read as such
+    expect(isOtherStackOfStage('app-dev-team-sqs', 'app', 'dev')).toBe(false); // stage dev-team's
+    expect(isOtherStackOfStage('app-prod-monitoring', 'app', 'dev')).toBe(false);
+    expect(isOtherStackOfStage('CDKToolkit', 'app', 'dev')).toBe(false);
   });
 
   it('prints one line per check, and a tally', () => {
