@@ -1,8 +1,10 @@
 import * as fifoDomain from '../../lambda/fifo-consumer/domain';
 import * as objectDomain from '../../lambda/object-consumer/domain';
-import { parseJsonPayload } from '../../lambda/shared/parsing';
+import { parseJsonPayload, validatePayload } from '../../lambda/shared/parsing';
 import * as sqsDomain from '../../lambda/sqs-consumer/domain';
 import * as streamDomain from '../../lambda/stream-consumer/domain';
+import * as tableStreamDomain from '../../lambda/table-stream-consumer/domain';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { exampleOutput } from '../../tools/example';
 
 describe('npm run example', () => {
@@ -36,8 +38,23 @@ describe('npm run example', () => {
     expect(exampleOutput(['fifo', '--id', 'e-3', '--group'])).toBe(fifoDomain.domain.messageGroupId(message));
   });
 
+  it('prints a table item in DynamoDB JSON for put-item, its key, the effect item it lands on, and an invalid item under the same key', () => {
+    const output = (...options: string[]) => exampleOutput(['table-stream', '--id', 'c-1', ...options]);
+    const item = unmarshall(JSON.parse(output()));
+    expect(() => validatePayload(item, tableStreamDomain.domain.itemSchema)).not.toThrow();
+    expect(JSON.parse(output('--plain'))).toEqual(item);
+    expect(unmarshall(JSON.parse(output('--key')))).toEqual({ pk: item.pk });
+    const change = tableStreamDomain.examples.valid('c-1');
+    expect(output('--effect-key')).toBe(tableStreamDomain.domain.plan(change).effect[0].key);
+    const invalid = unmarshall(JSON.parse(output('--invalid')));
+    expect(invalid.pk).toBe(item.pk);
+    expect(() => validatePayload(invalid, tableStreamDomain.domain.itemSchema)).toThrow();
+  });
+
   it('names the paths when given none or another', () => {
-    expect(() => exampleOutput([])).toThrow('Give a path: sqs, fifo, object or stream (got none).');
+    expect(() => exampleOutput([])).toThrow(
+      'Give a path: sqs, fifo, object, stream or table-stream (got none).',
+    );
     expect(() => exampleOutput(['kafka'])).toThrow('(got "kafka")');
   });
 });

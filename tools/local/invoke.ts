@@ -30,8 +30,9 @@ const HELP = `Usage: npm run invoke -- <function> [<event.json>] [options]
 Runs one handler bundle from cdk.out with an event against an in-process DynamoDB (dynalite), and prints what it
 returned (stdout) and what it logged (stderr), like "sam local invoke".
 
-<function>   sqs-consumer | object-consumer | stream-consumer | fifo-consumer (the function behind that path),
-             or a logical id, a function name or a POWERTOOLS_SERVICE_NAME from the templates
+<function>   sqs-consumer | object-consumer | stream-consumer | fifo-consumer | table-stream-consumer (the
+             function behind that path), or a logical id, a function name or a POWERTOOLS_SERVICE_NAME from the
+             templates
 <event.json> the event; without it, the path's sample event: records from its domain module's examples
              (lambda/<path>-consumer/domain.ts), the last one invalid
 
@@ -53,6 +54,7 @@ const PATH_OF_ALIAS: Record<string, EventKind> = {
   'object-consumer': 'object',
   'stream-consumer': 'stream',
   'fifo-consumer': 'fifo',
+  'table-stream-consumer': 'table-stream',
 };
 
 /** The function behind each alias: the one its path's source invokes (engine/simulation.ts, entryPointsOf). */

@@ -11,6 +11,9 @@
  *   one record per invocation; a batch of n here is n such records in one event (the handler accepts several).
  * - Stream: a Kinesis batch of one shard; data is a base64 message, partition key the domain's, ten groups
  *   interleaved, sequence numbers increasing.
+ * - Table stream: a DynamoDB Streams batch of one shard (view type NEW_AND_OLD_IMAGES): each group an item, its
+ *   changes in order (INSERT, then MODIFY with the previous image as the old one), ten groups interleaved; an
+ *   invalid record is a change whose new image is the domain's invalid item, under its group's key.
  *
  * With `groups` of 1–10 records sharing an effect item (and, on the stream, a partition key), and `invalid`: the
  * last records of the batch are the domain's invalid examples (one SNS message that is not an S3 notification,
@@ -23,11 +26,12 @@ import * as fifoDomain from '../../lambda/fifo-consumer/domain';
 import * as objectDomain from '../../lambda/object-consumer/domain';
 import * as sqsDomain from '../../lambda/sqs-consumer/domain';
 import * as streamDomain from '../../lambda/stream-consumer/domain';
-import { encodeS3ObjectKey, s3ObjectCreatedRecord, snsEventRecord } from './aws-events';
-import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
+import * as tableStreamDomain from '../../lambda/table-stream-consumer/domain';
+import { dynamoDbStreamRecord, encodeS3ObjectKey, s3ObjectCreatedRecord, snsEventRecord } from './aws-events';
+import type { DynamoDBStreamEvent, KinesisStreamEvent, SQSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 
-export type EventKind = 'sqs' | 'fifo' | 'object' | 'stream';
+export type EventKind = 'sqs' | 'fifo' | 'object' | 'stream' | 'table-stream';
 
 /** How a batch is made. */
 export interface BatchOptions {
@@ -209,6 +213,59 @@ export function streamEvent(count: number, runId: string, options: BatchOptions 
   };
 }
 
+/** An item's key attributes from the domain's item key (`name=value` joined by `&`, as the handler writes it). */
+function keysOfItemKey(itemKey: string): Record<string, string> {
+  return Object.fromEntries(
+    itemKey.split('&').map((pair) => {
+      const at = pair.indexOf('=');
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
+export function tableStreamEvent(
+  count: number,
+  runId: string,
+  options: BatchOptions = {},
+): DynamoDBStreamEvent {
+  const groups = options.groups ?? 10;
+  const streamArn = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/reliable-lambda-bench-stock/stream/2026-01-15T10:00:00.000`;
+  return {
+    Records: Array.from({ length: count }, (_, index) => {
+      const id = idOf(`c-${runId}`, index);
+      const change = tableStreamDomain.examples.valid(id, {
+        group: 1 + (index % groups),
+        variant: Math.floor(index / groups),
+      });
+      const keys = keysOfItemKey(change.itemKey);
+      const invalid = invalidBody(index, count, id, tableStreamDomain.examples.invalid, options);
+      let newImage: Record<string, unknown> | undefined = change.newItem;
+      if (invalid !== undefined) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(invalid);
+        } catch {
+          parsed = undefined;
+        }
+        newImage =
+          typeof parsed === 'object' && parsed !== null
+            ? { ...(parsed as object), ...keys }
+            : { ...keys, invalid };
+      }
+      return dynamoDbStreamRecord({
+        eventId: id.replace(/-/g, ''),
+        eventName: change.eventName,
+        keys,
+        ...(newImage !== undefined && { newImage }),
+        ...(change.oldItem !== undefined && { oldImage: change.oldItem }),
+        sequenceNumber: (10n ** 26n + BigInt(index) * 100n).toString(),
+        streamArn,
+        approximateCreationDateTime: EPOCH_MS / 1000 + index,
+      });
+    }),
+  } as unknown as DynamoDBStreamEvent;
+}
+
 export function eventOf(kind: EventKind, count: number, runId: string, options: BatchOptions = {}): unknown {
   switch (kind) {
     case 'sqs':
@@ -219,6 +276,8 @@ export function eventOf(kind: EventKind, count: number, runId: string, options: 
       return objectEvent(count, runId, options);
     case 'stream':
       return streamEvent(count, runId, options);
+    case 'table-stream':
+      return tableStreamEvent(count, runId, options);
   }
 }
 

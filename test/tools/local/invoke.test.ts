@@ -56,7 +56,10 @@ function logsPerInvocation(stderr: string): Record<string, unknown>[][] {
 }
 
 /** The aliases of the paths added with issue 14, and their paths. */
-const ALIASES: readonly (readonly [string, EventKind])[] = [['fifo-consumer', 'fifo']];
+const ALIASES: readonly (readonly [string, EventKind])[] = [
+  ['fifo-consumer', 'fifo'],
+  ['table-stream-consumer', 'table-stream'],
+];
 
 /** The item identifier of the last (invalid) record of a path's sample event. */
 function lastItemOf(path: EventKind): string {

@@ -11,7 +11,8 @@ import { parseBase64JsonPayload, parseJsonPayload } from '../../../lambda/shared
 import * as fifo from '../../../lambda/fifo-consumer/domain';
 import * as sqs from '../../../lambda/sqs-consumer/domain';
 import * as stream from '../../../lambda/stream-consumer/domain';
-import type { KinesisStreamEvent, SQSEvent } from 'aws-lambda';
+import { changeOf } from '../../../lambda/table-stream-consumer/handler';
+import type { DynamoDBStreamEvent, KinesisStreamEvent, SQSEvent } from 'aws-lambda';
 
 describe('bench events', () => {
   it('SQS: every body is a valid message with its own idempotency key', () => {
@@ -64,6 +65,27 @@ describe('bench events', () => {
     expect(new Set(event.Records.map((record) => record.kinesis.partitionKey)).size).toBe(10);
     const sequence = event.Records.map((record) => BigInt(record.kinesis.sequenceNumber));
     expect(sequence).toEqual([...sequence].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
+
+  it("table stream: every record is a valid change in AWS's shape, each item's changes in order with its old image", () => {
+    const event = eventOf('table-stream', 30, 'run-1') as DynamoDBStreamEvent;
+    const changes = event.Records.map((record) => changeOf(record));
+    expect(new Set(changes.map((c) => c.eventId)).size).toBe(30);
+    expect(new Set(changes.map((c) => c.itemKey)).size).toBe(10);
+    const [first] = changes;
+    const ofFirst = changes.filter((c) => c.itemKey === first.itemKey);
+    expect(ofFirst.map((c) => c.eventName)).toEqual(['INSERT', 'MODIFY', 'MODIFY']);
+    expect(ofFirst[1].oldItem).toEqual(ofFirst[0].newItem);
+    const sequence = event.Records.map((record) => BigInt(record.dynamodb!.SequenceNumber!));
+    expect(sequence).toEqual([...sequence].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
+
+  it('a sample event ends with an invalid change under its item key on the table stream', () => {
+    const event = sampleEvent('table-stream') as DynamoDBStreamEvent;
+    const last = event.Records.at(-1)!;
+    expect(() => changeOf(last)).toThrow();
+    // Four records over two items: the last is the second item's, as the second record is.
+    expect(last.dynamodb!.Keys).toEqual(event.Records[1].dynamodb!.Keys);
   });
 
   it('never repeats an id across runs', () => {
