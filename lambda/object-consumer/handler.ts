@@ -10,10 +10,10 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { createRecordApplier } from '../shared/apply-record';
+import { countInvalidPayload, createRecordApplier } from '../shared/apply-record';
 import type { Plan } from '../shared/exactly-once';
 import { InvalidPayloadError } from '../shared/parsing';
-import type { IdempotencyDependencies } from '../shared/powertools';
+import type { IdempotencyDependencies, RecordMetrics } from '../shared/powertools';
 import type { ResponseOf } from '../shared/domain';
 import { domain } from './domain';
 
@@ -58,7 +58,7 @@ export function createObjectConsumerHandler(deps: ObjectConsumerDependencies): O
     try {
       snsEvent = parseSnsEvent(event);
     } catch (error) {
-      logInvalid(logger, 'invalid SNS event', error as Error);
+      logInvalid(logger, deps.metrics, 'invalid SNS event', error as Error);
       throw error;
     }
 
@@ -76,7 +76,7 @@ export function createObjectConsumerHandler(deps: ObjectConsumerDependencies): O
       try {
         notification = parseObjectNotification(record.Sns.Message);
       } catch (error) {
-        logInvalid(logger, 'invalid object notification', error as Error, { snsMessageId });
+        logInvalid(logger, deps.metrics, 'invalid object notification', error as Error, { snsMessageId });
         failures.push(error as Error);
         continue;
       }
@@ -89,7 +89,7 @@ export function createObjectConsumerHandler(deps: ObjectConsumerDependencies): O
         try {
           object = toCreatedObject(s3Record);
         } catch (error) {
-          logInvalid(logger, 'invalid object notification', error as Error, { snsMessageId });
+          logInvalid(logger, deps.metrics, 'invalid object notification', error as Error, { snsMessageId });
           failures.push(error as Error);
           continue;
         }
@@ -122,8 +122,18 @@ export function createObjectConsumerHandler(deps: ObjectConsumerDependencies): O
   };
 }
 
-/** The one structured ERROR line for input that needs a person: what was wrong, and every schema issue. */
-function logInvalid(logger: Logger, message: string, error: Error, keys: Record<string, unknown> = {}): void {
+/**
+ * The one structured ERROR line for input that needs a person: what was wrong, and every schema issue; counted as an
+ * invalid payload in the business metrics.
+ */
+function logInvalid(
+  logger: Logger,
+  metrics: RecordMetrics | undefined,
+  message: string,
+  error: Error,
+  keys: Record<string, unknown> = {},
+): void {
+  countInvalidPayload(metrics, error);
   logger.error(message, {
     ...keys,
     reason: error.message,

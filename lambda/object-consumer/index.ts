@@ -6,11 +6,20 @@
 import {
   createIdempotencyDependencies,
   createLogger,
+  createRecordMetrics,
+  flushMetricsAfter,
   readIdempotencyEnvironment,
 } from '../shared/powertools';
 import { createObjectConsumerHandler } from './handler';
 
-export const handler = createObjectConsumerHandler({
-  logger: createLogger(),
-  ...createIdempotencyDependencies(readIdempotencyEnvironment()),
-});
+// The business metrics (applied, duplicates, invalid), written once at the end of every invocation.
+const metrics = createRecordMetrics();
+
+export const handler = flushMetricsAfter(
+  createObjectConsumerHandler({
+    logger: createLogger(),
+    ...createIdempotencyDependencies(readIdempotencyEnvironment()),
+    metrics,
+  }),
+  metrics,
+);

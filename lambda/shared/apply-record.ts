@@ -1,7 +1,8 @@
 /**
  * Applying one record, the same way on every path: check that there is time to finish it, apply it exactly once
- * (exactly-once.ts), and write one log line that says what happened. The handlers keep what is specific to their
- * source (parsing, batch responses, per-key order); this is what they share.
+ * (exactly-once.ts), and write one log line that says what happened, counting the outcome in the business metrics
+ * (powertools.ts, `RecordMetrics`) at the same place. The handlers keep what is specific to their source (parsing,
+ * batch responses, per-key order); this is what they share.
  */
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -15,7 +16,7 @@ import {
 import { describeError, findInChain, isTransientDependencyError } from './errors';
 import { type Applied, makeExactlyOnce, type Plan, PayloadMismatchError } from './exactly-once';
 import { InvalidPayloadError, WrongEventError } from './parsing';
-import type { IdempotencyDependencies } from './powertools';
+import type { IdempotencyDependencies, RecordMetrics } from './powertools';
 import {
   APPLIED_MEANWHILE_LOG_MESSAGE,
   DUPLICATE_LOG_MESSAGE,
@@ -53,7 +54,7 @@ export type RecordApplier<I, R> = (
 ) => Promise<Applied<R>>;
 
 export function createRecordApplier<I, R>(options: RecordApplierOptions<I, R>): RecordApplier<I, R> {
-  const { logger, path } = options;
+  const { logger, path, metrics } = options;
   const applyOnce = makeExactlyOnce(options.plan, options);
   const neededMs = worstCaseRecordMs(options.budget);
   const delays = options.dependencyRetryDelaysMs ?? DEPENDENCY_RETRY_DELAYS_MS;
@@ -100,6 +101,7 @@ export function createRecordApplier<I, R>(options: RecordApplierOptions<I, R>): 
       }
       assertTimeToStartRecord(remainingMs(), neededMs);
       const applied = await applyWithRetries(record, remainingMs);
+      metrics?.count(applied.status === 'applied' ? 'applied' : 'duplicate');
       if (applied.status === 'applied') {
         logSideEffect(logger, {
           path,
@@ -114,20 +116,34 @@ export function createRecordApplier<I, R>(options: RecordApplierOptions<I, R>): 
       }
       return applied;
     } catch (error) {
-      logRecordFailure(logger, { ...record.logKeys, recordKey: record.recordKey }, error);
+      logRecordFailure(logger, { ...record.logKeys, recordKey: record.recordKey }, error, metrics);
       throw error;
     }
   };
 }
 
+/** Invalid payloads already counted, so a handler that logs one again after the applier counts it once. */
+const countedInvalid = new WeakSet<object>();
+
+/**
+ * Counts an invalid payload in the business metrics (`InvalidPayloads`), once per error object however many
+ * lines report it.
+ */
+export function countInvalidPayload(metrics: RecordMetrics | undefined, error: unknown): void {
+  if (!metrics || typeof error !== 'object' || error === null || countedInvalid.has(error)) return;
+  countedInvalid.add(error);
+  metrics.count('invalid');
+}
+
 /**
  * The one structured line for a failed record: what kind of failure (and so what happens next), and the whole
- * cause chain for anything unexpected.
+ * cause chain for anything unexpected. An invalid payload is counted in `metrics` too.
  */
 export function logRecordFailure(
   logger: Logger,
   keys: Readonly<Record<string, unknown>>,
   error: unknown,
+  metrics?: RecordMetrics,
 ): void {
   const mismatch = findInChain(error, (link) => link instanceof PayloadMismatchError) as
     PayloadMismatchError | undefined;
@@ -145,6 +161,7 @@ export function logRecordFailure(
     });
   } else if (error instanceof InvalidPayloadError) {
     logger.error('invalid payload', { ...keys, reason: error.message, issues: error.issues });
+    countInvalidPayload(metrics, error);
   } else if (error instanceof IdempotencyAlreadyInProgressError) {
     logger.info('already in progress in another invocation; retried later', { ...keys });
   } else if (error instanceof DeadlineError) {

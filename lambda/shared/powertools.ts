@@ -1,10 +1,11 @@
 /**
- * The Powertools wiring every handler shares: one Logger, the idempotency store and config, read from the
- * environment that `ConsumerFunction` (lib/constructs/consumer-function.ts) sets. Handlers build their
+ * The Powertools wiring every handler shares: one Logger, the idempotency store and config, the business metrics,
+ * read from the environment that `ConsumerFunction` (lib/constructs/consumer-function.ts) sets. Handlers build their
  * dependencies here once per execution environment (cold start), never per invocation.
  */
 import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BoundedRetryStrategy,
@@ -13,7 +14,10 @@ import {
   readDynamoDbCallBudget,
 } from './deadlines';
 import { ExactlyOncePersistenceLayer } from './exactly-once';
+import { BUSINESS_METRICS, type RecordOutcome } from './business-metrics';
 import type { IdempotencyScheme } from './serial-key-persistence';
+
+export { BUSINESS_METRICS, type RecordOutcome } from './business-metrics';
 
 /** What a handler needs for idempotent processing. Tests build these against dynalite. */
 export interface IdempotencyDependencies {
@@ -28,6 +32,11 @@ export interface IdempotencyDependencies {
    * @default DEPENDENCY_RETRY_DELAYS_MS, or `DEPENDENCY_RETRY_DELAYS_MS` of the environment (deadlines.ts)
    */
   readonly dependencyRetryDelaysMs?: readonly number[];
+  /**
+   * Where each record's outcome is counted (applied, duplicate, invalid): the business metrics, written at the end
+   * of every invocation by {@link flushMetricsAfter}. @default none: nothing is counted (tests that do not look)
+   */
+  readonly metrics?: RecordMetrics;
 }
 
 /** Settings read from the function's environment. */
@@ -147,4 +156,55 @@ export function createIdempotencyDependencies(options: CreateIdempotencyOptions)
 /** The logger every handler uses; service name and level come from POWERTOOLS_* environment variables. */
 export function createLogger(): Logger {
   return new Logger();
+}
+
+/**
+ * Counts the outcomes of an invocation's records and writes them as one EMF line when the invocation ends
+ * ({@link flush}): the three counts, zeros included, so every graph has a point per invocation that handled a
+ * record; nothing for an invocation that handled none (an S3 test event). One line per invocation whatever the batch
+ * size, instead of one value per record (Powertools flushes early at 100 values of a metric).
+ */
+export class RecordMetrics {
+  private counts: Record<RecordOutcome, number> = { applied: 0, duplicate: 0, invalid: 0 };
+  private dirty = false;
+
+  constructor(readonly metrics: Metrics) {}
+
+  count(outcome: RecordOutcome): void {
+    this.counts[outcome] += 1;
+    this.dirty = true;
+  }
+
+  /** Writes the counts since the last flush (if any) and starts again from zero. */
+  flush(): void {
+    if (!this.dirty) return;
+    for (const outcome of Object.keys(BUSINESS_METRICS) as RecordOutcome[]) {
+      this.metrics.addMetric(BUSINESS_METRICS[outcome], MetricUnit.Count, this.counts[outcome]);
+    }
+    this.counts = { applied: 0, duplicate: 0, invalid: 0 };
+    this.dirty = false;
+    this.metrics.publishStoredMetrics();
+  }
+}
+
+/**
+ * The business metrics of a handler: a Powertools `Metrics` whose namespace and `service` dimension are read from
+ * the environment (`POWERTOOLS_METRICS_NAMESPACE`, `POWERTOOLS_SERVICE_NAME`).
+ */
+export function createRecordMetrics(): RecordMetrics {
+  return new RecordMetrics(new Metrics());
+}
+
+/** The handler, writing the invocation's business metrics when it returns or throws. */
+export function flushMetricsAfter<E, C, R>(
+  handler: (event: E, context: C) => Promise<R>,
+  metrics: RecordMetrics,
+): (event: E, context: C) => Promise<R> {
+  return async (event, context) => {
+    try {
+      return await handler(event, context);
+    } finally {
+      metrics.flush();
+    }
+  };
 }

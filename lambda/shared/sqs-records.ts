@@ -39,7 +39,7 @@ export function createSqsRecordProcessor<M, R>(
     } catch (error) {
       // Retrying cannot fix it: it fails until maxReceiveCount moves it to the dead-letter queue, where a person
       // reads this line (messageId + issues) to fix the producer.
-      logRecordFailure(logger, logKeys, error);
+      logRecordFailure(logger, logKeys, error, options.metrics);
       throw error;
     }
     options.inspect?.(message, record, logKeys);

@@ -6,11 +6,20 @@
 import {
   createIdempotencyDependencies,
   createLogger,
+  createRecordMetrics,
+  flushMetricsAfter,
   readIdempotencyEnvironment,
 } from '../shared/powertools';
 import { createSqsConsumerHandler } from './handler';
 
-export const handler = createSqsConsumerHandler({
-  ...createIdempotencyDependencies(readIdempotencyEnvironment()),
-  logger: createLogger(),
-});
+// The business metrics (applied, duplicates, invalid), written once at the end of every invocation.
+const metrics = createRecordMetrics();
+
+export const handler = flushMetricsAfter(
+  createSqsConsumerHandler({
+    ...createIdempotencyDependencies(readIdempotencyEnvironment()),
+    logger: createLogger(),
+    metrics,
+  }),
+  metrics,
+);

@@ -157,7 +157,9 @@ export function createStreamConsumerHandler(deps: StreamConsumerDependencies): S
             () => context.getRemainingTimeInMillis(),
           );
         } catch (error) {
-          if (error instanceof InvalidPayloadError) logRecordFailure(logger, { ...position }, error);
+          if (error instanceof InvalidPayloadError) {
+            logRecordFailure(logger, { ...position }, error, deps.metrics);
+          }
           throw error;
         }
       },

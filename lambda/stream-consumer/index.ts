@@ -5,6 +5,8 @@
 import {
   createIdempotencyDependencies,
   createLogger,
+  createRecordMetrics,
+  flushMetricsAfter,
   readIdempotencyEnvironment,
 } from '../shared/powertools';
 import { IDEMPOTENCY_SCHEMES } from '../shared/serial-key-persistence';
@@ -12,8 +14,15 @@ import { createStreamConsumerHandler } from './handler';
 
 const logger = createLogger();
 
-export const handler = createStreamConsumerHandler({
-  logger,
-  // Both schemes are sound here: Lambda never runs two records of one partition key at once.
-  ...createIdempotencyDependencies(readIdempotencyEnvironment(process.env, IDEMPOTENCY_SCHEMES)),
-});
+// The business metrics (applied, duplicates, invalid), written once at the end of every invocation.
+const metrics = createRecordMetrics();
+
+export const handler = flushMetricsAfter(
+  createStreamConsumerHandler({
+    logger,
+    // Both schemes are sound here: Lambda never runs two records of one partition key at once.
+    ...createIdempotencyDependencies(readIdempotencyEnvironment(process.env, IDEMPOTENCY_SCHEMES)),
+    metrics,
+  }),
+  metrics,
+);

@@ -145,7 +145,9 @@ export function createTableStreamConsumerHandler(
             () => context.getRemainingTimeInMillis(),
           );
         } catch (error) {
-          if (error instanceof InvalidPayloadError) logRecordFailure(logger, { ...position }, error);
+          if (error instanceof InvalidPayloadError) {
+            logRecordFailure(logger, { ...position }, error, deps.metrics);
+          }
           throw error;
         }
       },

@@ -6,13 +6,22 @@
 import {
   createIdempotencyDependencies,
   createLogger,
+  createRecordMetrics,
+  flushMetricsAfter,
   readIdempotencyEnvironment,
 } from '../shared/powertools';
 import { IDEMPOTENCY_SCHEMES } from '../shared/serial-key-persistence';
 import { createTableStreamConsumerHandler } from './handler';
 
-export const handler = createTableStreamConsumerHandler({
-  // Both schemes are sound here: Lambda never runs two records of one item at once.
-  ...createIdempotencyDependencies(readIdempotencyEnvironment(process.env, IDEMPOTENCY_SCHEMES)),
-  logger: createLogger(),
-});
+// The business metrics (applied, duplicates, invalid), written once at the end of every invocation.
+const metrics = createRecordMetrics();
+
+export const handler = flushMetricsAfter(
+  createTableStreamConsumerHandler({
+    // Both schemes are sound here: Lambda never runs two records of one item at once.
+    ...createIdempotencyDependencies(readIdempotencyEnvironment(process.env, IDEMPOTENCY_SCHEMES)),
+    logger: createLogger(),
+    metrics,
+  }),
+  metrics,
+);
