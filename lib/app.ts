@@ -9,6 +9,7 @@ import {
   unknownContextKeys,
 } from './config';
 import { FifoIngestionStack, type FifoIngestionStackProps } from './stacks/fifo-ingestion-stack';
+import { HttpIngestionStack, type HttpIngestionStackProps } from './stacks/http-ingestion-stack';
 import { ObjectIngestionStack, type ObjectIngestionStackProps } from './stacks/object-ingestion-stack';
 import { SqsIngestionStack, type SqsIngestionStackProps } from './stacks/sqs-ingestion-stack';
 import { StreamIngestionStack, type StreamIngestionStackProps } from './stacks/stream-ingestion-stack';
@@ -26,6 +27,7 @@ export interface ReliableLambdaStacks {
   readonly stream?: StreamIngestionStack;
   readonly fifo?: FifoIngestionStack;
   readonly 'table-stream'?: TableStreamIngestionStack;
+  readonly http?: HttpIngestionStack;
 }
 
 /** Settings of a path's stack beyond the stage's (its consumer's batch size, timeouts...), per path. */
@@ -35,6 +37,7 @@ export interface StackOverrides {
   readonly stream?: Omit<StreamIngestionStackProps, 'config'>;
   readonly fifo?: Omit<FifoIngestionStackProps, 'config'>;
   readonly 'table-stream'?: Omit<TableStreamIngestionStackProps, 'config'>;
+  readonly http?: Omit<HttpIngestionStackProps, 'config'>;
 }
 
 export interface BuildAppOptions {
@@ -50,6 +53,7 @@ const STACK_OF_PATH = {
   stream: StreamIngestionStack,
   fifo: FifoIngestionStack,
   'table-stream': TableStreamIngestionStack,
+  http: HttpIngestionStack,
 } satisfies Record<IngestionPathName, unknown>;
 
 /**
@@ -78,7 +82,8 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ReliableLambd
           | ObjectIngestionStackProps
           | StreamIngestionStackProps
           | FifoIngestionStackProps
-          | TableStreamIngestionStackProps,
+          | TableStreamIngestionStackProps
+          | HttpIngestionStackProps,
       ) => Stack;
       stacks[path] = new Path(app, name, { stackName: name, ...options.overrides?.[path], config });
     } catch (error) {

@@ -26,7 +26,7 @@ export interface StageConfig {
 }
 
 /** The ingestion paths this template has, each a stack of its own. */
-export const INGESTION_PATHS = ['sqs', 'object', 'stream', 'fifo', 'table-stream'] as const;
+export const INGESTION_PATHS = ['sqs', 'object', 'stream', 'fifo', 'table-stream', 'http'] as const;
 export type IngestionPathName = (typeof INGESTION_PATHS)[number];
 
 /** Context keys this app reads, with their defaults. Documented in the README's "Settings" section. */

@@ -25,13 +25,21 @@ describe('buildApp', () => {
   it('composes one environment-agnostic stack per path, named after the app and the stage', () => {
     const app = testApp({ appName: 'acme-payments', stage: 'dev', paths: [...INGESTION_PATHS] });
     const stacks = buildApp(app, { nag: false });
-    const all = [stacks.sqs!, stacks.object!, stacks.stream!, stacks.fifo!, stacks['table-stream']!];
+    const all = [
+      stacks.sqs!,
+      stacks.object!,
+      stacks.stream!,
+      stacks.fifo!,
+      stacks['table-stream']!,
+      stacks.http!,
+    ];
     expect(all.map((stack) => stack.stackName)).toEqual([
       'acme-payments-dev-sqs',
       'acme-payments-dev-object',
       'acme-payments-dev-stream',
       'acme-payments-dev-fifo',
       'acme-payments-dev-table-stream',
+      'acme-payments-dev-http',
     ]);
     for (const stack of all) {
       // The construct id is the name, so `cdk deploy acme-payments-dev-sqs` selects it (the CLI selects by id).
@@ -145,7 +153,8 @@ describe('buildApp', () => {
       ((fn.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment?.Variables
         ?.POWERTOOLS_SERVICE_NAME ?? undefined) !== undefined;
     const consumers = functions.filter(isConsumer);
-    expect(consumers).toHaveLength(INGESTION_PATHS.length); // one consumer per path
+    // One consumer per path, and the http path's ingress in front of its own SQS consumer.
+    expect(consumers).toHaveLength(INGESTION_PATHS.length + 1);
     for (const [, fn] of consumers) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',

@@ -12,7 +12,7 @@ describe('readStageConfig', () => {
     expect(config).toEqual({
       appName: 'acme',
       stageName: 'sandbox',
-      paths: ['sqs', 'object', 'stream', 'fifo', 'table-stream'],
+      paths: ['sqs', 'object', 'stream', 'fifo', 'table-stream', 'http'],
       retainData: false,
       logRetention: RetentionDays.ONE_MONTH,
     });

@@ -10,7 +10,7 @@ import { appContext } from '../smoke/cli';
 import { defaultJournalFile, Journal } from './journal';
 import { exitCodeOf, summaryLine } from './report';
 import { redrivePath } from './run';
-import { STORES_OF_PATH, type StoreName } from './stores';
+import { REDRIVABLE_PATHS, STORES_OF_PATH, type StoreName } from './stores';
 
 export const HELP = `Usage: npm run redrive -- <path> [options]
 
@@ -136,11 +136,16 @@ export function parseArguments(argv: readonly string[]): CliOptions | 'help' {
     }
   }
   if (positionals.length === 0)
-    throw new UsageError(`Name the path to re-drive: one of ${INGESTION_PATHS.join(', ')}`);
+    throw new UsageError(`Name the path to re-drive: one of ${REDRIVABLE_PATHS.join(', ')}`);
   if (positionals.length > 1) throw new UsageError(`Name one path at a time, got ${positionals.join(' ')}`);
   const [path] = positionals;
-  if (!isPath(path)) throw new UsageError(`Unknown path "${path}": one of ${INGESTION_PATHS.join(', ')}`);
+  if (!isPath(path)) throw new UsageError(`Unknown path "${path}": one of ${REDRIVABLE_PATHS.join(', ')}`);
   const stores = STORES_OF_PATH[path];
+  if (!stores) {
+    throw new UsageError(
+      `The ${path} path has no failure store to re-drive (its caller gets the failure); one of ${REDRIVABLE_PATHS.join(', ')}`,
+    );
+  }
   if (options.stores && !stores.includes(options.stores[0])) {
     throw new UsageError(`The ${path} path's stores are ${stores.join(', ')}, not "${options.stores[0]}"`);
   }

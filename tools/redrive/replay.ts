@@ -3,11 +3,11 @@
  * failure record, it fetches the records the record names from the stream and puts them back. `npm run redrive`
  * calls it through its command line, in this process (`runCli` with the arguments and streams `npm run replay`
  * gets), one failure record at a time on its standard input, and goes by its exit status: 0 all records
- * re-driven (or, without `--execute`, shown), 1 bad input or an AWS error, 2 records missing from the stream.
+ * re-driven (or, without `--execute`, shown), anything else a record left: 1 bad input or an AWS error, 2 records
+ * missing from the stream, 3 the invoked consumer reported records failed.
  */
 import { Readable, Writable } from 'node:stream';
 import { runCli } from '../stream-replay/cli';
-import type { IngestionPathName } from '../../lib/config';
 
 export interface ReplayResult {
   readonly status: number;
@@ -41,34 +41,21 @@ export const replayInProcess: ReplayRunner = async (argv, input) => {
   return { status, stdout: stdout.text(), stderr: stderr.text() };
 };
 
-/** How the replay is asked to re-drive one failure record of a path, given on its standard input. */
-export interface ReplayPlan {
-  /** The replay's arguments; `execute` false: its dry run. */
-  readonly argv: (execute: boolean) => string[];
-  /**
-   * Whether the replay puts the records anywhere: without a target it only prints them, and its exit status 0
-   * then says the records were found, not that they were re-driven.
-   */
-  readonly redrives: boolean;
-}
-
 /**
- * The Kinesis path puts the records back into its stream (`--redrive <StreamName>`, `--execute` unless it is a
- * dry run). A DynamoDB stream cannot be written to: the replay is given the failure record alone (it names its
- * stream) and prints the records, which are then left where they are. `extra` adds options such as `--endpoint`.
+ * The replay's arguments for one failure record on its standard input. The Kinesis path puts the records back
+ * into its stream (`--redrive <StreamName>`); a DynamoDB stream cannot be written to, so the table-stream path's
+ * records are given to its consumer, invoked with them as the mapping would (`--invoke <ConsumerFunctionName>`).
+ * Either is a dry run unless `execute`. `extra` adds options such as `--endpoint`.
  */
-export function replayPlan(
-  path: IngestionPathName,
+export function replayArguments(
+  path: 'stream' | 'table-stream',
   outputs: Readonly<Record<string, string>>,
+  execute: boolean,
   extra: readonly string[] = [],
-): ReplayPlan {
-  if (path === 'stream') {
-    return {
-      argv: (execute) => ['-', '--redrive', outputs.StreamName, ...(execute ? ['--execute'] : []), ...extra],
-      redrives: true,
-    };
-  }
-  return { argv: () => ['-', ...extra], redrives: false };
+): string[] {
+  const target =
+    path === 'stream' ? ['--redrive', outputs.StreamName] : ['--invoke', outputs.ConsumerFunctionName];
+  return ['-', ...target, ...(execute ? ['--execute'] : []), ...extra];
 }
 
 /** The lines of the replay's report worth repeating: its errors and warnings, else its last line. */

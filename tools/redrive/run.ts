@@ -27,7 +27,7 @@ import {
   summarizeStreamFailure,
   type Verdict,
 } from './records';
-import { replayInProcess, replayMessage, replayPlan, type ReplayRunner } from './replay';
+import { replayArguments, replayInProcess, replayMessage, type ReplayRunner } from './replay';
 import { emptyCounts, type StoreReport } from './report';
 import { DEAD_LETTER_DOMAINS, missingOutputs, STORE_LABELS, type StoreName, STORES_OF_PATH } from './stores';
 
@@ -125,7 +125,7 @@ function drainTarget(
           ),
       };
     case 'failure-queue': {
-      const plan = replayPlan(path, outputs, request.replayArgs);
+      if (path !== 'stream' && path !== 'table-stream') throw new Error(`${path} has no failure queue`);
       const replay = request.replay ?? replayInProcess;
       return {
         ...base,
@@ -134,18 +134,10 @@ function drainTarget(
           ok: true,
           summary: summarizeStreamFailure(body),
           value: async (execute): Promise<ActionResult> => {
-            const result = await replay(plan.argv(execute), body);
-            if (result.status !== 0) return { ok: false, reason: `npm run replay: ${replayMessage(result)}` };
-            if (!plan.redrives) {
-              const count = result.stdout.split('\n').filter(Boolean).length;
-              return {
-                ok: false,
-                reason:
-                  `npm run replay found ${count} record(s) but cannot put a ${path} batch back (a DynamoDB stream ` +
-                  'is not written to): left for a person (npm run replay -- --help)',
-              };
-            }
-            return { ok: true, detail: `npm run replay: ${replayMessage(result)}` };
+            const result = await replay(replayArguments(path, outputs, execute, request.replayArgs), body);
+            return result.status === 0
+              ? { ok: true, detail: `npm run replay: ${replayMessage(result)}` }
+              : { ok: false, reason: `npm run replay (exit ${result.status}): ${replayMessage(result)}` };
           },
         }),
       };
@@ -169,7 +161,7 @@ export async function redrivePath(
   request: RedriveRequest,
 ): Promise<StoreReport[]> {
   const { path, print } = request;
-  const stores = request.stores ?? STORES_OF_PATH[path];
+  const stores = request.stores ?? STORES_OF_PATH[path] ?? [];
   const reports: StoreReport[] = [];
   for (const store of stores) {
     const missing = missingOutputs(path, store, stack.outputs);

@@ -11,16 +11,20 @@ import { domain as sqsDomain } from '../../lambda/sqs-consumer/domain';
  * - `dead-letter-queue`: the SQS (or FIFO) source queue's DLQ; moved back with a message move task.
  * - `on-failure`: the asynchronous invocation's on-failure destination queue; each record's event re-invoked.
  * - `subscription-dlq`: the SNS subscription's DLQ; each notification delivered to the function again.
- * - `failure-queue`: a stream mapping's on-failure records; each replayed by `npm run replay`.
+ * - `failure-queue`: a stream mapping's on-failure records; each replayed by `npm run replay` (Kinesis: put back
+ *   into the stream; DynamoDB Streams: the consumer invoked with the records).
  */
 export type StoreName = 'dead-letter-queue' | 'on-failure' | 'subscription-dlq' | 'failure-queue';
 
-export const STORES_OF_PATH: Readonly<Record<IngestionPathName, readonly StoreName[]>> = {
+/** A path not listed here has no failure store this command knows (a synchronous path answers its caller). */
+export const STORES_OF_PATH: Readonly<Partial<Record<IngestionPathName, readonly StoreName[]>>> = {
   sqs: ['dead-letter-queue'],
   fifo: ['dead-letter-queue'],
   object: ['on-failure', 'subscription-dlq'],
   stream: ['failure-queue'],
   'table-stream': ['failure-queue'],
+  // The http path's stack has an SQS path of its own behind the API: its dead-letter queue.
+  http: ['dead-letter-queue'],
 };
 
 export const STORE_LABELS: Readonly<Record<StoreName, string>> = {
@@ -29,6 +33,11 @@ export const STORE_LABELS: Readonly<Record<StoreName, string>> = {
   'subscription-dlq': 'SNS subscription dead-letter queue',
   'failure-queue': 'failure queue (stream batches given up on)',
 };
+
+/** The paths with a failure store. */
+export const REDRIVABLE_PATHS = (Object.keys(STORES_OF_PATH) as IngestionPathName[]).filter(
+  (path) => STORES_OF_PATH[path]?.length,
+);
 
 /** The outputs a store is found by, per path. */
 export function requiredOutputs(path: IngestionPathName, store: StoreName): readonly string[] {
@@ -40,9 +49,9 @@ export function requiredOutputs(path: IngestionPathName, store: StoreName): read
     case 'subscription-dlq':
       return ['SubscriptionDeadLetterQueueUrl', 'ConsumerFunctionName', 'ObjectCreatedTopicArn'];
     case 'failure-queue':
-      // The replay puts a Kinesis batch back into the stream it came from; a DynamoDB stream cannot be written
-      // to, so what the replay does with those is its own (it reads the stream ARN from the failure record).
-      return path === 'stream' ? ['FailureQueueUrl', 'StreamName'] : ['FailureQueueUrl'];
+      // The replay puts a Kinesis batch back into its stream; a DynamoDB stream cannot be written to, so its batch
+      // goes to the consumer, invoked with it. The stream itself is named by each failure record.
+      return ['FailureQueueUrl', path === 'stream' ? 'StreamName' : 'ConsumerFunctionName'];
   }
 }
 
@@ -52,6 +61,7 @@ export const DEAD_LETTER_DOMAINS: Readonly<
 > = {
   sqs: sqsDomain,
   fifo: fifoDomain,
+  http: sqsDomain,
 };
 
 /** The outputs a store needs that the stack does not have (empty: the store can be re-driven). */

@@ -17,6 +17,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -40,6 +41,7 @@ export interface Clients {
   readonly kinesis: KinesisClient;
   readonly iam: IAMClient;
   readonly kms: KMSClient;
+  readonly apigatewayv2: ApiGatewayV2Client;
 }
 
 export interface ClientOptions {
@@ -76,6 +78,7 @@ export function createClients(options: ClientOptions = {}): Clients {
     }),
     iam: new IAMClient(base),
     kms: new KMSClient(base),
+    apigatewayv2: new ApiGatewayV2Client(base),
   };
 }
 

@@ -6,8 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { appContext } from '../../../tools/smoke/cli';
 import { parseArguments, stackToRead, UsageError } from '../../../tools/redrive/cli';
-import { requiredOutputs, STORES_OF_PATH } from '../../../tools/redrive/stores';
-import { INGESTION_PATHS } from '../../../lib/config';
+import { REDRIVABLE_PATHS, requiredOutputs, STORES_OF_PATH } from '../../../tools/redrive/stores';
 import { bundledCloudAssembly } from '../../helpers/cloud-assembly';
 
 const projectDir = resolve(__dirname, '../../..');
@@ -33,7 +32,7 @@ describe('parseArguments', () => {
 
   it.each([
     [[], /path/],
-    [['nope'], /nope.*sqs, object, stream, fifo, table-stream/],
+    [['nope'], /nope.*sqs, fifo, object, stream, table-stream/],
     [['sqs', 'object'], /one path/],
     [['sqs', '--max', '0'], /--max/],
     [['sqs', '--max', '1.5'], /--max/],
@@ -62,13 +61,13 @@ describe('every output the command reads is one the deployed stack has', () => {
     outdir = await bundledCloudAssembly();
   });
 
-  it.each(INGESTION_PATHS.map((path) => [path]))('%s', (path) => {
+  it.each(REDRIVABLE_PATHS.map((path) => [path]))('%s', (path) => {
     const { appName, stage } = appContext(projectDir);
     const stack = `${appName}-${stage ?? 'sandbox'}-${path}`;
     const template = JSON.parse(readFileSync(join(outdir, `${stack}.template.json`), 'utf8')) as {
       Outputs: Record<string, unknown>;
     };
-    for (const store of STORES_OF_PATH[path]) {
+    for (const store of STORES_OF_PATH[path] ?? []) {
       for (const output of requiredOutputs(path, store))
         expect(Object.keys(template.Outputs)).toContain(output);
     }

@@ -131,8 +131,8 @@ it('a failure record replayed but not deleted is not replayed again: the next ru
   expect(second[0].counts).toMatchObject({ alreadyRedriven: 1, redriven: 0 });
 });
 
-it('the table-stream path hands its failure records to the replay tool the same way, and leaves what it cannot replay', async () => {
-  const record = {
+describe('table-stream: a DynamoDB Streams batch goes to the consumer, invoked by the replay', () => {
+  const ddbFailure = JSON.stringify({
     requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 },
     DDBStreamBatchInfo: {
       shardId: 'shardId-00000001712385967261-abcdef12',
@@ -141,22 +141,49 @@ it('the table-stream path hands its failure records to the replay tool the same 
       batchSize: 2,
       streamArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/stock/stream/2025-01-01T00:00:00.000',
     },
-  };
-  aws.put(failureQueue, JSON.stringify(record));
-  const replayed: string[][] = [];
-  const reports = await run(
-    'unused',
-    {
-      replay: async (argv) => {
-        replayed.push([...argv]);
-        return { status: 1, stdout: '', stderr: 'error: no such stream\n' };
-      },
-    },
-    'table-stream',
-  );
-  expect(replayed).toHaveLength(1);
-  expect(replayed[0][0]).toBe('-');
-  expect(failureQueue.messages).toHaveLength(1);
-  expect(reports[0].counts.left).toBe(1);
-  expect(lines.join('\n')).toMatch(/no such stream/);
+  });
+
+  function fakeReplay(status: number, stderr: string) {
+    const calls: { argv: string[]; input: string }[] = [];
+    const runner = async (argv: readonly string[], input: string) => {
+      calls.push({ argv: [...argv], input });
+      return { status, stdout: '', stderr };
+    };
+    return { calls, runner };
+  }
+
+  it('runs npm run replay -- - --invoke <consumer> --execute with the failure record, and deletes it on exit 0', async () => {
+    aws.put(failureQueue, ddbFailure);
+    const replay = fakeReplay(0, 'invoked "f" with 2 record(s): none failed.\n');
+    const reports = await run('unused', { replay: replay.runner }, 'table-stream');
+    expect(replay.calls).toEqual([
+      { argv: ['-', '--invoke', 'f', '--execute', '--endpoint', kinesis.endpoint], input: ddbFailure },
+    ]);
+    expect(failureQueue.messages).toHaveLength(0);
+    expect(reports[0].counts.redriven).toBe(1);
+    expect(lines.join('\n')).toMatch(/none failed/);
+  });
+
+  it("a dry run asks for the replay's dry run (no --execute) and keeps the record", async () => {
+    aws.put(failureQueue, ddbFailure);
+    const replay = fakeReplay(0, 'dry run: would invoke "f" with the 2 record(s) above\n');
+    const reports = await run('unused', { replay: replay.runner, dryRun: true }, 'table-stream');
+    expect(replay.calls[0].argv).toEqual(['-', '--invoke', 'f', '--endpoint', kinesis.endpoint]);
+    expect(failureQueue.messages).toHaveLength(1);
+    expect(reports[0].counts.wouldRedrive).toBe(1);
+  });
+
+  it.each([
+    [1, 'error: Stream or shard not found'],
+    [2, 'warning: 1 of 2 record(s) found: trimmed by the 24-hour retention'],
+    [3, 'error: "f" reported 1 of the 2 record(s) it was given failed'],
+  ])('leaves the failure record when the replay exits %i, with its reason', async (status, stderr) => {
+    aws.put(failureQueue, ddbFailure);
+    const replay = fakeReplay(status, `${stderr}\n`);
+    const reports = await run('unused', { replay: replay.runner }, 'table-stream');
+    expect(failureQueue.messages).toHaveLength(1);
+    expect(reports[0].counts.left).toBe(1);
+    expect(exitCodeOf(reports)).toBe(1);
+    expect(lines.join('\n')).toContain(stderr);
+  });
 });
