@@ -3,6 +3,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import {
   CONTEXT_KEYS,
   type IngestionPathName,
+  monitoringStackNameOf,
   readStageConfig,
   stackNameOf,
   StageConfig,
@@ -10,6 +11,7 @@ import {
 } from './config';
 import { FifoIngestionStack, type FifoIngestionStackProps } from './stacks/fifo-ingestion-stack';
 import { HttpIngestionStack, type HttpIngestionStackProps } from './stacks/http-ingestion-stack';
+import { MonitoringStack } from './stacks/monitoring-stack';
 import { ObjectIngestionStack, type ObjectIngestionStackProps } from './stacks/object-ingestion-stack';
 import { SqsIngestionStack, type SqsIngestionStackProps } from './stacks/sqs-ingestion-stack';
 import { StreamIngestionStack, type StreamIngestionStackProps } from './stacks/stream-ingestion-stack';
@@ -18,6 +20,7 @@ import {
   type TableStreamIngestionStackProps,
 } from './stacks/table-stream-ingestion-stack';
 import { ConfigurationError, ConfigurationErrors } from './validation';
+import type { PathFlow } from './constructs/dashboard';
 
 /** The stacks of one stage, each deployable and destroyable on its own; a path not in `config.paths` has none. */
 export interface ReliableLambdaStacks {
@@ -28,6 +31,8 @@ export interface ReliableLambdaStacks {
   readonly fifo?: FifoIngestionStack;
   readonly 'table-stream'?: TableStreamIngestionStack;
   readonly http?: HttpIngestionStack;
+  /** The stage's alarm topic and dashboard (`<appName>-<stage>-monitoring`). */
+  readonly monitoring: MonitoringStack;
 }
 
 /** Settings of a path's stack beyond the stage's (its consumer's batch size, timeouts...), per path. */
@@ -95,6 +100,16 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ReliableLambd
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new ConfigurationErrors(app, errors);
 
+  // The stage's alarm topic and dashboard. It depends on the path stacks (the dashboard reads their resources), and
+  // they reach its topic by name only, so each path stack still deploys and destroys on its own.
+  const monitoringName = monitoringStackNameOf(config);
+  // One dashboard row per deployed path whose stack says what its flow is (lib/constructs/dashboard.ts).
+  const flows = config.paths.flatMap((path) => {
+    const flow = (stacks[path] as { readonly flow?: PathFlow } | undefined)?.flow;
+    return flow ? [flow] : [];
+  });
+  const monitoring = new MonitoringStack(app, monitoringName, { stackName: monitoringName, config, flows });
+
   const unknown = unknownContextKeys(app.node.getAllContext());
   const first = Object.values(stacks)[0];
   if (unknown.length > 0 && first) {
@@ -104,5 +119,5 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ReliableLambd
         `(a typo? the settings are ${Object.values(CONTEXT_KEYS).join(', ')}; README, "Settings").`,
     );
   }
-  return { config, ...(stacks as Omit<ReliableLambdaStacks, 'config'>) };
+  return { config, ...(stacks as Omit<ReliableLambdaStacks, 'config' | 'monitoring'>), monitoring };
 }

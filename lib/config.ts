@@ -23,6 +23,11 @@ export interface StageConfig {
   readonly retainData: boolean;
   /** How long function logs are kept. */
   readonly logRetention: RetentionDays;
+  /**
+   * The e-mail address subscribed to the stage's alarm topic (SNS sends a confirmation first); `undefined`: no
+   * subscription (subscribe a pager, chat or other endpoint to the topic yourself).
+   */
+  readonly alarmEmail?: string;
 }
 
 /** The ingestion paths this template has, each a stack of its own. */
@@ -36,7 +41,14 @@ export const CONTEXT_KEYS = {
   paths: 'paths',
   retainData: 'retainData',
   logRetentionDays: 'logRetentionDays',
+  alarmEmail: 'alarmEmail',
 } as const;
+
+/**
+ * An e-mail address as SNS takes it for an `email` subscription: one `@`, no spaces, a dot in the domain. Not the
+ * whole of RFC 5322, on purpose: what passes here SNS accepts, and a typo such as a missing domain fails synth.
+ */
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const APP_NAME_PATTERN = /^[a-z][a-z0-9-]{0,29}$/;
 const STAGE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
@@ -93,6 +105,13 @@ export function readStageConfig(node: Node): StageConfig {
         .join(', ')}), got "${node.tryGetContext(CONTEXT_KEYS.logRetentionDays)}".`,
     );
   }
+  const alarmEmail = node.tryGetContext(CONTEXT_KEYS.alarmEmail) as unknown;
+  if (alarmEmail !== undefined && (typeof alarmEmail !== 'string' || !EMAIL_PATTERN.test(alarmEmail))) {
+    problems.push(
+      `Context "${CONTEXT_KEYS.alarmEmail}" must be an e-mail address (name@example.com) for the stage's alarm topic, ` +
+        `got ${JSON.stringify(alarmEmail)}; leave it unset for no subscription.`,
+    );
+  }
   if (problems.length > 0) throw new ContextError(problems);
   return {
     appName: appName as string,
@@ -100,7 +119,26 @@ export function readStageConfig(node: Node): StageConfig {
     paths,
     retainData,
     logRetention: logRetentionDays as RetentionDays,
+    ...(alarmEmail !== undefined && { alarmEmail: alarmEmail as string }),
   };
+}
+
+/**
+ * The stage's monitoring stack: `<appName>-<stage>-monitoring` (the alarm topic and the dashboard), next to the path
+ * stacks `<appName>-<stage>-<path>`.
+ */
+export function monitoringStackNameOf(config: Pick<StageConfig, 'appName' | 'stageName'>): string {
+  return `${config.appName}-${config.stageName}-monitoring`;
+}
+
+/** The stage's alarm topic, `<appName>-<stage>-alarms`: every alarm of every path stack notifies it. */
+export function alarmTopicNameOf(config: Pick<StageConfig, 'appName' | 'stageName'>): string {
+  return `${config.appName}-${config.stageName}-alarms`;
+}
+
+/** The CloudWatch namespace of the stage's business metrics: `<appName>/<stage>`. */
+export function metricsNamespaceOf(config: Pick<StageConfig, 'appName' | 'stageName'>): string {
+  return `${config.appName}/${config.stageName}`;
 }
 
 /** The name of a path's stack: `<appName>-<stage>-<path>`, also its construct id, so `cdk deploy <name>` finds it. */

@@ -1,10 +1,11 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, QueryDefinition, QueryString, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { DYNAMODB_BUDGET_ENVIRONMENT, dynamoDbCallBudget } from '../../lambda/shared/deadlines';
+import { SIDE_EFFECT_LOG_MESSAGE } from '../../lambda/shared/side-effect';
 import { bundledCode, type EsbuildSettings } from '../bundling';
 import { assertDurationInRange, assertIntegerInRange, type Check, validateAll } from '../validation';
 import { EffectTable } from './effect-table';
@@ -52,6 +53,15 @@ export const CONSUMER_BUNDLING: ConsumerBundling = {
 
 /** `NODE_OPTIONS` of every consumer: map stack traces in the logs back to the TypeScript sources. */
 export const CONSUMER_NODE_OPTIONS = '--enable-source-maps';
+
+/**
+ * The CloudWatch namespace of the business metrics (`RecordsApplied`, `DuplicateRecords`, `InvalidPayloads`) unless
+ * set: the stacks set `<appName>/<stage>` (lib/config.ts, `metricsNamespaceOf`).
+ */
+export const DEFAULT_METRICS_NAMESPACE = 'ReliableLambda';
+
+/** What the record-journey query looks for: replace it with the key (or message id) of the record to follow. */
+export const RECORD_KEY_PLACEHOLDER = 'REPLACE-WITH-THE-RECORD-KEY';
 
 /** A function's timeout unless set (see {@link ConsumerFunctionOptions.timeout}). */
 export const DEFAULT_TIMEOUT = Duration.seconds(30);
@@ -122,6 +132,12 @@ export interface ConsumerFunctionOptions {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * The CloudWatch namespace of the handler's business metrics (`POWERTOOLS_METRICS_NAMESPACE`); the `service`
+   * dimension is the function's service name.
+   * @default 'ReliableLambda' (the stacks set `<appName>/<stage>`)
+   */
+  readonly metricsNamespace?: string;
 }
 
 export interface ConsumerFunctionProps extends ConsumerFunctionOptions {
@@ -156,10 +172,18 @@ export class ConsumerFunction extends Construct {
   readonly function: NodejsFunction;
   /** The function's timeout, resolved from the props (used by the paths to derive their retry timings). */
   readonly timeout: Duration;
+  /** The service name: the `service` dimension of the business metrics. */
+  readonly serviceName: string;
+  /** The namespace of the business metrics. */
+  readonly metricsNamespace: string;
+  /** The saved Logs Insights queries on the function's log group (see {@link createSavedQueries}). */
+  readonly queries: SavedQueries;
 
   constructor(scope: Construct, id: string, props: ConsumerFunctionProps) {
     super(scope, id);
     this.timeout = props.timeout ?? DEFAULT_TIMEOUT;
+    this.serviceName = props.serviceName;
+    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     const idempotencyExpiry = props.idempotencyExpiry ?? DEFAULT_IDEMPOTENCY_EXPIRY;
     validateAll(this, consumerFunctionChecks(this, { ...props, idempotencyExpiry }));
 
@@ -205,6 +229,8 @@ export class ConsumerFunction extends Construct {
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        // The business metrics (embedded metric format): their namespace; the service name is their dimension.
+        POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
         IDEMPOTENCY_TABLE_NAME: props.idempotencyTable.table.tableName,
         IDEMPOTENCY_EXPIRY_SECONDS: String(idempotencyExpiry.toSeconds()),
         ...(props.effectTable && { EFFECT_TABLE_NAME: props.effectTable.table.tableName }),
@@ -218,6 +244,7 @@ export class ConsumerFunction extends Construct {
     });
     props.idempotencyTable.grantIdempotencyAccess(this.function);
     props.effectTable?.grantEffectWrites(this.function);
+    this.queries = createSavedQueries(this, logGroup, props.serviceName);
 
     // The cdk-nag finding that every consumer shares, acknowledged for its specific finding only.
     Validations.of(this).acknowledge({
@@ -226,4 +253,84 @@ export class ConsumerFunction extends Construct {
         'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
     });
   }
+}
+
+/** The saved Logs Insights queries of a consumer's log group. */
+export interface SavedQueries {
+  /** Side effects per record key, most first: a count above 1 is a duplicate effect (never expected). */
+  readonly sideEffectsPerRecordKey: QueryDefinition;
+  /** Invalid payloads, counted by the line's message and reason. */
+  readonly invalidPayloadsByReason: QueryDefinition;
+  /** Failed records (ERROR and WARN lines), counted by message and error. */
+  readonly failedRecordsByError: QueryDefinition;
+  /** Every line about one record, oldest first: replace the placeholder with its key (or message id). */
+  readonly recordJourney: QueryDefinition;
+}
+
+/**
+ * The four saved queries on a consumer's log group, in the console's folder `<stack>/<service>` (Logs Insights,
+ * "Saved queries"). They read the handlers' structured lines (lambda/shared/apply-record.ts, side-effect.ts): the
+ * `message` of each outcome, `recordKey`, `reason` and `error`.
+ */
+export function createSavedQueries(scope: Construct, logGroup: LogGroup, serviceName: string): SavedQueries {
+  const folder = `${Stack.of(scope).stackName}/${serviceName}`;
+  const query = (id: string, name: string, queryString: QueryString) =>
+    new QueryDefinition(scope, id, {
+      queryDefinitionName: `${folder}/${name}`,
+      queryString,
+      logGroups: [logGroup],
+    });
+  return {
+    sideEffectsPerRecordKey: query(
+      'SideEffectsPerRecordKeyQuery',
+      'side effects per record key (a count above 1 is a duplicate)',
+      new QueryString({
+        fields: ['@timestamp', 'recordKey'],
+        filterStatements: [`message = "${SIDE_EFFECT_LOG_MESSAGE}"`],
+        statsStatements: [
+          'count(*) as sideEffects, earliest(@timestamp) as first, latest(@timestamp) as last by recordKey',
+        ],
+        sort: 'sideEffects desc',
+        limit: 100,
+      }),
+    ),
+    invalidPayloadsByReason: query(
+      'InvalidPayloadsByReasonQuery',
+      'invalid payloads by reason',
+      new QueryString({
+        filterStatements: ['message like /^invalid/'],
+        statsStatements: ['count(*) as records by message, reason'],
+        sort: 'records desc',
+        limit: 100,
+      }),
+    ),
+    failedRecordsByError: query(
+      'FailedRecordsByErrorQuery',
+      'failed records by error',
+      new QueryString({
+        filterStatements: ['level = "ERROR" or level = "WARN"'],
+        statsStatements: ['count(*) as lines by message, error.name, error.code'],
+        sort: 'lines desc',
+        limit: 100,
+      }),
+    ),
+    recordJourney: query(
+      'RecordJourneyQuery',
+      "one record's journey (replace the key)",
+      new QueryString({
+        fields: [
+          '@timestamp',
+          'level',
+          'message',
+          'recordKey',
+          'function_request_id',
+          'cold_start',
+          'error.message',
+        ],
+        filterStatements: [`@message like "${RECORD_KEY_PLACEHOLDER}"`],
+        sort: '@timestamp asc',
+        limit: 1000,
+      }),
+    ),
+  };
 }

@@ -1,13 +1,15 @@
 import * as path from 'node:path';
 import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
-import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
+import { EventSourceMapping, MetricType } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DeduplicationScope, FifoThroughputLimit, Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
 import { validateAll } from '../validation';
+import type { AlarmOptions } from './alarms';
+import { businessMetrics, type PathFlow } from './dashboard';
 import {
   ConsumerFunction,
   consumerFunctionChecks,
@@ -18,7 +20,6 @@ import { EffectTable } from './effect-table';
 import { IdempotencyTable } from './idempotency-table';
 import {
   acknowledgeQueueConsumerNagFindings,
-  deadLetterQueueAlarm,
   eventSourceChecks,
   eventSourceMappingOf,
   idempotencyExpiryCheck,
@@ -26,6 +27,9 @@ import {
   minimumQueueIdempotencyExpiry,
   minimumVisibilityTimeout,
   QUEUE_PROTECTION,
+  queueAlarmChecks,
+  queueConsumerAlarms,
+  queueFlow,
   retentionChecks,
   visibilityTimeoutChecks,
   warnOnLowMaxReceiveCount,
@@ -83,7 +87,7 @@ export function fifoQueueNameOf(scope: IConstruct, role: string): string {
   })}${suffix}`;
 }
 
-export interface FifoConsumerProps extends ConsumerFunctionOptions {
+export interface FifoConsumerProps extends ConsumerFunctionOptions, AlarmOptions {
   /** The table the consumer's idempotency records go to. */
   readonly idempotencyTable: IdempotencyTable;
 
@@ -209,8 +213,10 @@ export interface FifoConsumerProps extends ConsumerFunctionOptions {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * Where the dead-letter-queue alarm notifies (an SNS topic) when it goes into ALARM.
-   * @default no action: the alarm is visible in CloudWatch only
+   * Where the alarms notify: the same as `alarmTopic`, the name this prop had when the dead-letter queue had the
+   * only alarm.
+   * @default no action
+   * @deprecated use `alarmTopic`, which every alarm of the path notifies
    */
   readonly dlqAlarmTopic?: ITopic;
 }
@@ -243,6 +249,10 @@ export class FifoConsumer extends Construct {
   readonly eventSourceMapping: EventSourceMapping;
   /** In ALARM while the dead-letter queue holds at least one visible message. */
   readonly dlqAlarm: Alarm;
+  /** Every alarm of the path (lib/constructs/alarms.ts), `dlqAlarm` included; each notifies `alarmTopic`. */
+  readonly alarms: readonly Alarm[];
+  /** The path's row of the stage dashboard (lib/constructs/dashboard.ts). */
+  readonly flow: PathFlow;
   /** The visibility timeout the source queue got (derived or given). */
   readonly visibilityTimeout: Duration;
   /** How long idempotency records protect a message (derived or given). */
@@ -283,6 +293,7 @@ export class FifoConsumer extends Construct {
         deadLetterQueueRetentionPeriod,
       ),
       ...consumerFunctionChecks(this, { ...props, idempotencyExpiry: this.idempotencyExpiry }),
+      ...queueAlarmChecks(this, props, retentionPeriod, deadLetterQueueRetentionPeriod),
     ]);
     warnOnLowMaxReceiveCount(this, maxReceiveCount);
 
@@ -298,6 +309,7 @@ export class FifoConsumer extends Construct {
       idempotencyExpiry: this.idempotencyExpiry,
       logLevel: props.logLevel,
       logRetention: props.logRetention,
+      metricsNamespace: props.metricsNamespace,
     });
     this.function = this.consumer.function;
 
@@ -330,17 +342,42 @@ export class FifoConsumer extends Construct {
       maxConcurrency,
       reportBatchItemFailures: true,
       enabled: props.enabled ?? defaults.enabled,
+      // The mapping's own metrics (polled, handed to the function, failed, deleted): billed as custom metrics.
+      metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
     });
     this.function.addEventSource(this.eventSource);
     this.eventSourceMapping = eventSourceMappingOf(this.function);
 
-    this.dlqAlarm = deadLetterQueueAlarm(
-      this,
-      this.deadLetterQueue,
-      'Messages reached the SQS FIFO dead-letter queue: they failed maxReceiveCount times, and the later messages ' +
+    const subjects = {
+      queueType: 'fifo',
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      function: this.function,
+      timeout,
+      maxConcurrency,
+      retentionPeriod,
+      deadLetterQueueRetentionPeriod,
+      eventSourceMappingId: this.eventSourceMapping.eventSourceMappingId,
+      tables: [
+        { id: 'IdempotencyTable', table: props.idempotencyTable.table, name: 'the idempotency table' },
+        { id: 'EffectTable', table: props.effectTable.table, name: 'the effect table' },
+      ],
+      deadLetterQueueWhy:
+        'They failed maxReceiveCount times, and the later messages ' +
         'of their groups have run since. Read the consumer logs for their messageId and message group, fix the ' +
         'cause, then decide whether redriving them to the source queue, after their group, is still right.',
-      props.dlqAlarmTopic,
+    } as const;
+    const alarms = queueConsumerAlarms(this, subjects, {
+      alarmTopic: props.alarmTopic ?? props.dlqAlarmTopic,
+      alarmThresholds: props.alarmThresholds,
+    });
+    this.dlqAlarm = alarms.deadLetterQueue;
+    this.alarms = alarms.all;
+    this.flow = queueFlow(
+      'SQS FIFO → Lambda (FifoConsumer)',
+      'Messages sent to the source queue; a message that keeps failing moves to the dead-letter queue at maxReceiveCount.',
+      subjects,
+      businessMetrics(this.consumer.metricsNamespace, this.consumer.serviceName),
     );
 
     acknowledgeQueueConsumerNagFindings(this.function, this.eventSourceMapping, this.deadLetterQueue);

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { IDestination } from 'aws-cdk-lib/aws-lambda';
@@ -30,7 +30,9 @@ import {
   describeDuration,
   validateAll,
 } from '../validation';
+import { ageBelowCheck, ALARM_DEFAULTS, type AlarmOptions, alarmThresholdChecks, PathAlarms } from './alarms';
 import { ConsumerFunction, consumerFunctionChecks, ConsumerFunctionOptions } from './consumer-function';
+import { businessMetrics, line, type PathFlow } from './dashboard';
 import { EffectTable } from './effect-table';
 import { IdempotencyTable } from './idempotency-table';
 import { denyTopicAccessWithoutTls } from './tls';
@@ -74,7 +76,7 @@ export const OBJECT_CONSUMER_ENTRY = path.join(
   'index.ts',
 );
 
-export interface ObjectConsumerProps extends ConsumerFunctionOptions {
+export interface ObjectConsumerProps extends ConsumerFunctionOptions, AlarmOptions {
   /** Where the handler's idempotency records go (one per object version); access is granted. */
   readonly idempotencyTable: IdempotencyTable;
 
@@ -184,7 +186,7 @@ export interface ObjectConsumerProps extends ConsumerFunctionOptions {
   readonly serviceName?: string;
 }
 
-/** The alarms of an {@link ObjectConsumer}. None has an action: add yours (`alarm.addAlarmAction(...)`). */
+/** The alarms of an {@link ObjectConsumer}; each notifies the `alarmTopic`, when given. */
 export interface ObjectConsumerAlarms {
   /** Events are on the default on-failure queue (retries or event age exhausted). Absent with `onFailure`. */
   readonly onFailureQueueNotEmpty?: Alarm;
@@ -192,6 +194,8 @@ export interface ObjectConsumerAlarms {
   readonly subscriptionDeadLetterQueueNotEmpty: Alarm;
   /** Lambda could not hand a failed event to the on-failure destination: the event is lost. */
   readonly destinationDeliveryFailures: Alarm;
+  /** Every alarm of the path (lib/constructs/alarms.ts), the three above included. */
+  readonly all: readonly Alarm[];
 }
 
 /**
@@ -224,8 +228,10 @@ export class ObjectConsumer extends Construct {
   readonly onFailureDestination: IDestination;
   /** The on-failure queue this construct created; `undefined` when `onFailure` was given. */
   readonly onFailureQueue?: Queue;
-  /** The alarms; none has an action. */
+  /** The alarms; each notifies the `alarmTopic`, when given. */
   readonly alarms: ObjectConsumerAlarms;
+  /** The path's row of the stage dashboard (lib/constructs/dashboard.ts). */
+  readonly flow: PathFlow;
   /** The resolved settings of asynchronous invocation and idempotency. */
   readonly retryAttempts: number;
   readonly maxEventAge: Duration;
@@ -286,6 +292,21 @@ export class ObjectConsumer extends Construct {
             '(or leave it unset to derive it), or lower maxEventAge or failedEventRetention.',
         ),
       ...consumerFunctionChecks(this, { ...props, idempotencyExpiry: this.idempotencyExpiry }),
+      ...alarmThresholdChecks(this, props.alarmThresholds),
+      ageBelowCheck(
+        this,
+        'alarmThresholds.failureStoreMessageAge',
+        props.alarmThresholds?.failureStoreMessageAge,
+        failedEventRetention,
+        'failedEventRetention',
+      ),
+      ageBelowCheck(
+        this,
+        'alarmThresholds.asyncEventAge',
+        props.alarmThresholds?.asyncEventAge,
+        this.maxEventAge,
+        'maxEventAge',
+      ),
       () =>
         assertDurationInRange(
           this,
@@ -400,6 +421,7 @@ export class ObjectConsumer extends Construct {
       idempotencyExpiry: this.idempotencyExpiry,
       logLevel: props.logLevel,
       logRetention: props.logRetention,
+      metricsNamespace: props.metricsNamespace,
     });
     this.function = consumer.function;
     Validations.of(this.function).acknowledge({
@@ -446,44 +468,91 @@ export class ObjectConsumer extends Construct {
       ...(props.onSuccess && { onSuccess: props.onSuccess }),
     });
 
-    // --- alarms --------------------------------------------------------------------------------------------
-    const queueNotEmpty = (alarmId: string, queue: Queue, description: string): Alarm =>
-      new Alarm(this, alarmId, {
-        alarmDescription: description,
-        metric: queue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(5),
-          statistic: Stats.MAXIMUM,
-        }),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
+    // --- alarms and the dashboard row (lib/constructs/alarms.ts, dashboard.ts) --------------------------------
+    const alarms = new PathAlarms(this, props);
+    const onFailureQueue = this.onFailureQueue
+      ? alarms.failureStore('OnFailureQueue', this.onFailureQueue, {
+          name: 'the on-failure queue',
+          why:
+            'Object events failed after all retries or exceeded the maximum event age; their invocation records are ' +
+            'there (docs/object-path.md to read and re-drive them).',
+          retention: failedEventRetention,
+          arrivals: true,
+          messagesAlarmId: 'OnFailureQueueNotEmptyAlarm',
+        })
+      : undefined;
+    const subscriptionDeadLetterQueue = alarms.failureStore(
+      'SubscriptionDeadLetterQueue',
+      this.subscriptionDeadLetterQueue,
+      {
+        name: 'the subscription dead-letter queue',
+        why:
+          'SNS could not deliver object-created notifications to the function (permissions, function deleted, KMS); ' +
+          'they are there.',
+        retention: failedEventRetention,
+        arrivals: true,
+        messagesAlarmId: 'SubscriptionDeadLetterQueueNotEmptyAlarm',
+      },
+    );
+    const destinationDeliveryFailures = alarms.destinationDeliveryFailures(
+      this.function,
+      'the event is lost unless the object is uploaded (or its notification re-sent) again.',
+    );
+    alarms.snsDeliveryFailures(
+      'ObjectCreatedTopic',
+      this.objectCreatedTopic,
+      'they are retried by SNS, then kept on the subscription dead-letter queue.',
+    );
+    alarms.asyncInvocation(this.function, this.maxEventAge);
+    alarms.functionAlarms(this.function, {
+      timeout: consumer.timeout,
+      concurrencyCap: ALARM_DEFAULTS.accountConcurrency,
+      capName: "the account's concurrency quota (Lambda's default), which asynchronous invocations share",
+    });
+    alarms.tableThrottles('IdempotencyTable', props.idempotencyTable.table, 'the idempotency table');
+    alarms.tableThrottles('EffectTable', props.effectTable.table, 'the effect table');
     this.alarms = {
-      ...(this.onFailureQueue && {
-        onFailureQueueNotEmpty: queueNotEmpty(
-          'OnFailureQueueNotEmptyAlarm',
-          this.onFailureQueue,
-          'Object events failed after all retries or exceeded the maximum event age; their invocation records are on the on-failure queue (see docs/object-path.md to read and re-drive them).',
+      ...(onFailureQueue && { onFailureQueueNotEmpty: onFailureQueue.messages }),
+      subscriptionDeadLetterQueueNotEmpty: subscriptionDeadLetterQueue.messages,
+      destinationDeliveryFailures,
+      all: alarms.all,
+    };
+
+    const fn = this.function;
+    this.flow = {
+      title: 'S3 → SNS → asynchronous Lambda (ObjectConsumer)',
+      summary:
+        "Objects created in the bucket, announced on the topic, queued in Lambda's asynchronous queue; an event that " +
+        'keeps failing goes to the on-failure destination, a notification SNS cannot deliver to the subscription DLQ.',
+      in: [
+        line(this.objectCreatedTopic.metricNumberOfMessagesPublished(), 'notifications published'),
+        line(fn.metric('AsyncEventsReceived'), 'events queued by Lambda'),
+      ],
+      processed: [line(fn.metricInvocations(), 'invocations')],
+      failed: [
+        line(fn.metricErrors(), 'invocations failed'),
+        line(fn.metricThrottles(), 'throttles'),
+        line(this.objectCreatedTopic.metricNumberOfNotificationsFailed(), 'SNS deliveries failed'),
+      ],
+      failureStores: [
+        ...(this.onFailureQueue
+          ? [
+              line(
+                this.onFailureQueue.metricApproximateNumberOfMessagesVisible(),
+                'on the on-failure queue',
+                Stats.MAXIMUM,
+              ),
+            ]
+          : []),
+        line(
+          this.subscriptionDeadLetterQueue.metricApproximateNumberOfMessagesVisible(),
+          'on the subscription DLQ',
+          Stats.MAXIMUM,
         ),
-      }),
-      subscriptionDeadLetterQueueNotEmpty: queueNotEmpty(
-        'SubscriptionDeadLetterQueueNotEmptyAlarm',
-        this.subscriptionDeadLetterQueue,
-        'SNS could not deliver object-created notifications to the function (permissions, function deleted, KMS); they are on the subscription dead-letter queue.',
-      ),
-      destinationDeliveryFailures: new Alarm(this, 'DestinationDeliveryFailuresAlarm', {
-        alarmDescription:
-          'Lambda could not send a failed object event to the on-failure destination: the event is lost unless the source is replayed.',
-        metric: this.function.metric('DestinationDeliveryFailures', {
-          period: Duration.minutes(5),
-          statistic: Stats.SUM,
-        }),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+        line(fn.metric('AsyncEventsDropped'), 'events dropped'),
+      ],
+      age: [line(fn.metric('AsyncEventAge'), 'asynchronous event age (ms)', Stats.MAXIMUM)],
+      business: businessMetrics(consumer.metricsNamespace, consumer.serviceName),
     };
   }
 }

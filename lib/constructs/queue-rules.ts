@@ -26,12 +26,11 @@
  *   period (a redriven message is a new message, with a new `messageId` and enqueue time).
  */
 import { Annotations, Duration, Token, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Alarm, type IMetric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventSourceMapping, type IFunction } from 'aws-cdk-lib/aws-lambda';
-import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { type IQueue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import {
   assertDurationAtLeastSum,
   assertDurationInRange,
@@ -42,6 +41,14 @@ import {
   type NamedDuration,
   sumOfDurations,
 } from '../validation';
+import {
+  ageBelowCheck,
+  type AlarmOptions,
+  alarmThresholdChecks,
+  eventSourceMappingMetric,
+  PathAlarms,
+} from './alarms';
+import { line, type PathFlow } from './dashboard';
 
 /** The two kinds of SQS queue: their rules differ where a rule below says so. */
 export type QueueType = 'standard' | 'fifo';
@@ -367,29 +374,121 @@ export function eventSourceMappingOf(fn: IFunction): EventSourceMapping {
   return fn.node.children.find((child): child is EventSourceMapping => child instanceof EventSourceMapping)!;
 }
 
+/** What {@link queueConsumerAlarms} needs of a queue path. */
+export interface QueueAlarmSubjects {
+  readonly queueType: QueueType;
+  readonly queue: IQueue;
+  readonly deadLetterQueue: IQueue;
+  readonly function: IFunction;
+  readonly timeout: Duration;
+  readonly maxConcurrency: number;
+  readonly retentionPeriod: Duration;
+  readonly deadLetterQueueRetentionPeriod: Duration;
+  readonly eventSourceMappingId: string;
+  /** The tables the function writes (idempotency, effects): throttling on each alarms. */
+  readonly tables: readonly { readonly id: string; readonly table: ITable; readonly name: string }[];
+  /** Why messages are in the dead-letter queue and what to do, for its alarms. */
+  readonly deadLetterQueueWhy: string;
+}
+
+/** The alarms of a queue path. */
+export interface QueueConsumerAlarms {
+  /** `DeadLetterQueueAlarm`: the dead-letter queue holds a message (the maximum of each minute). */
+  readonly deadLetterQueue: Alarm;
+  /** Every alarm of the path, this one included. */
+  readonly all: readonly Alarm[];
+}
+
 /**
- * `DeadLetterQueueAlarm` in `scope`: in ALARM as soon as the dead-letter queue holds one visible message (the
- * maximum over a minute), no data not breaching; notifies `topic` when given.
+ * Every alarm of a queue path (lib/constructs/alarms.ts): the dead-letter queue (messages, age of the oldest; no
+ * arrivals alarm, because SQS does not count a redrive-policy move in the dead-letter queue's `NumberOfMessagesSent`),
+ * the source queue's backlog, records failing (event source mapping), the function (errors, throttles, duration,
+ * concurrency against `maxConcurrency`) and throttling on each table.
  */
-export function deadLetterQueueAlarm(
-  scope: IConstruct,
-  deadLetterQueue: IQueue,
-  alarmDescription: string,
-  topic?: ITopic,
-): Alarm {
-  const alarm = new Alarm(scope, 'DeadLetterQueueAlarm', {
-    alarmDescription,
-    metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      period: Duration.minutes(1),
-      statistic: Stats.MAXIMUM,
-    }),
-    threshold: 1,
-    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: TreatMissingData.NOT_BREACHING,
+export function queueConsumerAlarms(
+  scope: Construct,
+  subjects: QueueAlarmSubjects,
+  options: AlarmOptions,
+): QueueConsumerAlarms {
+  const alarms = new PathAlarms(scope, options);
+  const kind = subjects.queueType === 'fifo' ? 'SQS FIFO dead-letter queue' : 'SQS dead-letter queue';
+  const { messages: deadLetterQueue } = alarms.failureStore('DeadLetterQueue', subjects.deadLetterQueue, {
+    name: `the ${kind}`,
+    why: subjects.deadLetterQueueWhy,
+    retention: subjects.deadLetterQueueRetentionPeriod,
+    arrivals: false,
+    messagesAlarmId: 'DeadLetterQueueAlarm',
   });
-  if (topic) alarm.addAlarmAction(new SnsAction(topic));
-  return alarm;
+  alarms.sourceQueueBacklog(subjects.queue, subjects.retentionPeriod);
+  alarms.failedRecords(subjects.eventSourceMappingId, `the ${kind} at maxReceiveCount`);
+  alarms.functionAlarms(subjects.function, {
+    timeout: subjects.timeout,
+    concurrencyCap: subjects.maxConcurrency,
+    capName: "the event source mapping's maxConcurrency",
+  });
+  for (const { id, table, name } of subjects.tables) alarms.tableThrottles(id, table, name);
+  return { deadLetterQueue, all: alarms.all };
+}
+
+/** The checks of a queue path's alarm thresholds: ranges, and the ages below the retentions they protect. */
+export function queueAlarmChecks(
+  scope: IConstruct,
+  options: AlarmOptions,
+  retentionPeriod: Duration,
+  deadLetterQueueRetentionPeriod: Duration,
+): Check[] {
+  const t = options.alarmThresholds ?? {};
+  return [
+    ...alarmThresholdChecks(scope, t),
+    ageBelowCheck(
+      scope,
+      'alarmThresholds.sourceQueueMessageAge',
+      t.sourceQueueMessageAge,
+      retentionPeriod,
+      'retentionPeriod',
+    ),
+    ageBelowCheck(
+      scope,
+      'alarmThresholds.failureStoreMessageAge',
+      t.failureStoreMessageAge,
+      deadLetterQueueRetentionPeriod,
+      'deadLetterQueueRetentionPeriod',
+    ),
+  ];
+}
+
+/** The flow of a queue path on the stage dashboard (lib/constructs/dashboard.ts). */
+export function queueFlow(
+  title: string,
+  summary: string,
+  subjects: Pick<QueueAlarmSubjects, 'queue' | 'deadLetterQueue' | 'function' | 'eventSourceMappingId'>,
+  business: readonly IMetric[],
+): PathFlow {
+  const esm = (name: Parameters<typeof eventSourceMappingMetric>[1]) =>
+    eventSourceMappingMetric(subjects.eventSourceMappingId, name);
+  return {
+    title,
+    summary,
+    in: [line(subjects.queue.metricNumberOfMessagesSent(), 'sent to the queue')],
+    processed: [
+      line(esm('PolledEventCount'), 'polled'),
+      line(esm('InvokedEventCount'), 'handed to the function'),
+      line(esm('DeletedEventCount'), 'done (deleted)'),
+    ],
+    failed: [
+      line(esm('FailedInvokeEventCount'), 'records failed'),
+      line(subjects.function.metricErrors(), 'invocations failed'),
+      line(subjects.function.metricThrottles(), 'throttles'),
+    ],
+    failureStores: [
+      line(subjects.deadLetterQueue.metricApproximateNumberOfMessagesVisible(), 'in the DLQ', Stats.MAXIMUM),
+    ],
+    age: [
+      line(subjects.queue.metricApproximateAgeOfOldestMessage(), 'source queue (s)', Stats.MAXIMUM),
+      line(subjects.deadLetterQueue.metricApproximateAgeOfOldestMessage(), 'DLQ (s)', Stats.MAXIMUM),
+    ],
+    business,
+  };
 }
 
 /** cdk-nag findings that do not fit a queue-fed consumer, each acknowledged on its resource with the reason. */

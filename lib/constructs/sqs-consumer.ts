@@ -1,13 +1,15 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
-import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
+import { EventSourceMapping, MetricType } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { validateAll } from '../validation';
+import type { AlarmOptions } from './alarms';
+import { businessMetrics, type PathFlow } from './dashboard';
 import {
   ConsumerFunction,
   consumerFunctionChecks,
@@ -18,7 +20,6 @@ import { EffectTable } from './effect-table';
 import { IdempotencyTable } from './idempotency-table';
 import {
   acknowledgeQueueConsumerNagFindings,
-  deadLetterQueueAlarm,
   eventSourceChecks,
   eventSourceMappingOf,
   idempotencyExpiryCheck,
@@ -26,6 +27,9 @@ import {
   minimumQueueIdempotencyExpiry,
   minimumVisibilityTimeout,
   QUEUE_PROTECTION,
+  queueAlarmChecks,
+  queueConsumerAlarms,
+  queueFlow,
   retentionChecks,
   visibilityTimeoutChecks,
   warnOnLowMaxReceiveCount,
@@ -59,7 +63,7 @@ export function minimumSqsIdempotencyExpiry(
   return minimumQueueIdempotencyExpiry('standard', retentionPeriod, deadLetterQueueRetentionPeriod);
 }
 
-export interface SqsConsumerProps extends ConsumerFunctionOptions {
+export interface SqsConsumerProps extends ConsumerFunctionOptions, AlarmOptions {
   /** The table the consumer's idempotency records go to. */
   readonly idempotencyTable: IdempotencyTable;
 
@@ -161,9 +165,10 @@ export interface SqsConsumerProps extends ConsumerFunctionOptions {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * Where the dead-letter-queue alarm notifies (an SNS topic, e.g. subscribed by e-mail or a chat bot) when it
-   * goes into ALARM.
-   * @default no action: the alarm is visible in CloudWatch only
+   * Where the alarms notify: the same as `alarmTopic`, the name this prop had when the dead-letter queue had the
+   * only alarm.
+   * @default no action
+   * @deprecated use `alarmTopic`, which every alarm of the path notifies
    */
   readonly dlqAlarmTopic?: ITopic;
 }
@@ -193,6 +198,10 @@ export class SqsConsumer extends Construct {
   readonly eventSourceMapping: EventSourceMapping;
   /** In ALARM while the dead-letter queue holds at least one visible message. */
   readonly dlqAlarm: Alarm;
+  /** Every alarm of the path (lib/constructs/alarms.ts), `dlqAlarm` included; each notifies `alarmTopic`. */
+  readonly alarms: readonly Alarm[];
+  /** The path's row of the stage dashboard (lib/constructs/dashboard.ts). */
+  readonly flow: PathFlow;
   /** The visibility timeout the source queue got (derived or given). */
   readonly visibilityTimeout: Duration;
   /** How long idempotency records protect an order (derived or given). */
@@ -228,6 +237,7 @@ export class SqsConsumer extends Construct {
         deadLetterQueueRetentionPeriod,
       ),
       ...consumerFunctionChecks(this, { ...props, idempotencyExpiry: this.idempotencyExpiry }),
+      ...queueAlarmChecks(this, props, retentionPeriod, deadLetterQueueRetentionPeriod),
     ]);
     warnOnLowMaxReceiveCount(this, maxReceiveCount);
 
@@ -242,6 +252,7 @@ export class SqsConsumer extends Construct {
       idempotencyExpiry: this.idempotencyExpiry,
       logLevel: props.logLevel,
       logRetention: props.logRetention,
+      metricsNamespace: props.metricsNamespace,
     });
     this.function = this.consumer.function;
 
@@ -265,16 +276,41 @@ export class SqsConsumer extends Construct {
       maxConcurrency,
       reportBatchItemFailures: true,
       enabled: props.enabled ?? defaults.enabled,
+      // The mapping's own metrics (polled, handed to the function, failed, deleted): billed as custom metrics.
+      metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
     });
     this.function.addEventSource(this.eventSource);
     this.eventSourceMapping = eventSourceMappingOf(this.function);
 
-    this.dlqAlarm = deadLetterQueueAlarm(
-      this,
-      this.deadLetterQueue,
-      'Messages reached the SQS dead-letter queue: they failed maxReceiveCount times. Read the consumer logs ' +
+    const subjects = {
+      queueType: 'standard',
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      function: this.function,
+      timeout,
+      maxConcurrency,
+      retentionPeriod,
+      deadLetterQueueRetentionPeriod,
+      eventSourceMappingId: this.eventSourceMapping.eventSourceMappingId,
+      tables: [
+        { id: 'IdempotencyTable', table: props.idempotencyTable.table, name: 'the idempotency table' },
+        { id: 'EffectTable', table: props.effectTable.table, name: 'the effect table' },
+      ],
+      deadLetterQueueWhy:
+        'They failed maxReceiveCount times. Read the consumer logs ' +
         'for their messageId, fix the cause, then redrive them to the source queue (docs/sqs-path.md).',
-      props.dlqAlarmTopic,
+    } as const;
+    const alarms = queueConsumerAlarms(this, subjects, {
+      alarmTopic: props.alarmTopic ?? props.dlqAlarmTopic,
+      alarmThresholds: props.alarmThresholds,
+    });
+    this.dlqAlarm = alarms.deadLetterQueue;
+    this.alarms = alarms.all;
+    this.flow = queueFlow(
+      'SQS → Lambda (SqsConsumer)',
+      'Messages sent to the source queue; a message that keeps failing moves to the dead-letter queue at maxReceiveCount.',
+      subjects,
+      businessMetrics(this.consumer.metricsNamespace, this.consumer.serviceName),
     );
 
     acknowledgeQueueConsumerNagFindings(this.function, this.eventSourceMapping, this.deadLetterQueue);

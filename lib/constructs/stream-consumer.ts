@@ -16,6 +16,8 @@ import {
 } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { ALARM_DEFAULTS } from './alarms';
+import { businessMetrics, line, type PathFlow } from './dashboard';
 import {
   assertDurationInRange,
   assertIntegerInRange,
@@ -34,6 +36,8 @@ import { IdempotencyTable } from './idempotency-table';
 import {
   acknowledgeStreamConsumerNagFindings,
   createStreamAlarms,
+  streamAlarmChecks,
+  streamFlow,
   createStreamOnFailureDestination,
   idempotencySchemeCheck,
   iteratorAgeAlarmThresholdCheck,
@@ -187,8 +191,10 @@ export class StreamConsumer extends Construct {
   readonly streamConsumer?: KinesisStreamConsumer;
   /** Where failure records go, and the queue that keeps them. */
   readonly onFailureDestination: StreamOnFailureDestination;
-  /** IteratorAge and failure-queue alarms. */
+  /** Every alarm of the path; IteratorAge and failure-queue alarms by name. */
   readonly alarms: StreamConsumerAlarms;
+  /** The path's row of the stage dashboard (lib/constructs/dashboard.ts). */
+  readonly flow: PathFlow;
   /** The settings as resolved (defaults applied), for outputs and documentation. */
   readonly settings: {
     readonly retentionPeriod: Duration;
@@ -223,6 +229,7 @@ export class StreamConsumer extends Construct {
       idempotencyExpiry,
       logLevel: props.logLevel,
       logRetention: props.logRetention,
+      metricsNamespace: props.metricsNamespace,
       environment: { IDEMPOTENCY_SCHEME: idempotencyScheme },
     });
     this.function = consumer.function;
@@ -249,9 +256,29 @@ export class StreamConsumer extends Construct {
     }
     this.function.addEventSource(this.eventSource);
 
+    const eventSourceMappingId = this.eventSource.eventSourceMappingId;
+    // A provisioned stream created here runs at most shards × parallelization factor batches at once; an on-demand or
+    // existing stream's shards are not known at synth time: the account's quota is the cap then.
+    const concurrencyCap =
+      props.stream === undefined && props.shardCount !== undefined
+        ? props.shardCount * (props.parallelizationFactor ?? STREAM_MAPPING_DEFAULTS.parallelizationFactor)
+        : ALARM_DEFAULTS.accountConcurrency;
     this.alarms = createStreamAlarms(
       this,
-      this.function,
+      {
+        function: this.function,
+        eventSourceMappingId,
+        timeout,
+        concurrencyCap,
+        capName:
+          props.stream === undefined && props.shardCount !== undefined
+            ? 'shards × parallelizationFactor'
+            : "the account's concurrency quota (Lambda's default)",
+        tables: [
+          { id: 'IdempotencyTable', table: props.idempotencyTable.table, name: 'the idempotency table' },
+          { id: 'EffectTable', table: props.effectTable.table, name: 'the effect table' },
+        ],
+      },
       this.onFailureDestination,
       resolved,
       {
@@ -259,7 +286,18 @@ export class StreamConsumer extends Construct {
         failureRecordAdvice:
           'Replay it with tools/replay-stream-failure.ts while the records are still in the stream.',
       },
-      props.alarmTopic,
+      props,
+    );
+    this.flow = streamFlow(
+      'Kinesis → Lambda (StreamConsumer)',
+      'Records put on the stream, read per shard in order; a batch Lambda gives up on goes to the on-failure destination.',
+      {
+        function: this.function,
+        eventSourceMappingId,
+        destination: this.onFailureDestination,
+        in: [line(this.stream.metricIncomingRecords(), 'put on the stream')],
+      },
+      businessMetrics(consumer.metricsNamespace, consumer.serviceName),
     );
     acknowledgeStreamConsumerNagFindings(this, this.function, this.onFailureDestination, resolved.onFailure, {
       name: 'Kinesis',
@@ -322,6 +360,7 @@ export class StreamConsumer extends Construct {
       ...streamMappingChecks(this, source, props, resolved),
       ...consumerFunctionChecks(this, { ...props, timeout, idempotencyExpiry }),
       iteratorAgeAlarmThresholdCheck(this, resolved),
+      ...streamAlarmChecks(this, props, resolved),
     ];
     validateAll(this, checks);
   }

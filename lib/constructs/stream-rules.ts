@@ -29,8 +29,8 @@
  * (lib/constructs/queue-rules.ts).
  */
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Alarm, type IMetric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import {
@@ -38,6 +38,7 @@ import {
   IEventSourceDlq,
   IEventSourceMapping,
   IFunction,
+  MetricType,
   StartingPosition,
 } from 'aws-cdk-lib/aws-lambda';
 import { SnsDlq, SqsDlq, StreamEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -57,6 +58,14 @@ import {
   describeDuration,
   type NamedDuration,
 } from '../validation';
+import {
+  ageBelowCheck,
+  type AlarmOptions,
+  alarmThresholdChecks,
+  eventSourceMappingMetric,
+  PathAlarms,
+} from './alarms';
+import { line, type PathFlow } from './dashboard';
 import { denyTopicAccessWithoutTls } from './tls';
 
 /** Limits of Lambda's stream event source mappings, shared by Kinesis and DynamoDB Streams (sources above). */
@@ -155,12 +164,14 @@ export function destinationNameOf(destination: StreamOnFailureDestination): stri
   }
 }
 
-/** The alarms every stream consumer ships with. Add actions (an SNS topic, a pager) in your stack. */
+/** The alarms every stream consumer ships with; each notifies the `alarmTopic`, when given. */
 export interface StreamConsumerAlarms {
   /** IteratorAge (Maximum, 1 minute) above the threshold for 3 minutes: a shard is blocked or falling behind. */
   readonly iteratorAge: Alarm;
   /** The failure queue holds at least one failure record: a batch was given up on and needs an operator. */
   readonly failureQueueNotEmpty?: Alarm;
+  /** Every alarm of the path (lib/constructs/alarms.ts), the two above included. */
+  readonly all: readonly Alarm[];
 }
 
 /**
@@ -169,7 +180,7 @@ export interface StreamConsumerAlarms {
  * `startingPosition` (the positions its source accepts), `onFailure` (each path has its own default) and
  * `idempotencyExpiry` (derived from that retention).
  */
-export interface StreamMappingOptions {
+export interface StreamMappingOptions extends AlarmOptions {
   /**
    * Split a failing batch in two and retry each half (the seeds' "bisect batch on function error"): isolates a
    * poison record without holding the whole batch back. Splitting does not use up retries.
@@ -212,11 +223,6 @@ export interface StreamMappingOptions {
    * @default Duration.days(14) (the SQS maximum)
    */
   readonly failureRecordRetention?: Duration;
-  /**
-   * Where both alarms notify (alarm action).
-   * @default no action: the alarms are visible in CloudWatch only
-   */
-  readonly alarmTopic?: ITopic;
   /**
    * IteratorAge above which the alarm fires; must be below `maxRecordAge`, or records are discarded before
    * anyone hears of it.
@@ -481,6 +487,9 @@ export function streamEventSourceProps(
     reportBatchItemFailures: true,
     onFailure,
     enabled: props.enabled ?? true,
+    // The mapping's own metrics (polled, filtered, handed to the function, failed, dropped, sent to the
+    // destination): billed as custom metrics.
+    metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
   };
 }
 
@@ -573,54 +582,126 @@ export interface StreamAlarmTexts {
   readonly failureRecordAdvice: string;
 }
 
+/** What {@link createStreamAlarms} needs of a stream path beyond its destination and settings. */
+export interface StreamAlarmSubjects {
+  readonly function: IFunction;
+  readonly eventSourceMappingId: string;
+  readonly timeout: Duration;
+  /** The concurrency the function can reach, and how the description names it. */
+  readonly concurrencyCap: number;
+  readonly capName: string;
+  /** The tables the function writes or reads (throttling on each alarms). */
+  readonly tables: readonly { readonly id: string; readonly table: ITable; readonly name: string }[];
+}
+
 /**
- * `IteratorAgeAlarm` (Maximum over 1 minute above the threshold for 3 minutes) and, when a queue keeps the
- * failure records, `FailureQueueAlarm` (at least one visible message); both notify `alarmTopic` when given.
+ * Every alarm of a stream path (lib/constructs/alarms.ts): `IteratorAgeAlarm` (Maximum over 1 minute above the
+ * threshold for 3 minutes); when a queue keeps the failure records, `FailureQueueAlarm` (at least one visible
+ * message), its age and its arrivals (Lambda sends to it, so `NumberOfMessagesSent` counts them); a topic
+ * destination's delivery failures; the mapping's failed, dropped and destination-delivered records; Lambda's
+ * `DestinationDeliveryFailures`; the function's errors, throttles, duration and concurrency; throttling on each
+ * table. All notify `options.alarmTopic` when given.
  */
 export function createStreamAlarms(
   scope: Construct,
-  fn: IFunction,
+  subjects: StreamAlarmSubjects,
   destination: StreamOnFailureDestination,
   resolved: ResolvedStreamSettings,
   texts: StreamAlarmTexts,
-  alarmTopic?: ITopic,
+  options: AlarmOptions,
 ): StreamConsumerAlarms {
-  const { iteratorAgeAlarmThreshold: threshold, maxRecordAge } = resolved;
-  const path = scope.node.path;
-  const iteratorAge = new Alarm(scope, 'IteratorAgeAlarm', {
-    alarmDescription:
-      `${texts.consumerLabel} ${path}: the oldest record waiting is older than ` +
-      `${describeDuration(threshold)}. A poison record is being retried or the function cannot keep up; ` +
-      `records older than ${describeDuration(maxRecordAge)} go to the on-failure destination.`,
-    metric: fn.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) }),
-    threshold: threshold.toMilliseconds(),
-    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-    evaluationPeriods: 3,
-    datapointsToAlarm: 3,
-    treatMissingData: TreatMissingData.NOT_BREACHING,
-  });
+  const alarms = new PathAlarms(scope, { ...options, label: texts.consumerLabel });
+  const fn = subjects.function;
+  const iteratorAge = alarms.iteratorAge(fn, resolved.iteratorAgeAlarmThreshold, resolved.maxRecordAge);
   const queue = destination.queue;
-  const failureQueueNotEmpty = queue
-    ? new Alarm(scope, 'FailureQueueAlarm', {
-        alarmDescription:
-          `${texts.consumerLabel} ${path}: Lambda gave up on a batch and sent its failure record to the ` +
-          `failure queue. ${texts.failureRecordAdvice}`,
-        metric: queue.metricApproximateNumberOfMessagesVisible({
-          statistic: 'Maximum',
-          period: Duration.minutes(1),
-        }),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+  const failureQueue = queue
+    ? alarms.failureStore('FailureQueue', queue, {
+        name: 'the failure queue',
+        why: `Lambda gave up on a batch and sent its failure record there. ${texts.failureRecordAdvice}`,
+        retention: resolved.failureRecordRetention,
+        arrivals: true,
+        messagesAlarmId: 'FailureQueueAlarm',
       })
     : undefined;
-  if (alarmTopic) {
-    const action = new SnsAction(alarmTopic);
-    iteratorAge.addAlarmAction(action);
-    failureQueueNotEmpty?.addAlarmAction(action);
+  if (destination.topic) {
+    alarms.snsDeliveryFailures(
+      'OnFailureTopic',
+      destination.topic,
+      'failure records did not reach a subscriber (the failure queue, or your own); SNS retries SQS deliveries for days.',
+    );
   }
-  return { iteratorAge, failureQueueNotEmpty };
+  alarms.failedRecords(subjects.eventSourceMappingId, 'the on-failure destination');
+  alarms.streamRecordAlarms(subjects.eventSourceMappingId);
+  alarms.destinationDeliveryFailures(
+    fn,
+    'the failure record is lost, and with a queue or topic destination only the stream still has the records, ' +
+      'until its retention ends.',
+  );
+  alarms.functionAlarms(fn, {
+    timeout: subjects.timeout,
+    concurrencyCap: subjects.concurrencyCap,
+    capName: subjects.capName,
+  });
+  for (const { id, table, name } of subjects.tables) alarms.tableThrottles(id, table, name);
+  return { iteratorAge, failureQueueNotEmpty: failureQueue?.messages, all: alarms.all };
+}
+
+/** The checks of a stream path's alarm thresholds: ranges, and the failure queue's age below its retention. */
+export function streamAlarmChecks(
+  scope: IConstruct,
+  options: AlarmOptions,
+  resolved: ResolvedStreamSettings,
+): Check[] {
+  const t = options.alarmThresholds ?? {};
+  return [
+    ...alarmThresholdChecks(scope, t),
+    ageBelowCheck(
+      scope,
+      'alarmThresholds.failureStoreMessageAge',
+      t.failureStoreMessageAge,
+      resolved.failureRecordRetention,
+      'failureRecordRetention',
+    ),
+  ];
+}
+
+/** The flow of a stream path on the stage dashboard (lib/constructs/dashboard.ts). */
+export function streamFlow(
+  title: string,
+  summary: string,
+  subjects: Pick<StreamAlarmSubjects, 'function' | 'eventSourceMappingId'> & {
+    readonly destination: StreamOnFailureDestination;
+    readonly in: readonly IMetric[];
+  },
+  business: readonly IMetric[],
+): PathFlow {
+  const esm = (name: Parameters<typeof eventSourceMappingMetric>[1]) =>
+    eventSourceMappingMetric(subjects.eventSourceMappingId, name);
+  const queue = subjects.destination.queue;
+  return {
+    title,
+    summary,
+    in: subjects.in,
+    processed: [
+      line(esm('PolledEventCount'), 'polled'),
+      line(esm('FilteredOutEventCount'), 'filtered out'),
+      line(esm('InvokedEventCount'), 'handed to the function'),
+    ],
+    failed: [
+      line(esm('FailedInvokeEventCount'), 'records failed'),
+      line(subjects.function.metricErrors(), 'invocations failed'),
+      line(subjects.function.metricThrottles(), 'throttles'),
+    ],
+    failureStores: [
+      line(esm('OnFailureDestinationDeliveredEventCount'), 'sent to the destination'),
+      line(esm('DroppedEventCount'), 'dropped'),
+      ...(queue
+        ? [line(queue.metricApproximateNumberOfMessagesVisible(), 'in the failure queue', Stats.MAXIMUM)]
+        : []),
+    ],
+    age: [line(subjects.function.metric('IteratorAge'), 'iterator age (ms)', Stats.MAXIMUM)],
+    business,
+  };
 }
 
 /**

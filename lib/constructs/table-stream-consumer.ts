@@ -6,6 +6,8 @@ import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-la
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { ALARM_DEFAULTS, eventSourceMappingMetric } from './alarms';
+import { businessMetrics, line, type PathFlow } from './dashboard';
 import { type Check, ConfigurationError, validateAll } from '../validation';
 import {
   ConsumerFunction,
@@ -18,6 +20,8 @@ import { IdempotencyTable } from './idempotency-table';
 import {
   acknowledgeStreamConsumerNagFindings,
   createStreamAlarms,
+  streamAlarmChecks,
+  streamFlow,
   createStreamOnFailureDestination,
   idempotencySchemeCheck,
   iteratorAgeAlarmThresholdCheck,
@@ -178,8 +182,10 @@ export class TableStreamConsumer extends Construct {
   readonly filters: ReadonlyArray<{ [key: string]: unknown }>;
   /** Where failure records go, and the queue that keeps them. */
   readonly onFailureDestination: StreamOnFailureDestination;
-  /** IteratorAge and failure-queue alarms. */
+  /** Every alarm of the path; IteratorAge and failure-queue alarms by name. */
   readonly alarms: StreamConsumerAlarms;
+  /** The path's row of the stage dashboard (lib/constructs/dashboard.ts). */
+  readonly flow: PathFlow;
   /** The settings as resolved (defaults applied), for outputs and documentation. */
   readonly settings: {
     readonly retentionPeriod: Duration;
@@ -223,6 +229,7 @@ export class TableStreamConsumer extends Construct {
       idempotencyExpiry,
       logLevel: props.logLevel,
       logRetention: props.logRetention,
+      metricsNamespace: props.metricsNamespace,
       environment: { IDEMPOTENCY_SCHEME: idempotencyScheme },
     });
     this.function = consumer.function;
@@ -241,9 +248,22 @@ export class TableStreamConsumer extends Construct {
     });
     this.function.addEventSource(this.eventSource);
 
+    const eventSourceMappingId = this.eventSource.eventSourceMappingId;
     this.alarms = createStreamAlarms(
       this,
-      this.function,
+      {
+        function: this.function,
+        eventSourceMappingId,
+        timeout,
+        // A table's stream has as many shards as the table has partitions, unknown at synth time.
+        concurrencyCap: ALARM_DEFAULTS.accountConcurrency,
+        capName: "the account's concurrency quota (Lambda's default)",
+        tables: [
+          { id: 'SourceTable', table: this.table, name: 'the source table' },
+          { id: 'IdempotencyTable', table: props.idempotencyTable.table, name: 'the idempotency table' },
+          { id: 'EffectTable', table: props.effectTable.table, name: 'the effect table' },
+        ],
+      },
       this.onFailureDestination,
       resolved,
       {
@@ -252,7 +272,24 @@ export class TableStreamConsumer extends Construct {
           'It names the shard and the sequence numbers of the batch; the records stay in the DynamoDB stream ' +
           '24 hours after their change, so read them before then (a bucket destination keeps them whole).',
       },
-      props.alarmTopic,
+      props,
+    );
+    this.flow = streamFlow(
+      'DynamoDB Streams → Lambda (TableStreamConsumer)',
+      "Changes of the source table's items, read per shard in order (filtered: INSERT and MODIFY by default); a batch " +
+        'Lambda gives up on goes to the on-failure destination.',
+      {
+        function: this.function,
+        eventSourceMappingId,
+        destination: this.onFailureDestination,
+        in: [
+          line(
+            eventSourceMappingMetric(eventSourceMappingId, 'PolledEventCount'),
+            'changes read from the stream',
+          ),
+        ],
+      },
+      businessMetrics(consumer.metricsNamespace, consumer.serviceName),
     );
     acknowledgeStreamConsumerNagFindings(this, this.function, this.onFailureDestination, resolved.onFailure, {
       name: 'DynamoDB Streams',
@@ -325,6 +362,7 @@ export class TableStreamConsumer extends Construct {
       ...streamMappingChecks(this, DYNAMODB_STREAMS_SOURCE, props, resolved),
       ...consumerFunctionChecks(this, { ...props, timeout, idempotencyExpiry: resolved.idempotencyExpiry }),
       iteratorAgeAlarmThresholdCheck(this, resolved),
+      ...streamAlarmChecks(this, props, resolved),
     ];
     validateAll(this, checks);
   }

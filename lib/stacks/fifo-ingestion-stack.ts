@@ -1,6 +1,8 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { removalPolicyFor, StageConfig } from '../config';
+import { stageAlarmTopic } from './monitoring-stack';
+import { metricsNamespaceOf, removalPolicyFor, StageConfig } from '../config';
+import type { PathFlow } from '../constructs/dashboard';
 import { FifoConsumer, FifoConsumerProps } from '../constructs/fifo-consumer';
 import { EFFECT_KEY_ATTRIBUTE, EffectTable } from '../constructs/effect-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
@@ -25,6 +27,8 @@ export class FifoIngestionStack extends Stack {
   readonly idempotencyTable: IdempotencyTable;
   readonly effectTable: EffectTable;
   readonly fifoConsumer: FifoConsumer;
+  /** The path's row of the stage dashboard. */
+  readonly flow: PathFlow;
 
   constructor(scope: Construct, id: string, props: FifoIngestionStackProps) {
     super(scope, id, {
@@ -39,10 +43,15 @@ export class FifoIngestionStack extends Stack {
     this.fifoConsumer = new FifoConsumer(this, 'FifoConsumer', {
       removalPolicy,
       logRetention: props.config.logRetention,
+      // Every alarm notifies the stage's topic (the monitoring stack's), by name; the business metrics go to the
+      // stage's namespace.
+      alarmTopic: stageAlarmTopic(this, props.config),
+      metricsNamespace: metricsNamespaceOf(props.config),
       ...props.consumer,
       idempotencyTable: this.idempotencyTable,
       effectTable: this.effectTable,
     });
+    this.flow = this.fifoConsumer.flow;
 
     new CfnOutput(this, 'QueueUrl', {
       description: 'Send messages here, each with a MessageGroupId (the group whose order is kept)',

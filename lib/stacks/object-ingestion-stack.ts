@@ -1,6 +1,8 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { removalPolicyFor, StageConfig } from '../config';
+import { stageAlarmTopic } from './monitoring-stack';
+import { metricsNamespaceOf, removalPolicyFor, StageConfig } from '../config';
+import type { PathFlow } from '../constructs/dashboard';
 import { EFFECT_KEY_ATTRIBUTE, EffectTable } from '../constructs/effect-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { ObjectConsumer, ObjectConsumerProps } from '../constructs/object-consumer';
@@ -26,6 +28,8 @@ export class ObjectIngestionStack extends Stack {
   readonly idempotencyTable: IdempotencyTable;
   readonly effectTable: EffectTable;
   readonly objectConsumer: ObjectConsumer;
+  /** The path's row of the stage dashboard. */
+  readonly flow: PathFlow;
 
   constructor(scope: Construct, id: string, props: ObjectIngestionStackProps) {
     super(scope, id, {
@@ -40,10 +44,15 @@ export class ObjectIngestionStack extends Stack {
     this.objectConsumer = new ObjectConsumer(this, 'ObjectConsumer', {
       removalPolicy,
       logRetention: props.config.logRetention,
+      // Every alarm notifies the stage's topic (the monitoring stack's), by name; the business metrics go to the
+      // stage's namespace.
+      alarmTopic: stageAlarmTopic(this, props.config),
+      metricsNamespace: metricsNamespaceOf(props.config),
       ...props.consumer,
       idempotencyTable: this.idempotencyTable,
       effectTable: this.effectTable,
     });
+    this.flow = this.objectConsumer.flow;
     const consumer = this.objectConsumer;
 
     new CfnOutput(this, 'BucketName', {

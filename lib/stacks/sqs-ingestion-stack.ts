@@ -1,6 +1,8 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { removalPolicyFor, StageConfig } from '../config';
+import { stageAlarmTopic } from './monitoring-stack';
+import { metricsNamespaceOf, removalPolicyFor, StageConfig } from '../config';
+import type { PathFlow } from '../constructs/dashboard';
 import { EFFECT_KEY_ATTRIBUTE, EffectTable } from '../constructs/effect-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { SqsConsumer, SqsConsumerProps } from '../constructs/sqs-consumer';
@@ -24,6 +26,8 @@ export class SqsIngestionStack extends Stack {
   readonly idempotencyTable: IdempotencyTable;
   readonly effectTable: EffectTable;
   readonly sqsConsumer: SqsConsumer;
+  /** The path's row of the stage dashboard. */
+  readonly flow: PathFlow;
 
   constructor(scope: Construct, id: string, props: SqsIngestionStackProps) {
     super(scope, id, {
@@ -38,10 +42,15 @@ export class SqsIngestionStack extends Stack {
     this.sqsConsumer = new SqsConsumer(this, 'SqsConsumer', {
       removalPolicy,
       logRetention: props.config.logRetention,
+      // Every alarm notifies the stage's topic (the monitoring stack's), by name; the business metrics go to the
+      // stage's namespace.
+      alarmTopic: stageAlarmTopic(this, props.config),
+      metricsNamespace: metricsNamespaceOf(props.config),
       ...props.consumer,
       idempotencyTable: this.idempotencyTable,
       effectTable: this.effectTable,
     });
+    this.flow = this.sqsConsumer.flow;
 
     new CfnOutput(this, 'QueueUrl', {
       description: 'Send order messages here',

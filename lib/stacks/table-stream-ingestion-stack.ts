@@ -1,6 +1,8 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { removalPolicyFor, StageConfig } from '../config';
+import { stageAlarmTopic } from './monitoring-stack';
+import { metricsNamespaceOf, removalPolicyFor, StageConfig } from '../config';
+import type { PathFlow } from '../constructs/dashboard';
 import { EFFECT_KEY_ATTRIBUTE, EffectTable } from '../constructs/effect-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { destinationNameOf } from '../constructs/stream-rules';
@@ -28,6 +30,8 @@ export class TableStreamIngestionStack extends Stack {
   readonly idempotencyTable: IdempotencyTable;
   readonly effectTable: EffectTable;
   readonly tableStreamConsumer: TableStreamConsumer;
+  /** The path's row of the stage dashboard. */
+  readonly flow: PathFlow;
 
   constructor(scope: Construct, id: string, props: TableStreamIngestionStackProps) {
     super(scope, id, {
@@ -42,10 +46,15 @@ export class TableStreamIngestionStack extends Stack {
     this.tableStreamConsumer = new TableStreamConsumer(this, 'TableStreamConsumer', {
       removalPolicy,
       logRetention: props.config.logRetention,
+      // Every alarm notifies the stage's topic (the monitoring stack's), by name; the business metrics go to the
+      // stage's namespace.
+      alarmTopic: stageAlarmTopic(this, props.config),
+      metricsNamespace: metricsNamespaceOf(props.config),
       ...props.consumer,
       idempotencyTable: this.idempotencyTable,
       effectTable: this.effectTable,
     });
+    this.flow = this.tableStreamConsumer.flow;
     const { table, onFailureDestination, alarms } = this.tableStreamConsumer;
 
     new CfnOutput(this, 'SourceTableName', {

@@ -301,7 +301,7 @@ describe('ObjectConsumer with its defaults', () => {
   });
 
   it('alarms when either failure queue holds a message, and when Lambda cannot deliver to the destination', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 18); // test/lib/constructs/alarms.test.ts lists them
     for (const queueId of [onFailureQueueId, subscriptionDlqId]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/SQS',
@@ -423,7 +423,7 @@ describe('ObjectConsumer with options', () => {
     expect(consumer.onFailureQueue).toBeUndefined();
     expect(consumer.alarms.onFailureQueueNotEmpty).toBeUndefined();
     template.resourceCountIs('AWS::SQS::Queue', 1); // the subscription dead-letter queue
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 15); // no on-failure queue: its 3 alarms are gone
     template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 4 * 24 * 3600 });
   });
 

@@ -149,7 +149,8 @@ describe('SqsConsumer with its defaults', () => {
   });
 
   it('alarms when the dead-letter queue holds at least one visible message, missing data not breaching', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    // The dead-letter queue's alarm among the path's 12 (test/lib/constructs/alarms.test.ts lists them all).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',

@@ -160,7 +160,7 @@ describe('StreamConsumer with its defaults', () => {
   });
 
   it('alarms on IteratorAge (Maximum over 1 minute, above 5 minutes for 3 minutes)', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 17); // test/lib/constructs/alarms.test.ts lists them
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/Lambda',
       MetricName: 'IteratorAge',
@@ -357,7 +357,7 @@ describe('StreamConsumer with an SQS queue as the on-failure destination', () =>
         Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
       }),
     );
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 16); // no topic: no SNS delivery-failures alarm
   });
 
   it('has no unacknowledged cdk-nag finding', () => {
@@ -415,9 +415,10 @@ describe('StreamConsumer with an S3 bucket as the on-failure destination', () =>
     ]);
   });
 
-  it('has no queue, so only the IteratorAge alarm', () => {
+  it('has no queue, so no failure-queue alarms (the mapping still alarms on records sent to the bucket)', () => {
     template.resourceCountIs('AWS::SQS::Queue', 0);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    // No failure queue and its three alarms, no topic; the mapping's destination-delivered records still alarm.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 13);
     expect(consumer.onFailureDestination.queue).toBeUndefined();
     expect(consumer.alarms.failureQueueNotEmpty).toBeUndefined();
   });
@@ -454,12 +455,12 @@ describe('StreamConsumer with an existing stream, topic and an alarm topic', () 
     });
   });
 
-  it('notifies the alarm topic from both alarms', () => {
+  it('notifies the alarm topic from every alarm', () => {
     const alarmTopicRef = {
       Ref: logicalIdOf(stack.node.findChild('AlarmTopic')),
     };
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(2);
+    expect(alarms).toHaveLength(17);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([alarmTopicRef]);
   });
 });

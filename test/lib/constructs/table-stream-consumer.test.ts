@@ -171,7 +171,7 @@ describe('TableStreamConsumer with its defaults', () => {
   });
 
   it('alarms on IteratorAge (Maximum over 1 minute, above 5 minutes for 3 minutes)', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 18); // test/lib/constructs/alarms.test.ts lists them
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/Lambda',
       MetricName: 'IteratorAge',
@@ -409,9 +409,9 @@ describe('TableStreamConsumer with a topic as the on-failure destination, and an
     });
   });
 
-  it('notifies the alarm topic from both alarms', () => {
+  it('notifies the alarm topic from every alarm', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(2);
+    expect(alarms).toHaveLength(19); // the queue's 18 and the topic's delivery failures
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([
         { Ref: logicalIdOf(stack.node.findChild('AlarmTopic')) },
@@ -452,9 +452,9 @@ describe('TableStreamConsumer with an S3 bucket as the on-failure destination', 
     ]);
   });
 
-  it('has no queue, so only the IteratorAge alarm', () => {
+  it('has no queue, so no failure-queue alarms (the mapping still alarms on records sent to the bucket)', () => {
     template.resourceCountIs('AWS::SQS::Queue', 0);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 15);
     expect(consumer.alarms.failureQueueNotEmpty).toBeUndefined();
   });
 

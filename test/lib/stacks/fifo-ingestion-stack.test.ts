@@ -34,7 +34,7 @@ describe('FifoIngestionStack', () => {
     template.allResourcesProperties('AWS::SQS::Queue', { FifoQueue: true });
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 12); // test/lib/constructs/alarms.test.ts lists them
     expectConsumerUsesStackTable(
       stack,
       template,

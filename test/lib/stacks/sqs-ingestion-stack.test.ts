@@ -33,7 +33,7 @@ describe('SqsIngestionStack', () => {
     template.resourceCountIs('AWS::SQS::Queue', 2);
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 12); // test/lib/constructs/alarms.test.ts lists them
     expectConsumerUsesStackTable(
       stack,
       template,

@@ -30,7 +30,7 @@ describe('StreamIngestionStack', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.resourceCountIs('AWS::SQS::Queue', 1);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 17); // test/lib/constructs/alarms.test.ts lists them
     expectConsumerUsesStackTable(
       stack,
       template,

@@ -29,7 +29,7 @@ describe('TableStreamIngestionStack', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.resourceCountIs('AWS::SQS::Queue', 1);
     template.resourceCountIs('AWS::SNS::Topic', 0);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 18); // test/lib/constructs/alarms.test.ts lists them
     // The source table, besides the idempotency and effect tables.
     template.resourceCountIs('AWS::DynamoDB::Table', 3);
     const { table } = stack.tableStreamConsumer;
