@@ -28,12 +28,6 @@ import {
   GetRouteCommand,
   GetStageCommand,
 } from '@aws-sdk/client-apigatewayv2';
-import {
-  GetApiCommand,
-  GetIntegrationCommand,
-  GetRouteCommand,
-  GetStageCommand,
-} from '@aws-sdk/client-apigatewayv2';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { type Clients, isNotFound } from '../smoke/aws';
 
@@ -89,30 +83,6 @@ export const NOTHING_TO_LOOK_UP: Readonly<Record<string, string>> = {
 };
 
 export const LOOKUPS: Readonly<Record<string, Lookup>> = {
-  // The http path's API (API Gateway v2, an HTTP API): found through its API in AWS; moto 5.2 creates none of
-  // these (NOT_EMULATED, coverage.ts).
-  'AWS::ApiGatewayV2::Api': async ({ apigatewayv2 }, { physicalId }) => {
-    const { ProtocolType } = await apigatewayv2.send(new GetApiCommand({ ApiId: physicalId }));
-    return found(`GetApi (${ProtocolType})`);
-  },
-  'AWS::ApiGatewayV2::Stage': async ({ apigatewayv2 }, { properties }) => {
-    const { StageName } = await apigatewayv2.send(
-      new GetStageCommand({ ApiId: String(properties.ApiId), StageName: String(properties.StageName) }),
-    );
-    return found(`GetStage (${StageName})`);
-  },
-  'AWS::ApiGatewayV2::Route': async ({ apigatewayv2 }, { physicalId, properties }) => {
-    const { RouteKey } = await apigatewayv2.send(
-      new GetRouteCommand({ ApiId: String(properties.ApiId), RouteId: physicalId }),
-    );
-    return found(`GetRoute (${RouteKey})`);
-  },
-  'AWS::ApiGatewayV2::Integration': async ({ apigatewayv2 }, { physicalId, properties }) => {
-    const { IntegrationType } = await apigatewayv2.send(
-      new GetIntegrationCommand({ ApiId: String(properties.ApiId), IntegrationId: physicalId }),
-    );
-    return found(`GetIntegration (${IntegrationType})`);
-  },
   // The http path's API (API Gateway v2, an HTTP API): found through its API in AWS; moto 5.2 creates none of
   // these (NOT_EMULATED, coverage.ts).
   'AWS::ApiGatewayV2::Api': async ({ apigatewayv2 }, { physicalId }) => {
