@@ -29,7 +29,7 @@ import { type Cell, renderMarkdownTable, renderTable } from './lib/table';
 import { readPathSettings, type SynthesizedPath } from './lib/template-settings';
 
 const ROOT = path.resolve(__dirname, '..');
-const PATHS: readonly IngestionPath[] = ['sqs', 'object', 'stream'];
+const PATHS: readonly IngestionPath[] = ['sqs', 'object', 'stream', 'fifo', 'table-stream'];
 
 interface Named<T> {
   readonly value: T;
@@ -76,6 +76,7 @@ function loadAssumptions(
 function withDomainSizes(assumptions: Assumptions, sources: Sources): Assumptions {
   const paths = { ...assumptions.paths } as Record<IngestionPath, PathAssumptions>;
   for (const name of PATHS) {
+    if (!assumptions.paths[name]) continue;
     const sizes = domainSizes(name);
     paths[name] = { ...paths[name], ...sizes };
     for (const key of Object.keys(sizes)) {
@@ -364,7 +365,8 @@ function main(): void {
       '',
     ]);
     if (name !== 'object') {
-      for (const batchSize of name === 'sqs' ? [1, 100, 1000] : [10, 500, 1000]) {
+      const batchSizes = name === 'sqs' ? [1, 100, 1000] : name === 'fifo' ? [1, 5] : [10, 500, 1000];
+      for (const batchSize of batchSizes) {
         if (batchSize !== own.batchSize) variant(name, `batch size ${batchSize}`, { batchSize });
       }
     }
@@ -375,7 +377,7 @@ function main(): void {
       architecture: own.architecture === 'arm64' ? 'x86_64' : 'arm64',
     });
     const schemes =
-      name === 'stream'
+      name === 'stream' || name === 'table-stream'
         ? (['read-then-complete', 'put-only', 'none'] as const)
         : (['put-only', 'none'] as const);
     for (const scheme of schemes) {
@@ -390,7 +392,8 @@ function main(): void {
   process.stdout.write(
     "\nNot per event (monthly, whatever the traffic): the object topic's customer managed KMS key ($1), CloudWatch alarms ($0.10 each), " +
       'DynamoDB storage and point-in-time recovery of the idempotency records (≈200 bytes each, kept idempotencyExpiry: 18 days ' +
-      'on SQS, 14 days 6 hours on the object path, the stream retention; cents per million records) and of the effect items ' +
+      'on SQS, 22 days on FIFO, 14 days 6 hours on the object path, the stream retention on Kinesis, 24 hours on DynamoDB ' +
+      'Streams; cents per million records) and of the effect items ' +
       '(one per key, never expired), idle SQS long polls by the event ' +
       'source mapping (cents), S3 storage of the uploaded objects (depends on their size and lifecycle).\n',
   );

@@ -564,6 +564,8 @@ async function benchSynth(
     ['sqs-consumer', 'sqs'],
     ['object-consumer', 'object'],
     ['stream-consumer', 'stream'],
+    ['fifo-consumer', 'fifo'],
+    ['table-stream-consumer', 'table-stream'],
   ] as const) {
     const bundle = bundles.get(name);
     drift[name] = bundle && assets[service] ? compareWithAsset(bundle.file, assets[service]) : 'missing';

@@ -19,7 +19,7 @@
  * started KB), so that transaction costs 2 × (idempotency record + effect item) write units.
  */
 
-export type IngestionPath = 'sqs' | 'object' | 'stream';
+export type IngestionPath = 'sqs' | 'object' | 'stream' | 'fifo' | 'table-stream';
 export type Architecture = 'arm64' | 'x86_64';
 /**
  * How a handler runs a batch's records: all at once, one after the other, or one after the other per
@@ -54,7 +54,7 @@ export interface PathSettings {
   readonly batchSize: number;
   readonly tracing: boolean;
   readonly logRetentionDays: number;
-  /** Kinesis only. */
+  /** Kinesis only (a DynamoDB table's stream has no mode: it costs nothing to keep). */
   readonly streamMode?: 'ON_DEMAND' | 'PROVISIONED';
   readonly shardCount?: number;
   /** The function's `IDEMPOTENCY_SCHEME`, when it is not Powertools' default. */
@@ -67,7 +67,7 @@ export interface PathAssumptions {
   readonly processing: Processing;
   /** `per-key` only: distinct partition keys in a batch (their records' round trips overlap). */
   readonly keysPerBatch?: number;
-  /** Size of one event as the source bills it (SQS body, SNS message, Kinesis record). */
+  /** Size of one event as the source bills it (SQS body, SNS message, Kinesis record, the table item written). */
   readonly eventBytes: number;
   /**
    * Handler CPU per record on one full core, measured at some batch sizes (`{ "10": 5.1, "100": 3.2 }`). An
@@ -125,7 +125,12 @@ export interface Prices {
     readonly initBilled: boolean;
     readonly fullVcpuMemoryMb: number;
   };
-  readonly sqs: { readonly standardRequestsPerMillion: number; readonly requestChunkBytes: number };
+  readonly sqs: {
+    readonly standardRequestsPerMillion: number;
+    /** FIFO queues' requests (send, receive, delete) cost more than a standard queue's. */
+    readonly fifoRequestsPerMillion: number;
+    readonly requestChunkBytes: number;
+  };
   readonly sns: { readonly publishesPerMillion: number; readonly requestChunkBytes: number };
   readonly s3: { readonly putRequestsPerThousand: number };
   readonly kinesis: {
@@ -147,6 +152,8 @@ export interface Prices {
       readonly readRequestUnitsPerMillion: number;
     };
     readonly writeUnitBytes: number;
+    /** DynamoDB Streams: `GetRecords` calls made by Lambda's event source mapping are not charged. */
+    readonly streams: { readonly lambdaGetRecordsFree: boolean };
   };
   readonly cloudwatchLogs: { readonly ingestedGb: number; readonly storedGbMonth: number };
   readonly xray: { readonly tracesRecordedPerMillion: number };
@@ -287,13 +294,17 @@ export function costPerMillionEvents(
   }
 
   // --- the source -------------------------------------------------------------------------------------------
-  if (settings.path === 'sqs') {
-    const price = prices.sqs.standardRequestsPerMillion / MILLION;
+  if (settings.path === 'sqs' || settings.path === 'fifo') {
+    // FIFO queues' requests are priced apart (bench/prices.json); the same requests otherwise.
+    const fifo = settings.path === 'fifo';
+    const price =
+      (fifo ? prices.sqs.fifoRequestsPerMillion : prices.sqs.standardRequestsPerMillion) / MILLION;
+    const queue = fifo ? 'SQS FIFO' : 'SQS';
     const sendChunks = Math.ceil(
       (assumptions.sqsSendBatchSize * own.eventBytes) / prices.sqs.requestChunkBytes,
     );
     add(
-      'SQS',
+      queue,
       `SendMessageBatch (${assumptions.sqsSendBatchSize} per request)`,
       (events / assumptions.sqsSendBatchSize) * sendChunks,
       'requests',
@@ -301,13 +312,31 @@ export function costPerMillionEvents(
     );
     // Lambda's pollers receive and delete at most 10 messages per request.
     const perRequest = Math.min(10, recordsPerInvocation);
-    add('SQS', 'ReceiveMessage (by the event source mapping)', deliveries / perRequest, 'requests', price);
+    add(queue, 'ReceiveMessage (by the event source mapping)', deliveries / perRequest, 'requests', price);
     add(
-      'SQS',
+      queue,
       'DeleteMessageBatch (by the event source mapping)',
       deliveries / perRequest,
       'requests',
       price,
+    );
+  } else if (settings.path === 'table-stream') {
+    // The event is a change of an item of the source table: the producer's write makes it (its write units are
+    // the item's size, `eventBytes`); the stream costs nothing to keep, and Lambda's reads of it are free.
+    const sourceUnits = writeUnits(own.eventBytes, prices);
+    add(
+      'DynamoDB',
+      `source table writes (the change that makes the event, ${sourceUnits} WRU each)`,
+      events * sourceUnits,
+      'WRU',
+      prices.dynamodb.onDemand.writeRequestUnitsPerMillion / MILLION,
+    );
+    add(
+      'DynamoDB Streams',
+      `GetRecords by the event source mapping (${prices.dynamodb.streams.lambdaGetRecordsFree ? 'free for Lambda' : 'billed'})`,
+      deliveries / recordsPerInvocation,
+      'requests',
+      0,
     );
   } else if (settings.path === 'object') {
     add(
@@ -327,6 +356,7 @@ export function costPerMillionEvents(
     );
     add('SNS', 'deliveries to Lambda (free)', events, 'deliveries', 0);
   } else {
+    // Kinesis Data Streams.
     const hoursPerMillion = (prices.hoursPerMonth * MILLION) / assumptions.monthlyEvents;
     if ((settings.streamMode ?? 'ON_DEMAND') === 'ON_DEMAND') {
       const rounded =

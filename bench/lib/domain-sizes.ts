@@ -3,16 +3,19 @@
  * (lambda/<path>-consumer/domain.ts) instead of assumed: a fork's own messages, responses and effect items are
  * priced without editing bench/cost-assumptions.json.
  *
- * - `eventBytes`: the JSON of a valid example (the SQS body, the Kinesis data). Not on the object path, whose
- *   event is S3's notification (an assumption).
+ * - `eventBytes`: the JSON of a valid example (the SQS body, the FIFO body, the Kinesis data; on the table stream the
+ *   item the producer writes, the change's new image). Not on the object path, whose event is S3's notification (an
+ *   assumption).
  * - `idempotencyItemBytes`: DynamoDB's size of a completed idempotency record: attribute names and values, with the
  *   plan's response stored in `data`.
  * - `effectItemBytes`: DynamoDB's size of an effect item after a record: `pk`, the key and each counter.
  */
+import * as fifoDomain from '../../lambda/fifo-consumer/domain';
 import * as objectDomain from '../../lambda/object-consumer/domain';
 import type { Domain, DomainExamples } from '../../lambda/shared/domain';
 import * as sqsDomain from '../../lambda/sqs-consumer/domain';
 import * as streamDomain from '../../lambda/stream-consumer/domain';
+import * as tableStreamDomain from '../../lambda/table-stream-consumer/domain';
 import type { IngestionPath } from './cost-model';
 
 export interface DomainSizes {
@@ -65,10 +68,11 @@ function effectItemBytes(key: string, add: Readonly<Record<string, number>>): nu
   );
 }
 
+/** `eventOf`: what the source bills as the event (the message itself by default); `false`: not measured. */
 function sizesOf<M>(
   domain: Domain<M, unknown>,
   examples: DomainExamples<M>,
-  withEvent: boolean,
+  eventOf: ((message: M) => unknown) | false = (message) => message,
 ): DomainSizes {
   const messages = Array.from({ length: SAMPLE }, (_, i) =>
     examples.valid(`cost-${i}`, { group: 1 + (i % 50), variant: i }),
@@ -77,7 +81,9 @@ function sizesOf<M>(
     Math.round(values.reduce((a, b) => a + b, 0) / values.length);
   const plans = messages.map((message) => domain.plan(message));
   return {
-    ...(withEvent && { eventBytes: average(messages.map((message) => JSON.stringify(message).length)) }),
+    ...(eventOf && {
+      eventBytes: average(messages.map((message) => JSON.stringify(eventOf(message)).length)),
+    }),
     idempotencyItemBytes: average(plans.map((plan) => idempotencyItemBytes(domain.keyPrefix, plan.response))),
     effectItemBytes: average(
       plans.flatMap((plan) => plan.effect.map((item) => effectItemBytes(item.key, item.add))),
@@ -89,9 +95,13 @@ function sizesOf<M>(
 export function domainSizes(path: IngestionPath): DomainSizes {
   switch (path) {
     case 'sqs':
-      return sizesOf(sqsDomain.domain, sqsDomain.examples, true);
+      return sizesOf(sqsDomain.domain, sqsDomain.examples);
+    case 'fifo':
+      return sizesOf(fifoDomain.domain, fifoDomain.examples);
     case 'stream':
-      return sizesOf(streamDomain.domain, streamDomain.examples, true);
+      return sizesOf(streamDomain.domain, streamDomain.examples);
+    case 'table-stream':
+      return sizesOf(tableStreamDomain.domain, tableStreamDomain.examples, (change) => change.newItem);
     case 'object':
       return sizesOf(objectDomain.domain, objectDomain.examples, false);
   }

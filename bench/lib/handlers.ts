@@ -12,7 +12,7 @@ import type { EventKind } from '../../tools/shared/sample-events';
 export type Processing = 'parallel' | 'in-order' | 'in-order per key';
 
 export interface HandlerSpec {
-  /** `floor`, `floor-in-order`, `sqs`, `object`, `stream`. */
+  /** `floor`, `floor-in-order`, `sqs`, `object`, `stream`, `fifo`, `table-stream`. */
   readonly name: string;
   readonly entry: string;
   /** The kind of event it gets (the floor takes SQS batches). */
@@ -126,6 +126,27 @@ function allHandlerSpecs(tableName: string): HandlerSpec[] {
       kind: 'stream',
       processing: 'in-order per key',
       environment: consumerEnvironment('stream-consumer', tableName),
+      floor: 'floor-in-order',
+      alsoComparedWith: 'floor',
+    },
+    {
+      // Order per message group: Powertools' SqsFifoPartialProcessorAsync runs a batch's messages one after the
+      // other (lambda/fifo-consumer/handler.ts), whatever their groups, as the in-order floor does.
+      name: 'fifo',
+      entry: 'lambda/fifo-consumer/index.ts',
+      kind: 'fifo',
+      processing: 'in-order',
+      environment: consumerEnvironment('fifo-consumer', tableName),
+      floor: 'floor-in-order',
+    },
+    {
+      // Per-item order, as the Kinesis handler keeps per-partition-key order (lambda/shared/key-ordered.ts): the
+      // bench's table-stream events have ten items. Reported against both floors, as the stream handler is.
+      name: 'table-stream',
+      entry: 'lambda/table-stream-consumer/index.ts',
+      kind: 'table-stream',
+      processing: 'in-order per key',
+      environment: consumerEnvironment('table-stream-consumer', tableName),
       floor: 'floor-in-order',
       alsoComparedWith: 'floor',
     },

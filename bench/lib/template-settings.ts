@@ -27,6 +27,8 @@ export const SERVICE_OF_PATH: Readonly<Record<IngestionPath, string>> = {
   sqs: 'sqs-consumer',
   object: 'object-consumer',
   stream: 'stream-consumer',
+  fifo: 'fifo-consumer',
+  'table-stream': 'table-stream-consumer',
 };
 
 /** The logical id a `{ Ref }` or `{ Fn::GetAtt }` points at. */
@@ -112,7 +114,7 @@ function settingsOf(
     maxBatchingWindowSeconds: Number(mapping?.MaximumBatchingWindowInSeconds ?? 0),
     timeoutSeconds: Number(properties.Timeout ?? 3),
   };
-  if (ingestionPath === 'sqs') {
+  if (ingestionPath === 'sqs' || ingestionPath === 'fifo') {
     const queueId = referenced(mapping?.EventSourceArn);
     const redrive = queueId
       ? (resources[queueId]?.Properties?.RedrivePolicy as { maxReceiveCount?: number } | undefined)
@@ -135,13 +137,18 @@ function settingsOf(
   const stream = streamId ? resources[streamId]?.Properties : undefined;
   const mode = (stream?.StreamModeDetails as { StreamMode?: string } | undefined)?.StreamMode;
   const retries = Number(mapping?.MaximumRetryAttempts ?? -1);
-  return {
+  const streamSettings = {
     ...base,
     batchSize: Number(mapping?.BatchSize ?? 100),
     maxAttempts: retries < 0 ? Infinity : 1 + retries,
     ...(variables.IDEMPOTENCY_SCHEME === 'read-then-complete' && {
       idempotencyScheme: 'read-then-complete' as const,
     }),
+  };
+  // A DynamoDB table's stream has no mode or shards to pay for.
+  if (ingestionPath === 'table-stream') return streamSettings;
+  return {
+    ...streamSettings,
     streamMode:
       mode === 'PROVISIONED' || (mode === undefined && stream?.ShardCount !== undefined)
         ? 'PROVISIONED'

@@ -47,6 +47,8 @@ const ASSUMPTIONS: Assumptions = {
     sqs: PATH,
     object: { ...PATH, processing: 'in-order', eventBytes: 1500 },
     stream: { ...PATH, processing: 'in-order', cpuMsPerRecordAtBatchSize: { '100': 1 } },
+    fifo: { ...PATH, processing: 'in-order' },
+    'table-stream': { ...PATH, processing: 'per-key', keysPerBatch: 10, eventBytes: 120 },
   },
 };
 
@@ -287,6 +289,60 @@ describe('stream path, one million events', () => {
     // 730 × 2 shard-hours × $0.015 = $21.90; 1,000,000 units × $0.014 per million.
     expect(line(provisioned, 'Kinesis', /^shard hours/).cost).toBeCloseTo(21.9, 10);
     expect(line(provisioned, 'Kinesis', /^PUT payload units/).cost).toBeCloseTo(0.014, 10);
+  });
+});
+
+describe('FIFO path, one million events', () => {
+  const FIFO: PathSettings = { ...SQS, path: 'fifo' };
+
+  it('prices the same SQS requests as a standard queue at the FIFO rate ($0.50 per million, not $0.40)', () => {
+    // 100,000 SendMessageBatch, 100,000 receives, 100,000 deletes (10 messages each) × $0.50 per million.
+    const fifo = cost(FIFO);
+    for (const item of [/^SendMessageBatch/, /^ReceiveMessage/, /^DeleteMessageBatch/]) {
+      const found = line(fifo, 'SQS FIFO', item);
+      expect(found.quantity).toBeCloseTo(100_000, 6);
+      expect(found.cost).toBeCloseTo(0.05, 9);
+      expect(line(cost(SQS), 'SQS', item).cost).toBeCloseTo(0.04, 9);
+    }
+    expect(PRICES.sqs.fifoRequestsPerMillion).toBe(0.5);
+  });
+
+  it('runs a batch in order: its round trips do not overlap', () => {
+    // 10 records × 2 round trips × 5 ms one after the other, plus 30 ms of CPU × 1769 / 1024.
+    expect(invocationDurationMs(FIFO, 10, ASSUMPTIONS, PRICES)).toBe(Math.ceil(30 * (1769 / 1024) + 100));
+  });
+});
+
+describe('DynamoDB Streams path, one million events', () => {
+  const TABLE_STREAM: PathSettings = {
+    ...SQS,
+    path: 'table-stream',
+    batchSize: 100,
+    idempotencyScheme: 'read-then-complete',
+  };
+
+  it("prices the producer's write of the source item and no stream reads: Lambda's GetRecords are free", () => {
+    const result = cost(TABLE_STREAM);
+    // 1,000,000 writes of a 120-byte item: 1 WRU each × $0.625 per million.
+    const source = line(result, 'DynamoDB', /^source table writes/);
+    expect(source.quantity).toBe(1_000_000);
+    expect(source.cost).toBeCloseTo(0.625, 9);
+    const reads = line(
+      result,
+      'DynamoDB Streams',
+      /^GetRecords by the event source mapping \(free for Lambda\)/,
+    );
+    expect(reads.quantity).toBeCloseTo(10_000, 6);
+    expect(reads.cost).toBe(0);
+    expect(PRICES.dynamodb.streams.lambdaGetRecordsFree).toBe(true);
+    // No Kinesis lines: a table's stream has no hours or ingestion to pay.
+    expect(result.items.some((entry) => entry.service === 'Kinesis')).toBe(false);
+  });
+
+  it("prices the template's read-then-complete idempotency: 1 RRU per delivery and the 4 WRU transaction", () => {
+    const result = cost(TABLE_STREAM);
+    expect(line(result, 'DynamoDB', /^idempotency reads/).quantity).toBe(1_000_000);
+    expect(line(result, 'DynamoDB', /^completion with the effect/).quantity).toBe(4_000_000);
   });
 });
 

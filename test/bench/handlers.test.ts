@@ -14,5 +14,13 @@ describe('handlerSpecs', () => {
       'sqs-no-info-log',
       'object',
     ]);
+    expect(
+      handlerSpecs('t', ['fifo', 'table-stream']).map((spec) => [spec.name, spec.kind, spec.processing]),
+    ).toEqual([
+      ['floor', 'sqs', 'parallel'],
+      ['floor-in-order', 'sqs', 'in-order'],
+      ['fifo', 'fifo', 'in-order'],
+      ['table-stream', 'table-stream', 'in-order per key'],
+    ]);
   });
 });
