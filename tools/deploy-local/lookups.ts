@@ -83,8 +83,7 @@ export const NOTHING_TO_LOOK_UP: Readonly<Record<string, string>> = {
 };
 
 export const LOOKUPS: Readonly<Record<string, Lookup>> = {
-  // The http path's API (API Gateway v2, an HTTP API): found through its API in AWS; moto 5.2 creates none of
-  // these (NOT_EMULATED, coverage.ts).
+  // The http path's API (API Gateway v2, an HTTP API), created on the emulator by the launcher's models.
   'AWS::ApiGatewayV2::Api': async ({ apigatewayv2 }, { physicalId }) => {
     const { ProtocolType } = await apigatewayv2.send(new GetApiCommand({ ApiId: physicalId }));
     return found(`GetApi (${ProtocolType})`);

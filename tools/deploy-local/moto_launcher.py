@@ -395,11 +395,165 @@ class AutoDeleteObjects(_Model):
                 backend.delete_object(self.bucket, name, version_id=version.version_id, bypass=True)
 
 
+def _camel(value: Any) -> Any:
+    """CloudFormation's PascalCase property names as the REST API's camelCase (moto's API Gateway v2 keeps those)."""
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: _camel(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_camel(item) for item in value]
+    return value
+
+
+def _apigatewayv2(account_id: str, region_name: str) -> Any:
+    from moto.apigatewayv2.models import apigatewayv2_backends
+
+    return apigatewayv2_backends[account_id][region_name]
+
+
+class HttpApi(_Model):
+    """AWS::ApiGatewayV2::Api (an HTTP or WebSocket API), created with CreateApi's backend call."""
+
+    TYPE = "AWS::ApiGatewayV2::Api"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> "HttpApi":
+        p = cloudformation_json["Properties"]
+        api = _apigatewayv2(account_id, region_name).create_api(
+            api_key_selection_expression=p.get("ApiKeySelectionExpression"),
+            cors_configuration=_camel(p.get("CorsConfiguration")),
+            description=p.get("Description"),
+            disable_schema_validation=p.get("DisableSchemaValidation"),
+            disable_execute_api_endpoint=p.get("DisableExecuteApiEndpoint"),
+            name=p.get("Name") or resource_name,
+            protocol_type=p.get("ProtocolType"),
+            route_selection_expression=p.get("RouteSelectionExpression"),
+            tags=p.get("Tags", {}),
+            version=p.get("Version"),
+        )
+        return cls(api.api_id, {"ApiId": api.api_id, "ApiEndpoint": api.api_endpoint})
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        _apigatewayv2(account_id, region_name).delete_api(self._physical_id)
+
+
+class HttpApiIntegration(_Model):
+    """AWS::ApiGatewayV2::Integration: what a route calls (a Lambda proxy here)."""
+
+    TYPE = "AWS::ApiGatewayV2::Integration"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> "HttpApiIntegration":
+        p = cloudformation_json["Properties"]
+        integration = _apigatewayv2(account_id, region_name).create_integration(
+            api_id=p["ApiId"],
+            connection_id=p.get("ConnectionId"),
+            connection_type=p.get("ConnectionType"),
+            content_handling_strategy=p.get("ContentHandlingStrategy"),
+            credentials_arn=p.get("CredentialsArn"),
+            description=p.get("Description"),
+            integration_method=p.get("IntegrationMethod"),
+            integration_subtype=p.get("IntegrationSubtype"),
+            integration_type=p.get("IntegrationType"),
+            integration_uri=p.get("IntegrationUri"),
+            passthrough_behavior=p.get("PassthroughBehavior"),
+            payload_format_version=p.get("PayloadFormatVersion"),
+            request_parameters=p.get("RequestParameters"),
+            request_templates=p.get("RequestTemplates"),
+            response_parameters=p.get("ResponseParameters"),
+            template_selection_expression=p.get("TemplateSelectionExpression"),
+            timeout_in_millis=p.get("TimeoutInMillis"),
+            tls_config=_camel(p.get("TlsConfig")),
+        )
+        instance = cls(integration.id, {"IntegrationId": integration.id})
+        instance.api_id = p["ApiId"]
+        return instance
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = _apigatewayv2(account_id, region_name)
+        if self.api_id in backend.apis:
+            backend.delete_integration(self.api_id, self._physical_id)
+
+
+class HttpApiRoute(_Model):
+    """AWS::ApiGatewayV2::Route: route key, authorization, target."""
+
+    TYPE = "AWS::ApiGatewayV2::Route"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> "HttpApiRoute":
+        p = cloudformation_json["Properties"]
+        route = _apigatewayv2(account_id, region_name).create_route(
+            api_id=p["ApiId"],
+            api_key_required=p.get("ApiKeyRequired", False),
+            authorization_scopes=p.get("AuthorizationScopes"),
+            authorization_type=p.get("AuthorizationType"),
+            authorizer_id=p.get("AuthorizerId"),
+            model_selection_expression=p.get("ModelSelectionExpression"),
+            operation_name=p.get("OperationName"),
+            request_models=p.get("RequestModels"),
+            request_parameters=p.get("RequestParameters"),
+            route_key=p["RouteKey"],
+            route_response_selection_expression=p.get("RouteResponseSelectionExpression"),
+            target=p.get("Target"),
+        )
+        instance = cls(route.route_id, {"RouteId": route.route_id})
+        instance.api_id = p["ApiId"]
+        return instance
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = _apigatewayv2(account_id, region_name)
+        if self.api_id in backend.apis:
+            backend.delete_route(self.api_id, self._physical_id)
+
+
+class HttpApiStage(_Model):
+    """AWS::ApiGatewayV2::Stage: auto-deploy, access logs, default and per-route throttling."""
+
+    TYPE = "AWS::ApiGatewayV2::Stage"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> "HttpApiStage":
+        p = cloudformation_json["Properties"]
+        config = {
+            "stageName": p["StageName"],
+            "autoDeploy": p.get("AutoDeploy"),
+            "description": p.get("Description"),
+            "accessLogSettings": _camel(p.get("AccessLogSettings")),
+            "defaultRouteSettings": _camel(p.get("DefaultRouteSettings")),
+            # Keyed by route key ("POST /orders"): the keys stay as they are.
+            "routeSettings": {key: _camel(value) for key, value in (p.get("RouteSettings") or {}).items()},
+            "stageVariables": p.get("StageVariables") or {},
+            "tags": p.get("Tags") or {},
+        }
+        config = {key: value for key, value in config.items() if value is not None}
+        _apigatewayv2(account_id, region_name).create_stage(p["ApiId"], config)
+        instance = cls(p["StageName"])
+        instance.api_id = p["ApiId"]
+        return instance
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = _apigatewayv2(account_id, region_name)
+        if self.api_id in backend.apis:
+            backend.delete_stage(self.api_id, self._physical_id)
+
+
 MODELS: dict[str, type[_Model]] = {
     model.TYPE: model
     for model in (
         Alarm, EventInvokeConfig, Subscription, TopicPolicy, QueuePolicy, BucketPolicy, CdkMetadata,
-        BucketNotifications, AutoDeleteObjects,
+        BucketNotifications, AutoDeleteObjects, HttpApi, HttpApiIntegration, HttpApiRoute, HttpApiStage,
     )
 }
 

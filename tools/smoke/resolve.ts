@@ -96,6 +96,10 @@ export function attributeOf(resource: DeployedResource, attribute: string, ctx: 
     'AWS::KMS::Key': { Arn: () => `arn:${partition}:kms:${region}:${accountId}:key/${id}`, KeyId: () => id },
     'AWS::Logs::LogGroup': { Arn: () => `arn:${partition}:logs:${region}:${accountId}:log-group:${id}:*` },
     'AWS::CloudWatch::Alarm': { Arn: () => `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${id}` },
+    'AWS::ApiGatewayV2::Api': {
+      ApiId: () => id,
+      ApiEndpoint: () => `https://${id}.execute-api.${region}.${urlSuffix}`,
+    },
   };
   const rule = rules[resource.type]?.[attribute];
   if (!rule)
