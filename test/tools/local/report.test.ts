@@ -121,6 +121,48 @@ describe('every healthy record is applied', () => {
     expect(healthyRecordsAppliedInvariant(simWith([], []), [undelivered], context()).holds).toBe(true);
   });
 
+  it("holds for a FIFO message that went to the dead-letter queue with an earlier failing message of its group (it counted that message's receives), and only then", () => {
+    const dlq = 'arn:aws:sqs:us-east-1:123456789012:dlq.fifo';
+    const inDlq: RecordReport['sinks'][number] = { kind: 'queue-dead-letter-queue', target: dlq };
+    const groups: Record<string, string> = { 'fifo-1': 'a', 'fifo-2': 'a', 'fifo-3': 'b' };
+    const fifoSim = (moves: readonly [string, number][]) =>
+      ({
+        trace: {
+          invocations: [],
+          sinks: moves.map(([id, at]) => ({
+            path: 'fifo',
+            kind: 'queue-dead-letter-queue',
+            targetArn: dlq,
+            at,
+            recordIds: [id],
+          })),
+        },
+      }) as unknown as Simulation;
+    const fifoContext = { ...context(), messageGroupOf: (id: string) => groups[id] };
+    const poisonFirst = record('fifo-1', { path: 'fifo', poison: true, faults: ['poison'], sinks: [inDlq] });
+    const behind = record('fifo-2', { path: 'fifo', sinks: [inDlq] });
+    const held = fifoSim([
+      ['fifo-1', 540_000],
+      ['fifo-2', 540_000],
+    ]);
+    expect(healthyRecordsAppliedInvariant(held, [poisonFirst, behind], fifoContext).holds).toBe(true);
+    // Another group's message is not held back by it.
+    const otherGroup = record('fifo-3', { path: 'fifo', sinks: [inDlq] });
+    const otherHeld = fifoSim([
+      ['fifo-1', 540_000],
+      ['fifo-3', 540_000],
+    ]);
+    expect(healthyRecordsAppliedInvariant(otherHeld, [poisonFirst, otherGroup], fifoContext).holds).toBe(
+      false,
+    );
+    // Nor by a failing message that reached the dead-letter queue after it.
+    const later = fifoSim([
+      ['fifo-2', 540_000],
+      ['fifo-1', 720_000],
+    ]);
+    expect(healthyRecordsAppliedInvariant(later, [poisonFirst, behind], fifoContext).holds).toBe(false);
+  });
+
   it('ignores applied records, records with faults of their own, and records still pending', () => {
     const records = [
       record('stream-1', { sideEffects: 1, fate: 'done-and-in-sink' }),
