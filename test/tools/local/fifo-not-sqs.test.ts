@@ -24,7 +24,10 @@ describe('the loader, with the fifo path in the assembly', () => {
   it("takes the standard queue's mapping for the sqs path and the FIFO queue's for the fifo path", () => {
     const { queues, sqsEventSourceMappings } = assembly.config;
     expect(queues.filter((queue) => queue.fifo)).toHaveLength(2);
-    expect(sqsEventSourceMappings).toHaveLength(2);
+    // The sqs stack's and the fifo stack's; the http stack's own SQS consumer has a third, which the simulator's
+    // synchronous model (issue 15) will drive: until then the sqs entry point must still be the sqs stack's.
+    const httpStack = stackNameOf({ appName: cdkJsonContext.appName, stageName: 'sandbox' }, 'http');
+    expect(sqsEventSourceMappings.filter((m) => !m.functionId.startsWith(`${httpStack}/`))).toHaveLength(2);
     const entry = new Simulation(assembly.config, { seed: 1 }).entryPoints();
     const queueOf = (arn: string) => queues.find((candidate) => candidate.queueArn === arn)!;
     expect(queueOf(entry.sqs!.queueArn).fifo).toBe(false);
