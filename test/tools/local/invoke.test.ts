@@ -45,12 +45,18 @@ async function invoke(args: readonly string[]): Promise<Invoked> {
   }
 }
 
-/** The JSON log lines of each invocation (between its START and END lines). */
+/**
+ * The logger's JSON lines of each invocation (between its START and END lines); the business metrics' EMF line
+ * (`_aws`: CloudWatch's embedded metric format, not a log line of the logger) is left out.
+ */
 function logsPerInvocation(stderr: string): Record<string, unknown>[][] {
   const invocations: Record<string, unknown>[][] = [];
   for (const line of stderr.split('\n')) {
     if (line.startsWith('START RequestId:')) invocations.push([]);
-    else if (line.startsWith('{') && invocations.length > 0) invocations.at(-1)!.push(JSON.parse(line));
+    else if (line.startsWith('{') && invocations.length > 0) {
+      const json = JSON.parse(line) as Record<string, unknown>;
+      if (!('_aws' in json)) invocations.at(-1)!.push(json);
+    }
   }
   return invocations;
 }
