@@ -85,7 +85,7 @@ const COMMANDS: readonly { readonly args: readonly string[]; readonly shows?: Re
   { args: ['test', '--', '--ci'] },
   {
     args: ['run', 'local', '--', '--quiet'],
-    shows: /Not deployed, so not run: the object, stream paths of the scenario/,
+    shows: /Not deployed, so not run: the [a-z, -]+ paths of the scenario/,
   },
   { args: ['run', 'invoke', '--', 'sqs-consumer', '--no-synth'], shows: /"batchItemFailures"/ },
   { args: ['run', 'cost', '--', '--json'], shows: /"sqs"/ },
