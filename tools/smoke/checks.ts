@@ -714,3 +714,78 @@ export function checkBucket(
     shown('Status'),
   );
 }
+
+/** GetRoute against AWS::ApiGatewayV2::Route: the route key, its authorization and its target. */
+export function checkHttpRoute(
+  ctx: CheckContext,
+  logicalId: string,
+  props: Props,
+  route: Readonly<Record<string, unknown>> | undefined,
+): CheckResult {
+  const subject = `route ${logicalId}`;
+  if (!route) return failure(ctx, subject, 'no such route');
+  return compare(
+    ctx,
+    subject,
+    [
+      { name: 'RouteKey', expected: props.RouteKey, actual: route.RouteKey },
+      {
+        name: 'AuthorizationType',
+        expected: props.AuthorizationType,
+        defaultValue: 'NONE',
+        actual: route.AuthorizationType ?? 'NONE',
+      },
+      { name: 'Target', expected: props.Target, actual: route.Target },
+    ],
+    (shown) => `${shown('RouteKey')} with ${shown('AuthorizationType')} authorization -> ${shown('Target')}`,
+  );
+}
+
+/** GetStage against AWS::ApiGatewayV2::Stage: auto-deploy, the default throttle, where access logs go. */
+export function checkHttpStage(
+  ctx: CheckContext,
+  logicalId: string,
+  props: Props,
+  stage: Readonly<Record<string, unknown>> | undefined,
+): CheckResult {
+  const subject = `stage ${logicalId}`;
+  if (!stage) return failure(ctx, subject, 'no such stage');
+  type Throttle = { ThrottlingBurstLimit?: unknown; ThrottlingRateLimit?: unknown } | undefined;
+  const wanted = props.DefaultRouteSettings as Throttle;
+  const found = stage.DefaultRouteSettings as Throttle;
+  // A log group's ARN with or without its `:*` suffix (CloudFormation's GetAtt gives it; not every service keeps it).
+  const logs = (value: unknown) => {
+    const arn = (value as { DestinationArn?: unknown } | undefined)?.DestinationArn;
+    return typeof arn === 'string' ? arn.replace(/:\*$/, '') : arn;
+  };
+  return compare(
+    ctx,
+    subject,
+    [
+      {
+        name: 'AutoDeploy',
+        expected: props.AutoDeploy,
+        defaultValue: false,
+        actual: stage.AutoDeploy ?? false,
+      },
+      {
+        name: 'ThrottlingBurstLimit',
+        expected: wanted?.ThrottlingBurstLimit,
+        actual: found?.ThrottlingBurstLimit,
+      },
+      {
+        name: 'ThrottlingRateLimit',
+        expected: wanted?.ThrottlingRateLimit,
+        actual: found?.ThrottlingRateLimit,
+      },
+      {
+        name: 'AccessLogSettings.DestinationArn',
+        expected: logs(props.AccessLogSettings),
+        actual: logs(stage.AccessLogSettings),
+      },
+    ],
+    (shown) =>
+      `${String(props.StageName)}: auto-deploy ${shown('AutoDeploy')}, throttle burst ${shown('ThrottlingBurstLimit')} ` +
+      `rate ${shown('ThrottlingRateLimit')}/s, access logs to ${shown('AccessLogSettings.DestinationArn')}`,
+  );
+}

@@ -4,6 +4,7 @@
  * notifications, functions, log groups, streams, buckets), the AWS API's answer is compared with the template
  * (tools/smoke/checks.ts). Resource types with nothing of that kind are counted on one line, not checked.
  */
+import { GetRouteCommand, GetStageCommand } from '@aws-sdk/client-apigatewayv2';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
@@ -28,6 +29,8 @@ import {
   checkEventInvokeConfig,
   checkEventSourceMapping,
   checkFunction,
+  checkHttpRoute,
+  checkHttpStage,
   checkLogGroup,
   checkOutputs,
   checkQueue,
@@ -53,6 +56,8 @@ export const CHECKED_TYPES = [
   'AWS::Logs::LogGroup',
   'AWS::Kinesis::Stream',
   'AWS::S3::Bucket',
+  'AWS::ApiGatewayV2::Route',
+  'AWS::ApiGatewayV2::Stage',
 ] as const;
 
 /** ARNs, URLs and names of the stack's resources → their logical ids, for readable lines. */
@@ -275,6 +280,20 @@ async function checkResource(
         : await clients.s3.send(new GetBucketVersioningCommand({ Bucket: physicalId }));
       const result = checkBucket(ctx, logicalId, props, versioning?.Status);
       return result ? [result] : [];
+    }
+    case 'AWS::ApiGatewayV2::Route': {
+      const route = await orUndefined(
+        clients.apigatewayv2.send(new GetRouteCommand({ ApiId: String(props.ApiId), RouteId: physicalId })),
+      );
+      return [checkHttpRoute(ctx, logicalId, props, route as Record<string, unknown> | undefined)];
+    }
+    case 'AWS::ApiGatewayV2::Stage': {
+      const stage = await orUndefined(
+        clients.apigatewayv2.send(
+          new GetStageCommand({ ApiId: String(props.ApiId), StageName: String(props.StageName) }),
+        ),
+      );
+      return [checkHttpStage(ctx, logicalId, props, stage as Record<string, unknown> | undefined)];
     }
     default:
       return [];

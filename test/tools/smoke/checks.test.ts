@@ -6,6 +6,8 @@ import {
   checkEventInvokeConfig,
   checkEventSourceMapping,
   checkFunction,
+  checkHttpRoute,
+  checkHttpStage,
   checkOutputs,
   checkQueue,
   checkSubscription,
@@ -298,6 +300,33 @@ describe('smoke checks (template vs what the AWS API returns)', () => {
       checkFunction(onAws, 'Fn', props, { ...configuration, Environment: { Variables: { A: '2' } } })[0]
         .status,
     ).toBe('fail');
+  });
+
+  it('an HTTP API route (its IAM authorization) and stage (its throttle)', () => {
+    const route = { RouteKey: 'POST /orders', AuthorizationType: 'AWS_IAM', Target: 'integrations/abc' };
+    expect(checkHttpRoute(onAws, 'Route', route, route).detail).toBe(
+      'POST /orders with AWS_IAM authorization -> integrations/abc (as in the template)',
+    );
+    expect(checkHttpRoute(onAws, 'Route', route, { ...route, AuthorizationType: undefined }).detail).toBe(
+      'AuthorizationType is NONE, the template says AWS_IAM',
+    );
+    const stage = {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingBurstLimit: 20, ThrottlingRateLimit: 10 },
+      AccessLogSettings: { DestinationArn: 'arn:logs' },
+    };
+    expect(checkHttpStage(onAws, 'Stage', stage, stage).status).toBe('pass');
+    const withSuffix = { ...stage, AccessLogSettings: { DestinationArn: 'arn:logs:*' } };
+    expect(checkHttpStage(onAws, 'Stage', withSuffix, stage).status).toBe('pass');
+    expect(
+      checkHttpStage(onAws, 'Stage', stage, {
+        ...stage,
+        DefaultRouteSettings: { ThrottlingBurstLimit: 5000 },
+      }).detail,
+    ).toBe(
+      'ThrottlingBurstLimit is 5000, the template says 20; ThrottlingRateLimit is unset, the template says 10',
+    );
   });
 
   it('bucket versioning is not checked on the emulator, and checked on AWS', () => {
