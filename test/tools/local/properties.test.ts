@@ -6,14 +6,23 @@
  * - no record has its side effect twice;
  * - every record has its side effect, or sits in a dead-letter queue / destination that identifies it;
  * - poison records never succeed;
- * - stream side effects follow sequence-number order per shard and partition key;
+ * - stream side effects follow sequence-number order per shard and partition key (table stream: item key);
+ * - FIFO side effects follow the order of each message group;
  * - with bisection on function errors, a poison record ends alone in the destination within ⌈log2(batch)⌉ splits.
  */
 import fc from 'fast-check';
 import type { SimulationConfig } from '../../../tools/local/engine/config';
 import { runScenario } from '../../../tools/local/run';
 import { parseScenario } from '../../../tools/local/scenario';
-import { asyncConfig, deployedKinesisConfig, kinesisConfig, sqsConfig } from './config-fixtures';
+import {
+  asyncConfig,
+  DEPLOYED_TABLE_STREAM_FILTERS,
+  deployedKinesisConfig,
+  fifoConfig,
+  kinesisConfig,
+  sqsConfig,
+  tableStreamConfig,
+} from './config-fixtures';
 
 const RECORDS = 10_000;
 
@@ -32,7 +41,9 @@ const faultsArbitrary = fc.record({
 
 type Faults = typeof faultsArbitrary extends fc.Arbitrary<infer T> ? T : never;
 
-function scenarioOf(path: 'sqs' | 'object' | 'stream', f: Faults, rate: number) {
+type Path = 'sqs' | 'object' | 'stream' | 'fifo' | 'table-stream';
+
+function scenarioOf(path: Path, f: Faults, rate: number) {
   return parseScenario({
     name: `property-${path}`,
     seed: f.seed,
@@ -45,6 +56,7 @@ function scenarioOf(path: 'sqs' | 'object' | 'stream', f: Faults, rate: number) 
     records: RECORDS,
     ratePerSecond: rate,
     partitionKeys: 50,
+    ...(path === 'table-stream' && { expirations: Math.round(f.duplicates / 2) }),
     faults: {
       poison: f.poison,
       transient: { count: f.transient, failures: f.failures },
@@ -60,7 +72,7 @@ function scenarioOf(path: 'sqs' | 'object' | 'stream', f: Faults, rate: number) 
 }
 
 async function checkPath(
-  path: 'sqs' | 'object' | 'stream',
+  path: Path,
   config: SimulationConfig,
   f: Faults,
   rate: number,
@@ -169,6 +181,59 @@ describe('invariants over 10,000 records per path, with seeded random faults', (
         const { report } = await checkPath('stream', config, f, 400, 'throw');
         const names = report.paths[0].invariants.map((i) => i.name);
         expect(names).toContain('poison records isolated by bisection within ⌈log2(100)⌉ = 7 splits');
+      }),
+      SETTINGS,
+    );
+  });
+
+  it('FIFO (as deployed: batch 10, maximum concurrency 5, maxReceiveCount 5): at most once, in order per message group, or in the FIFO DLQ with its message id as deduplication id', async () => {
+    await fc.assert(
+      fc.asyncProperty(faultsArbitrary, async (f) => {
+        const { report, sim } = await checkPath('fifo', fifoConfig(), f, 200);
+        expect(report.paths[0].invariants.map((i) => i.name)).toContain(
+          'FIFO side effects in order per message group',
+        );
+        const moved = sim.trace.sinks.map(
+          (s) => s.message as { messageId: string; attributes: Record<string, string> },
+        );
+        expect(moved.filter((m) => m.attributes.MessageDeduplicationId !== m.messageId)).toEqual([]);
+        expect(report.records.filter((r) => r.poison && r.sinks.length === 0)).toEqual([]);
+      }),
+      SETTINGS,
+    );
+  });
+
+  it('table stream (as deployed: bisect, 2 retries, 1 h record age, partial batch responses, INSERT and MODIFY only): at most once, in order per item, expirations filtered, or in the destination by shard and range', async () => {
+    const config = tableStreamConfig(
+      {
+        batchSize: 100,
+        bisectBatchOnFunctionError: true,
+        maximumRetryAttempts: 2,
+        maximumRecordAgeSeconds: 3600,
+        reportBatchItemFailures: true,
+        filters: DEPLOYED_TABLE_STREAM_FILTERS,
+      },
+      { streamShardCount: 4 },
+    );
+    await fc.assert(
+      fc.asyncProperty(faultsArbitrary, async (f) => {
+        const { report, sim } = await checkPath('table-stream', config, f, 400);
+        expect(report.paths[0].fates.filtered).toBe(report.paths[0].records.expirations);
+        const [table] = sim.tables.values();
+        const unidentified = sim.trace.sinks.filter((sink) => {
+          const info = (
+            sink.message as {
+              DDBStreamBatchInfo: { shardId: string; startSequenceNumber: string; endSequenceNumber: string };
+            }
+          ).DDBStreamBatchInfo;
+          const shard = table.stream!.shards.find((s) => s.shardId === info.shardId)!;
+          const [start, end] = [BigInt(info.startSequenceNumber), BigInt(info.endSequenceNumber)];
+          const inRange = new Set(
+            shard.records.filter((r) => r.seq >= start && r.seq <= end).map((r) => r.recordId),
+          );
+          return sink.recordIds.some((id) => !inRange.has(id));
+        });
+        expect(unidentified).toEqual([]);
       }),
       SETTINGS,
     );

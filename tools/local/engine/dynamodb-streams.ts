@@ -148,6 +148,10 @@ export class DynamoDbStream implements StreamSource<TableStreamRecord> {
   readonly retentionHours: number;
   readonly shards: TableStreamShard[];
   private readonly listeners: ((record: TableStreamRecord) => void)[] = [];
+  /** Each item key's hash and shard, computed once. */
+  private readonly routes = new Map<string, { readonly hashKey: bigint; readonly shard: TableStreamShard }>();
+  /** Each record's event record, built once (its images marshalled to DynamoDB JSON). */
+  private readonly built = new WeakMap<TableStreamRecord, Record<string, unknown>>();
 
   constructor(
     readonly config: DynamoDbTableConfig,
@@ -181,8 +185,16 @@ export class DynamoDbStream implements StreamSource<TableStreamRecord> {
     >,
   ): TableStreamRecord {
     const partitionKey = keyString(change.keys);
-    const hashKey = BigInt(`0x${md5Hex(partitionKey)}`);
-    const shard = this.shards.find((s) => hashKey >= s.startingHashKey && hashKey <= s.endingHashKey)!;
+    let route = this.routes.get(partitionKey);
+    if (!route) {
+      const hash = BigInt(`0x${md5Hex(partitionKey)}`);
+      route = {
+        hashKey: hash,
+        shard: this.shards.find((s) => hash >= s.startingHashKey && hash <= s.endingHashKey)!,
+      };
+      this.routes.set(partitionKey, route);
+    }
+    const { hashKey, shard } = route;
     const sequenceNumber = shard.nextSequenceNumber();
     const view = this.config.streamViewType;
     const record: TableStreamRecord = {
@@ -203,8 +215,20 @@ export class DynamoDbStream implements StreamSource<TableStreamRecord> {
     return record;
   }
 
-  /** The record as Lambda's DynamoDB Streams event carries it (tools/shared/aws-events.ts). */
+  /**
+   * The record as Lambda's DynamoDB Streams event carries it (tools/shared/aws-events.ts): a new object each time
+   * (a handler may change its event), its marshalled images built once.
+   */
   eventRecord(record: TableStreamRecord): Record<string, unknown> {
+    let built = this.built.get(record);
+    if (!built) {
+      built = this.build(record);
+      this.built.set(record, built);
+    }
+    return { ...built, dynamodb: { ...(built.dynamodb as Record<string, unknown>) } };
+  }
+
+  private build(record: TableStreamRecord): Record<string, unknown> {
     const built = dynamoDbStreamRecord({
       eventId: record.eventId,
       eventName: record.eventName,

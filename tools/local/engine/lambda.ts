@@ -211,12 +211,14 @@ export class LambdaService {
     // Per key: the first hanging record of each partition key; that key's later records never start.
     const firstHangingOfKey = new Map<string | undefined, number>();
     for (const index of [...hanging].sort((a, b) => b - a)) firstHangingOfKey.set(keyOf(index), index);
-    const keep = request.event.Records.map((_, index) =>
-      processing === 'concurrent'
-        ? !hanging.has(index)
-        : processing === 'in-order'
-          ? index < firstHanging
-          : index < (firstHangingOfKey.get(keyOf(index)) ?? Infinity),
+    const keep = request.event.Records.map(
+      (_, index) =>
+        hanging.size === 0 ||
+        (processing === 'concurrent'
+          ? !hanging.has(index)
+          : processing === 'in-order'
+            ? index < firstHanging
+            : index < (firstHangingOfKey.get(keyOf(index)) ?? Infinity)),
     );
     const runnable = keep.some(Boolean);
     const event =
