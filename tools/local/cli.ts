@@ -18,8 +18,8 @@ const DEMO_SCENARIO = join(__dirname, 'scenarios', 'demo.json');
 
 const HELP = `Usage: npm run local -- [scenario.json] [options]
 
-Simulates the Lambda service (SQS and Kinesis event source mappings, asynchronous invocation from S3 via SNS)
-on a virtual clock, with faults, and runs the real handler bundles from cdk.out against an in-process
+Simulates the Lambda service (SQS standard and FIFO, Kinesis and DynamoDB Streams event source mappings,
+asynchronous invocation from S3 via SNS) on a virtual clock, with faults, and runs the real handler bundles from cdk.out against an in-process
 DynamoDB (dynalite). Without a scenario file it runs the demonstration scenario
 (tools/local/scenarios/demo.json). Prints a report per path; progress goes to stderr.
 
