@@ -196,7 +196,10 @@ async function main(): Promise<number> {
       const bad = reports.filter((report) => report.failed);
       if (bad.length > 0) {
         failures.push(
-          `${bad.length} resource(s) not created by the emulator or not found: ${bad.map((report) => `${report.stackName}/${report.logicalId} (${report.type})`).join(', ')}`,
+          `${bad.length} resource(s) not created by the emulator or not found (each above): ${bad
+            .slice(0, 5)
+            .map((report) => `${report.stackName}/${report.logicalId} (${report.type})`)
+            .join(', ')}${bad.length > 5 ? `, and ${bad.length - 5} more` : ''}`,
         );
       }
 
