@@ -16,6 +16,7 @@ import { RUNBOOK, RUNBOOK_PAGE } from '../../lib/constructs/alarms';
 import { RECORD_KEY_PLACEHOLDER } from '../../lib/constructs/consumer-function';
 import { nagFindings } from '../helpers/nag';
 import { testApp } from '../helpers/synth';
+import { context as cdkJsonContext } from '../../cdk.json';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
@@ -175,7 +176,7 @@ describe('operating it: alarms, metrics, queries and the dashboard of a stage', 
       const template = Template.fromStack(stack);
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
-          Variables: Match.objectLike({ POWERTOOLS_METRICS_NAMESPACE: 'reliable-lambda/sandbox' }),
+          Variables: Match.objectLike({ POWERTOOLS_METRICS_NAMESPACE: `${cdkJsonContext.appName}/sandbox` }),
         },
       });
       const queries = resourcesOf(stack, 'AWS::Logs::QueryDefinition');
@@ -228,7 +229,7 @@ describe('operating it: alarms, metrics, queries and the dashboard of a stage', 
     template.resourceCountIs('AWS::SNS::Subscription', 0);
     const dashboards = resourcesOf(stacks.monitoring, 'AWS::CloudWatch::Dashboard');
     expect(dashboards).toHaveLength(1);
-    expect(dashboards[0].Properties.DashboardName).toBe('reliable-lambda-sandbox');
+    expect(dashboards[0].Properties.DashboardName).toBe(`${cdkJsonContext.appName}-sandbox`);
     const body = JSON.stringify(dashboards[0].Properties.DashboardBody);
     for (const title of [
       'SQS → Lambda',

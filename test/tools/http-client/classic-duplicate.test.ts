@@ -5,7 +5,8 @@
  * the connection drops); the client retries with the same Idempotency-Key and body, and exactly one message is
  * enqueued.
  */
-import { examples } from '../../../lambda/sqs-consumer/domain';
+import { ACCEPTED_ID_FIELD } from '../../../lambda/http-ingress/handler';
+import { domain, examples } from '../../../lambda/sqs-consumer/domain';
 import { submit } from '../../../tools/http-client/client';
 import { type LocalApi, startLocalApi } from '../../../tools/shared/local-api';
 import { type LocalSqs, startLocalSqs } from '../../../tools/shared/local-sqs';
@@ -61,7 +62,7 @@ describe('the classic duplicate', () => {
     expect(messages).toHaveLength(1);
     expect(result.body).toEqual({
       status: 'accepted',
-      orderId: 'classic-1',
+      [ACCEPTED_ID_FIELD]: domain.idempotencyKey(examples.valid('classic-1')),
       messageId: messages[0].messageId,
     });
     expect(api.invocations).toBe(result.attempts.length);
@@ -117,6 +118,7 @@ describe('the classic duplicate', () => {
       policy: { maxAttempts: 1 },
     });
     // Two messages of one order: the SQS consumer still applies it once, by orderId (its own idempotency key).
-    expect(sqs.messages(queueUrl).map((m) => JSON.parse(m.body).orderId)).toEqual(['classic-4', 'classic-4']);
+    const key = domain.idempotencyKey(examples.valid('classic-4'));
+    expect(sqs.messages(queueUrl).map((m) => domain.idempotencyKey(JSON.parse(m.body)))).toEqual([key, key]);
   });
 });
