@@ -46,7 +46,7 @@ export function redriveNote(target: DeadLetterQueueTarget): string[] {
   return [
     '  note: moved messages are new messages: new message ids, a receive count of 0, and a new retention period',
     '        counted from the move. They go back to the queue each came from, behind what is already there.',
-    `        An ${target.recordName} applied before is a no-op: the handler finds its idempotency record (key`,
+    `        ${/^[aeiou]/i.test(target.recordName) ? 'An' : 'A'} ${target.recordName} applied before is a no-op: the handler finds its idempotency record (key`,
     `        ${target.keyPrefix}#<hash of its business key>) for as long as the idempotency expiry keeps it.`,
     ...(target.fifo
       ? [
