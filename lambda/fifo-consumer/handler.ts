@@ -14,7 +14,11 @@
  *   the idempotency store, but paid for).
  * The failed messages and the ones held back become visible again together after the visibility timeout, and SQS
  * keeps the group's order. A poison message therefore blocks its own group until `maxReceiveCount` receives move
- * it to the dead-letter queue; the group's later messages then run. Other groups are not affected.
+ * it to the dead-letter queue. Every receive counts for the messages held back behind it too, so those that were
+ * received with it each time reach `maxReceiveCount` with it and move to the dead-letter queue as well (nothing
+ * is lost: a person redrives them, and the idempotency store answers any already applied); the group's messages
+ * sent after them then run. Other groups are not affected. (docs/fifo-path.md; the simulator's fifo-poison
+ * scenario measures it.)
  *
  * ## Idempotency
  * Per the domain's business key (the sample: `entryId`). SQS's own deduplication (content-based or by

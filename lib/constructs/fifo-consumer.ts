@@ -173,7 +173,8 @@ export interface FifoConsumerProps extends ConsumerFunctionOptions, AlarmOptions
   /**
    * How many times a message is received before SQS moves it to the dead-letter queue (the redrive policy of the
    * source queue). A message that keeps failing blocks the later messages of its group until it moves: about
-   * `maxReceiveCount` × `visibilityTimeout` (15 minutes with the defaults); other groups go on. Throttled receives
+   * `maxReceiveCount` × `visibilityTimeout` (15 minutes with the defaults), and the messages held back with it in
+   * every receive move with it (docs/fifo-path.md); other groups go on. Throttled receives
    * count too, so values below 5 send healthy messages to the dead-letter queue under load (a synth warning says
    * so). Valid range: 1 to 1,000.
    * @default 5
@@ -230,8 +231,9 @@ export interface FifoConsumerProps extends ConsumerFunctionOptions, AlarmOptions
  *
  * Order per message group is the guarantee: Lambda delivers a group's messages in order, a batch may mix groups,
  * and it finishes a failed group's retries before it receives more of that group. A message that keeps failing
- * blocks its own group until `maxReceiveCount` moves it to the dead-letter queue (the later messages of the group
- * then run); other groups are not held up. The function has no dead-letter queue of its own: that one only
+ * blocks its own group until `maxReceiveCount` moves it to the dead-letter queue, together with the messages held
+ * back behind it in every receive (docs/fifo-path.md); the group's later messages then run; other groups are not
+ * held up. The function has no dead-letter queue of its own: that one only
  * catches asynchronous invocations and never sees an SQS message.
  */
 export class FifoConsumer extends Construct {

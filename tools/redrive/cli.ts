@@ -20,9 +20,12 @@ Re-drives what the failure stores of one path of a deployed stage hold, after th
   object         the on-failure destination: each invocation record's original event (requestPayload) is given
                  to the function again (Invoke, asynchronous); the SNS subscription DLQ: each notification is
                  delivered to the function again as the SNS event it would have had.
-  stream         the failure queue: each failure record is replayed by npm run replay (the records it names
-  table-stream   fetched from the stream and put back); a DynamoDB Streams batch is only shown (a DynamoDB stream
-                 cannot be written to) and left.
+  stream         the failure queue: each failure record is replayed by npm run replay: the records it names are
+                 fetched from the stream and put back into it;
+  table-stream   the failure queue: each failure record's range is fetched from the DynamoDB stream (kept 24 hours)
+                 and the consumer is invoked with it (npm run replay --invoke); a stream cannot be written to.
+  http           the source queue's dead-letter queue, as sqs.
+  fifo           before a redrive, fix or remove a poison message: it would block its group again.
 A record is deleted from its store only after it was re-driven. Every record that cannot be re-driven is reported
 and left where it was. Re-driving twice applies nothing twice: the handlers answer records they applied before
 from their idempotency records, and a local journal keeps this command from re-driving a record whose delete was
