@@ -64,7 +64,7 @@ import type {
 import { createRecordApplier, logRecordFailure } from '../shared/apply-record';
 import type { Plan } from '../shared/exactly-once';
 import { inDeliveryOrder, keyOrderedRunner } from '../shared/key-ordered';
-import { assertEventOf, InvalidPayloadError, parseBase64JsonPayload } from '../shared/parsing';
+import { assertEventOf, parseBase64JsonPayload } from '../shared/parsing';
 import type { IdempotencyDependencies } from '../shared/powertools';
 import type { MessageOf, ResponseOf } from '../shared/domain';
 import { domain } from './domain';
@@ -137,31 +137,34 @@ export function createStreamConsumerHandler(deps: StreamConsumerDependencies): S
       logger,
       positionOf,
       run: async (record, position) => {
+        let message: Message;
         try {
-          const message = parseBase64JsonPayload(record.kinesis.data, domain.schema);
-          const expectedPartitionKey = domain.partitionKey(message);
-          if (expectedPartitionKey !== position.partitionKey) {
-            logger.warn(
-              `partition key is not the ${domain.recordName}'s own: order is kept per partition key only`,
-              { ...position, expectedPartitionKey },
-            );
-          }
-          // The applier logs the outcome, and a failure with its cause chain.
-          await applyRecord(
-            {
-              idempotencyKey: idempotencyKeyOf(message, record),
-              recordKey: domain.idempotencyKey(message),
-              input: message,
-              logKeys: { ...position },
-            },
-            () => context.getRemainingTimeInMillis(),
-          );
+          message = parseBase64JsonPayload(record.kinesis.data, domain.schema);
         } catch (error) {
-          if (error instanceof InvalidPayloadError) {
-            logRecordFailure(logger, { ...position }, error, deps.metrics);
-          }
+          // Only what parsing refuses is logged here: the applier logs its own failures (one line per record).
+          logRecordFailure(logger, { ...position }, error, deps.metrics);
           throw error;
         }
+        const expectedPartitionKey = domain.partitionKey(message);
+        if (expectedPartitionKey !== position.partitionKey) {
+          logger.warn(
+            `partition key is not the ${domain.recordName}'s own: order is kept per partition key only`,
+            {
+              ...position,
+              expectedPartitionKey,
+            },
+          );
+        }
+        // The applier logs the outcome, and a failure with its cause chain.
+        await applyRecord(
+          {
+            idempotencyKey: idempotencyKeyOf(message, record),
+            recordKey: domain.idempotencyKey(message),
+            input: message,
+            logKeys: { ...position },
+          },
+          () => context.getRemainingTimeInMillis(),
+        );
       },
     });
     const response = (await processPartialResponse(event, handleRecord, processor, {

@@ -138,18 +138,18 @@ export function createTableStreamConsumerHandler(
           logger.info('expired by time to live: nothing applied', { ...position });
           return;
         }
+        let change: Change;
         try {
-          const change = changeOf(record);
-          await applyChange(
-            { idempotencyKey: domain.idempotencyKey(change), input: change, logKeys: { ...position } },
-            () => context.getRemainingTimeInMillis(),
-          );
+          change = changeOf(record);
         } catch (error) {
-          if (error instanceof InvalidPayloadError) {
-            logRecordFailure(logger, { ...position }, error, deps.metrics);
-          }
+          // Only what reading the images refuses is logged here: the applier logs its own failures.
+          logRecordFailure(logger, { ...position }, error, deps.metrics);
           throw error;
         }
+        await applyChange(
+          { idempotencyKey: domain.idempotencyKey(change), input: change, logKeys: { ...position } },
+          () => context.getRemainingTimeInMillis(),
+        );
       },
     });
     const response = (await processPartialResponse(event, handleRecord, processor, {

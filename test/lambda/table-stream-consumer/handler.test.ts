@@ -143,6 +143,16 @@ describe('DynamoDB Streams consumer handler', () => {
     expect(await db.effects()).toEqual(effectsOf(domain.plan, valid));
   });
 
+  it('logs one ERROR line for a record whose idempotency key is empty (the applier refuses it), not two', async () => {
+    const h = harness();
+    const keyless = { ...change('a0', 1, 0), eventId: '' };
+    built.set('keyless', keyless);
+    const response = await h.invoke(streamRecord(keyless, 1), streamRecord(change('b0', 2, 0), 2));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sequenceNumber(1) }] });
+    expect(h.errors()).toHaveLength(1);
+    expect(h.planned).toEqual(['b0']);
+  });
+
   it('recognises a deletion by time to live: logged, nothing applied, no failure', async () => {
     const h = harness();
     const inserted = change('a0', 1, 0);
