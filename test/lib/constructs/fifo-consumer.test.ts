@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EffectTable } from '../../../lib/constructs/effect-table';
@@ -199,7 +200,11 @@ describe('FifoConsumer with its defaults', () => {
     expect(consumer.function).toBe(consumer.consumer.function);
     expect(consumer.eventSourceMapping.node.path).toContain('SqsEventSource');
     expect(consumer.eventSource.queue).toBe(consumer.queue);
-    expect(consumer.dlqAlarm).toBeDefined();
+    // The alarm watches the dead-letter queue (its metric's QueueName is the DLQ's name).
+    const dlqMetric = consumer.dlqAlarm.metric as Metric;
+    expect(stack.resolve(dlqMetric.dimensions?.QueueName)).toEqual(
+      stack.resolve(consumer.deadLetterQueue.queueName),
+    );
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 });

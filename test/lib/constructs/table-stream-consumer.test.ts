@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -198,7 +199,11 @@ describe('TableStreamConsumer with its defaults', () => {
       TreatMissingData: 'notBreaching',
       AlarmDescription: Match.stringLikeRegexp('stay in the DynamoDB stream 24 hours'),
     });
-    expect(consumer.alarms.failureQueueNotEmpty).toBeDefined();
+    // The alarm watches the failure queue (its metric's QueueName is the destination queue's name).
+    const queueMetric = consumer.alarms.failureQueueNotEmpty!.metric as Metric;
+    expect(stack.resolve(queueMetric.dimensions?.QueueName)).toEqual(
+      stack.resolve(consumer.onFailureDestination.queue!.queueName),
+    );
   });
 
   it("grants reading the table's stream, never its items; the idempotency calls, the effect writes and sending failures; nothing else", () => {
@@ -242,7 +247,11 @@ describe('TableStreamConsumer with its defaults', () => {
     expect(consumer.onFailureDestination.kind).toBe('queue');
     expect(consumer.function.node.path).toBe('TestStack/TableStreamConsumer/Consumer/Function');
     expect(consumer.table.node.path).toBe('TestStack/TableStreamConsumer/SourceTable');
-    expect(consumer.alarms.iteratorAge).toBeDefined();
+    const iteratorAge = consumer.alarms.iteratorAge.metric as Metric;
+    expect(iteratorAge.metricName).toBe('IteratorAge');
+    expect(stack.resolve(iteratorAge.dimensions?.FunctionName)).toEqual(
+      stack.resolve(consumer.function.functionName),
+    );
     expect(consumer.settings.retryAttempts).toBe(2);
     expect(consumer.settings.maxRecordAge.toSeconds()).toBe(3600);
   });
