@@ -6,10 +6,11 @@ module.exports = {
   // The heavier suites (real bundles through the simulator, tens of seconds each) are `npm run test:heavy`, which CI
   // runs after `npm test`: the crash-point enumeration (`npm run test:crash-points`), the stream under outages
   // (`npm run test:outages`), the stream's two idempotency schemes compared, the property-based runs (10,000
-  // records per path) and the named poison scenarios of the FIFO and DynamoDB Streams paths.
+  // records per path), the named poison scenarios of the FIFO and DynamoDB Streams paths, and the real bundles run
+  // by the simulator and by `npm run invoke` (real-handlers, invoke).
   testPathIgnorePatterns: [
     '/node_modules/',
-    '/test/tools/local/(crash-points|stream-outages|idempotency-schemes|properties|poison-scenarios)\\.test\\.ts$',
+    '/test/tools/local/(crash-points|stream-outages|idempotency-schemes|properties|poison-scenarios|real-handlers|invoke)\\.test\\.ts$',
     '/test/tools/deploy-local/.*\\.emulator\\.test\\.ts$',
     '/test/tools/redrive/.*\\.emulator\\.test\\.ts$',
   ],
