@@ -5,7 +5,8 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { alarmTopicNameOf, StageConfig } from '../config';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { alarmTopicNameOf, metricsNamespaceOf, removalPolicyFor, StageConfig } from '../config';
 import { flowRow, type PathFlow } from '../constructs/dashboard';
 import { denyTopicAccessWithoutTls } from '../constructs/tls';
 
@@ -28,6 +29,28 @@ export function stageAlarmTopic(scope: Construct, config: StageConfig): ITopic {
     'StageAlarmTopic',
     stack.formatArn({ service: 'sns', resource: alarmTopicNameOf(config) }),
   );
+}
+
+/**
+ * What every path stack gives its consumer from the stage: the removal policy of its stateful resources, the log
+ * retention, the stage's alarm topic (every alarm notifies it, by name) and the stage's metrics namespace (the
+ * business metrics). A stack's own `consumer` props may override each.
+ */
+export function stageConsumerSettings(
+  scope: Construct,
+  config: StageConfig,
+): {
+  readonly removalPolicy: RemovalPolicy;
+  readonly logRetention: RetentionDays;
+  readonly alarmTopic: ITopic;
+  readonly metricsNamespace: string;
+} {
+  return {
+    removalPolicy: removalPolicyFor(config),
+    logRetention: config.logRetention,
+    alarmTopic: stageAlarmTopic(scope, config),
+    metricsNamespace: metricsNamespaceOf(config),
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { stageAlarmTopic } from './monitoring-stack';
-import { metricsNamespaceOf, removalPolicyFor, StageConfig } from '../config';
+import { stageConsumerSettings } from './monitoring-stack';
+import { removalPolicyFor, StageConfig } from '../config';
 import type { PathFlow } from '../constructs/dashboard';
 import { EFFECT_KEY_ATTRIBUTE, EffectTable } from '../constructs/effect-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
@@ -40,12 +40,8 @@ export class SqsIngestionStack extends Stack {
     this.idempotencyTable = new IdempotencyTable(this, 'IdempotencyTable', { removalPolicy });
     this.effectTable = new EffectTable(this, 'EffectTable', { removalPolicy });
     this.sqsConsumer = new SqsConsumer(this, 'SqsConsumer', {
-      removalPolicy,
-      logRetention: props.config.logRetention,
-      // Every alarm notifies the stage's topic (the monitoring stack's), by name; the business metrics go to the
-      // stage's namespace.
-      alarmTopic: stageAlarmTopic(this, props.config),
-      metricsNamespace: metricsNamespaceOf(props.config),
+      // Removal policy, log retention, the stage's alarm topic and metrics namespace.
+      ...stageConsumerSettings(this, props.config),
       ...props.consumer,
       idempotencyTable: this.idempotencyTable,
       effectTable: this.effectTable,
