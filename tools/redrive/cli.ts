@@ -6,7 +6,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { INGESTION_PATHS, type IngestionPathName, stackNameOf } from '../../lib/config';
 import { createClients, destroyClients, readStack } from '../smoke/aws';
-import { appContext } from '../smoke/cli';
+import { appContext, UsageError } from '../smoke/cli';
 import { defaultJournalFile, Journal } from './journal';
 import { exitCodeOf, summaryLine } from './report';
 import { redrivePath } from './run';
@@ -50,7 +50,8 @@ Options:
 Exit code: 0 when nothing that was taken on was left, 1 when a record was left (not re-driven, or not deleted
 after it was) or AWS refused, 2 on bad usage or when the stack is not deployed.`;
 
-export class UsageError extends Error {}
+// The smoke command's usage error: both commands read a stage's stacks the same way and report bad usage alike.
+export { UsageError };
 
 export interface CliOptions {
   readonly path: IngestionPathName;
