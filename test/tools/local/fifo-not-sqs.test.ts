@@ -9,12 +9,12 @@ import { context as cdkJsonContext } from '../../../cdk.json';
 import { stackNameOf } from '../../../lib/config';
 import { loadCloudAssembly, type LoadedAssembly } from '../../../tools/local/cloudformation';
 import { Simulation } from '../../../tools/local/engine/simulation';
-import { bundledCloudAssembly } from '../../helpers/cloud-assembly';
+import { templateCloudAssembly } from '../../helpers/cloud-assembly';
 
 let assembly: LoadedAssembly;
 
 beforeAll(async () => {
-  assembly = loadCloudAssembly(await bundledCloudAssembly());
+  assembly = loadCloudAssembly(await templateCloudAssembly());
 });
 
 const stackOf = (path: 'sqs' | 'fifo') =>

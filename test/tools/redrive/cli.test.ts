@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { appContext } from '../../../tools/smoke/cli';
 import { parseArguments, stackToRead, UsageError } from '../../../tools/redrive/cli';
 import { REDRIVABLE_PATHS, requiredOutputs, STORES_OF_PATH } from '../../../tools/redrive/stores';
-import { bundledCloudAssembly } from '../../helpers/cloud-assembly';
+import { templateCloudAssembly } from '../../helpers/cloud-assembly';
 
 const projectDir = resolve(__dirname, '../../..');
 
@@ -58,7 +58,7 @@ it('stackToRead: <appName>-<stage>-<path>, as the app and the smoke test name it
 describe('every output the command reads is one the deployed stack has', () => {
   let outdir: string;
   beforeAll(async () => {
-    outdir = await bundledCloudAssembly();
+    outdir = await templateCloudAssembly();
   });
 
   it.each(REDRIVABLE_PATHS.map((path) => [path]))('%s', (path) => {
