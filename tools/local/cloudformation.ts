@@ -12,6 +12,7 @@ import {
   DEFAULT_REGION,
   type EventInvokeConfig,
   type FunctionConfig,
+  type HttpApiConfig,
   type DynamoDbTableConfig,
   type KinesisEventSourceMappingConfig,
   type KinesisStreamConfig,
@@ -168,6 +169,7 @@ class AssemblyReader {
         sqsEventSourceMappings: mappings.flatMap((m) => (m.kind === 'sqs' ? [m.mapping] : [])),
         kinesisEventSourceMappings: mappings.flatMap((m) => (m.kind === 'kinesis' ? [m.mapping] : [])),
         dynamoDbEventSourceMappings: mappings.flatMap((m) => (m.kind === 'dynamodb' ? [m.mapping] : [])),
+        httpApis: this.each('AWS::ApiGatewayV2::Stage', (ref) => this.httpApiOf(ref)),
       },
       stacks: this.stacks.map((s) => s.stackName),
       warnings: this.warnings,
@@ -551,6 +553,49 @@ class AssemblyReader {
       ...(destinations.OnFailure?.Destination && {
         onFailureDestinationArn: destinations.OnFailure.Destination,
       }),
+    };
+  }
+
+  /**
+   * An HTTP API by its stage: the stage's default route throttle, and the API's routes whose integration is a
+   * Lambda proxy (`integrations/<Ref>` → `IntegrationUri` the function's ARN). A stage of an API without such a
+   * route is left out.
+   */
+  private httpApiOf(ref: ResourceRef): HttpApiConfig | undefined {
+    const raw = ref.resource.Properties ?? {};
+    const api = this.target(ref.stack, raw.ApiId);
+    if (!api) return undefined;
+    const throttle = (this.props(ref).DefaultRouteSettings ?? {}) as {
+      ThrottlingRateLimit?: number;
+      ThrottlingBurstLimit?: number;
+    };
+    const routes: { routeKey: string; functionId: string }[] = [];
+    for (const [logicalId, resource] of Object.entries(ref.stack.template.Resources ?? {})) {
+      if (resource.Type !== 'AWS::ApiGatewayV2::Route') continue;
+      const route = resource.Properties ?? {};
+      if (this.target(ref.stack, route.ApiId)?.logicalId !== api.logicalId) continue;
+      const target = String(this.resolve(ref.stack, route.Target) ?? '');
+      const integrationId = target.replace(/^integrations\/(local-)?/, '');
+      const integration = this.lookup(ref.stack, integrationId);
+      const fn = integration && this.target(ref.stack, integration.resource.Properties?.IntegrationUri);
+      if (fn?.resource.Type !== 'AWS::Lambda::Function') {
+        this.warnings.push(
+          `${ref.stack.artifactId}/${logicalId}: a route without a Lambda integration; not simulated.`,
+        );
+        continue;
+      }
+      routes.push({ routeKey: String(this.resolve(ref.stack, route.RouteKey)), functionId: this.idOf(fn) });
+    }
+    if (routes.length === 0) return undefined;
+    return {
+      id: this.idOf(api),
+      apiName: String(this.props(api).Name ?? this.nameOf(api)),
+      stageName: String(this.props(ref).StageName ?? '$default'),
+      ...(throttle.ThrottlingRateLimit !== undefined && { rateLimit: Number(throttle.ThrottlingRateLimit) }),
+      ...(throttle.ThrottlingBurstLimit !== undefined && {
+        burstLimit: Number(throttle.ThrottlingBurstLimit),
+      }),
+      routes,
     };
   }
 

@@ -148,6 +148,23 @@ export interface S3BucketConfig {
   readonly topicNotifications: readonly { readonly events: readonly string[]; readonly topicArn: string }[];
 }
 
+/**
+ * An API Gateway HTTP API (`AWS::ApiGatewayV2::Api`) whose stage invokes functions synchronously (engine/http.ts):
+ * the stage's throttle (`DefaultRouteSettings`) and each route to a Lambda proxy integration.
+ */
+export interface HttpApiConfig {
+  readonly id: string;
+  readonly apiName: string;
+  /** `AWS::ApiGatewayV2::Stage` `StageName` (`$default`). */
+  readonly stageName: string;
+  /** `DefaultRouteSettings.ThrottlingRateLimit`, requests per second; unset: the account's. */
+  readonly rateLimit?: number;
+  /** `DefaultRouteSettings.ThrottlingBurstLimit`, requests; unset: the account's. */
+  readonly burstLimit?: number;
+  /** `AWS::ApiGatewayV2::Route`s whose target is a Lambda proxy integration: `POST /orders` → the function. */
+  readonly routes: readonly { readonly routeKey: string; readonly functionId: string }[];
+}
+
 /** `AWS::Lambda::EventInvokeConfig`: asynchronous invocation settings of a function. */
 export interface EventInvokeConfig {
   readonly functionId: string;
@@ -174,6 +191,8 @@ export interface SimulationConfig {
   readonly snsSubscriptions: readonly SnsLambdaSubscriptionConfig[];
   readonly buckets: readonly S3BucketConfig[];
   readonly eventInvokeConfigs: readonly EventInvokeConfig[];
+  /** HTTP APIs that invoke functions synchronously (the http path); absent in hand-written configs without one. */
+  readonly httpApis?: readonly HttpApiConfig[];
 }
 
 export const DEFAULT_REGION = 'us-east-1';
