@@ -13,7 +13,13 @@
  * - the same key and body again (a retry): the stored `202`, with `Idempotent-Replayed: true`; nothing enqueued;
  * - the same key with another body: `422`, nothing enqueued;
  * - the same key while the first request still runs: `409` with `Retry-After`;
- * - no key: `400`. An invalid body (`400`, every issue listed) claims nothing: fixed, it may reuse the key.
+ * - no key: `400`. An invalid body (`400`, every issue listed) claims nothing: fixed, it may reuse the key;
+ * - no IAM caller identity in the event (the route is not IAM-authorized as deployed here): `500`
+ *   caller-unidentified, before anything is read or stored: keys are scoped per caller account, and there is no
+ *   account to scope them to.
+ *
+ * A request whose key another request completed while it ran (a claim that timed out under it) gets the stored
+ * `202`, with `Idempotent-Replayed: true`: the messageId a retry gets, never the one of its own late send.
  *
  * ## What is exactly-once here, and what is at-least-once
  * The enqueue is an external effect: it cannot commit in one transaction with the idempotency record. The record
@@ -140,6 +146,16 @@ export function createHttpIngressHandler(dependencies: HttpIngressDependencies):
         },
       );
     }
+    if (callerAccountOf(event) === undefined) {
+      // Never a key space shared by every unidentified caller: one caller could read another's answer.
+      logger.error(CALLER_UNIDENTIFIED_LOG_MESSAGE, { requestId, routeKey: event.routeKey });
+      return fail(
+        'callerUnidentified',
+        "the request reached the function without an IAM caller identity, which the POST route's IAM authorization " +
+          'always gives: the API is not deployed as this template builds it. Nothing was stored or enqueued; quote ' +
+          "the requestId to the API's owners (retrying will not help).",
+      );
+    }
     const headers = event.headers ?? {};
     const keyReading = readIdempotencyKey(headers[IDEMPOTENCY_KEY_HEADER]);
     if (!keyReading.ok) {
@@ -180,7 +196,8 @@ export function createHttpIngressHandler(dependencies: HttpIngressDependencies):
         statusCode: 202,
         headers: {
           'Content-Type': 'application/json',
-          ...(applied.status === 'duplicate' && { 'Idempotent-Replayed': 'true' }),
+          // The stored answer: a duplicate's, or another request's that completed the key first.
+          ...(applied.status !== 'applied' && { 'Idempotent-Replayed': 'true' }),
         },
         body: JSON.stringify(applied.response),
       };
@@ -191,13 +208,33 @@ export function createHttpIngressHandler(dependencies: HttpIngressDependencies):
   };
 }
 
+/** The ERROR line of a request that reached the function without an IAM caller identity. */
+export const CALLER_UNIDENTIFIED_LOG_MESSAGE =
+  'request refused: no IAM caller identity (is the route IAM-authorized?)';
+
+/**
+ * The caller's AWS account, as API Gateway's IAM authorizer names it in the event; undefined without one (a route
+ * without IAM authorization, or an invocation that did not come through the route).
+ */
+export function callerAccountOf(event: APIGatewayProxyEventV2WithIAMAuthorizer): string | undefined {
+  const account = event.requestContext?.authorizer?.iam?.accountId;
+  return typeof account === 'string' && account !== '' ? account : undefined;
+}
+
 /**
  * The key of the idempotency record: the caller's AWS account and the header's key. Two callers of different
  * accounts who happen to pick the same key do not see each other's answers. (Not the caller's ARN: an assumed
- * role's session name changes between sessions, and a retry must still find its key.)
+ * role's session name changes between sessions, and a retry must still find its key.) A request without a caller
+ * identity has no key space: refused (the handler answers it with a 500 before it gets here), never given a shared
+ * one where every unidentified caller would read the others' answers.
  */
 export function scopedKey(event: APIGatewayProxyEventV2WithIAMAuthorizer, idempotencyKey: string): string {
-  const account = event.requestContext?.authorizer?.iam?.accountId ?? 'unauthenticated';
+  const account = callerAccountOf(event);
+  if (account === undefined) {
+    throw new Error(
+      'the request has no IAM caller identity: its Idempotency-Key has no key space to belong to',
+    );
+  }
   return `${account}#${idempotencyKey}`;
 }
 

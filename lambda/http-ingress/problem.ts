@@ -60,6 +60,11 @@ export const PROBLEMS = {
     title: 'Idempotency-Key already used with another request body',
   },
   internalError: { status: 500, slug: 'internal-error', title: 'The request failed on the server' },
+  callerUnidentified: {
+    status: 500,
+    slug: 'caller-unidentified',
+    title: 'The request reached the function without an IAM caller identity',
+  },
   temporarilyUnavailable: {
     status: 503,
     slug: 'temporarily-unavailable',

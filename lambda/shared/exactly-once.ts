@@ -22,7 +22,7 @@
  *   answered from the completed idempotency record; the effect is not written again.
  * Two deliveries of one key that both get past the claim (a claim that timed out, or the `read-then-complete`
  * scheme, which writes none) both try to commit, and the condition refuses the second: it reports success
- * without applying anything (`applied-by-another-delivery`).
+ * without applying anything (`applied-by-another-delivery`), with the committed delivery's stored response.
  *
  * ## Effects outside DynamoDB
  * An HTTP call or an e-mail cannot join the transaction. Do it in the plan, pass the idempotency key to the
@@ -92,7 +92,7 @@ export type ApplyStatus =
   | 'applied'
   /** The key was already completed: answered from the idempotency record, nothing written. */
   | 'duplicate'
-  /** Another delivery of the key committed first, while this one was planning: nothing written. */
+  /** Another delivery of the key committed first, while this one was planning: nothing written; its stored response. */
   | 'applied-by-another-delivery';
 
 export interface Applied<R> {
@@ -273,6 +273,9 @@ export class ExactlyOncePersistenceLayer extends DynamoDBPersistenceLayer {
       if (storedHash !== undefined && storedHash !== payload.payloadHash) {
         throw new PayloadMismatchError(payload.key, storedHash, payload.payloadHash, stored);
       }
+      // The answer is the stored one, as for any later duplicate: the response this delivery planned describes work
+      // that did not commit (the http path's 202 would name a message id no stored answer or retry ever names).
+      if (stored.responseData !== undefined) planned.response = stored.responseData;
       planned.status = 'applied-by-another-delivery';
     }
   }

@@ -3,6 +3,7 @@
  * real sockets: what a caller gets for each request, what is stored with its Idempotency-Key, and what reaches the
  * queue. Each status code of docs/http-path.md is shown here (or in the client's tests for API Gateway's own).
  */
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ACCEPTED_ID_FIELD, RETRY_AFTER_SECONDS, scopedKey } from '../../../lambda/http-ingress/handler';
 import { PROBLEM_CONTENT_TYPE } from '../../../lambda/http-ingress/problem';
@@ -292,7 +293,84 @@ describe('POST /orders', () => {
     expect(sqs.messages(queueUrl)).toHaveLength(2);
     expect(scopedKey(httpApiEvent({ accountId: '111111111111' }), 'k')).toBe('111111111111#k');
   });
+
+  it('500 caller-unidentified: a request without the IAM caller identity is refused, never given a shared key space', async () => {
+    // API Gateway's IAM authorizer always names the caller's account; without it the route is not the one this
+    // template deploys (no authorization, or another integration), and every such caller would share one key space.
+    const h = harness();
+    const event = httpApiEvent({
+      body: examples.valid('o-18'),
+      headers: { ...JSON_HEADERS, 'Idempotency-Key': 'key-18' },
+    });
+    const unidentified = { ...event, requestContext: { ...event.requestContext, authorizer: undefined } };
+    const answer = read(
+      await h.handler(
+        unidentified as unknown as typeof event,
+        createLambdaContext({ functionName: 'http-ingress-test', timeoutMs: 5000 }),
+      ),
+    );
+    expectProblem(answer, 500, 'caller-unidentified');
+    expect(answer.body.detail).toMatch(/IAM/);
+    expect(await records()).toEqual([]);
+    expect(sqs.messages(queueUrl)).toEqual([]);
+    expect(h.logs.error.map(([message]) => message)).toEqual([
+      'request refused: no IAM caller identity (is the route IAM-authorized?)',
+    ]);
+    expect(() => scopedKey(unidentified as unknown as typeof event, 'k')).toThrow(/no IAM caller identity/);
+  });
+
+  it("202 answered from the store when another request completed the key meanwhile: the stored answer's messageId, not this request's", async () => {
+    // The first request's claim times out while it still runs (its in-progress expiry passed by the clock of the
+    // host that reads it), a second request takes the key over, enqueues and completes it; then the first one
+    // enqueues too (the documented at-least-once window) and finds the key completed. Its answer must be the stored
+    // one: the messageId a retry gets, and the message the second request's caller was told about.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const real = createEnqueue(localSqsClient(sqs.endpoint), queueUrl);
+    let holdNextSend = true;
+    const h = harness({
+      enqueue: async (body, key) => {
+        if (holdNextSend) {
+          holdNextSend = false;
+          await held;
+        }
+        return real(body, key);
+      },
+    });
+    const order = examples.valid('o-19');
+    const late = post(h, order, 'key-19');
+    await waitFor(async () => (await records()).some((record) => record.status === 'INPROGRESS'));
+    await expireClaims();
+    const taken = read(await post(h, order, 'key-19'));
+    expect(taken.status).toBe(202);
+    release();
+    const answer = read(await late);
+    expect(answer.status).toBe(202);
+    expect(answer.body).toEqual(taken.body);
+    expect(answer.headers['Idempotent-Replayed']).toBe('true');
+    const sent = sqs.messages(queueUrl);
+    expect(sent).toHaveLength(2);
+    expect(answer.body.messageId).toBe(sent[0].messageId);
+    expect(await records()).toEqual([expect.objectContaining({ status: 'COMPLETED', data: taken.body })]);
+    // A retry gets the same answer again.
+    expect(read(await post(h, order, 'key-19')).body).toEqual(taken.body);
+  });
 });
+
+/** Every claim of the test's table times out now: the next request with its key may take it over. */
+async function expireClaims(): Promise<void> {
+  for (const record of await records()) {
+    if (record.status !== 'INPROGRESS') continue;
+    await db.dynamo.client.send(
+      new UpdateItemCommand({
+        TableName: db.tableName,
+        Key: { id: { S: String(record.id) } },
+        UpdateExpression: 'SET in_progress_expiration = :past',
+        ExpressionAttributeValues: { ':past': { N: String(Date.now() - 1000) } },
+      }),
+    );
+  }
+}
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
