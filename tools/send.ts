@@ -14,10 +14,10 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type AttemptReport, submit } from './http-client/client';
 import { DEFAULT_RETRY_POLICY } from './http-client/retry-policy';
 import { sigV4Signer } from './http-client/sigv4';
+import { parseCommandLine, UsageError } from './shared/command-line';
 
 const USAGE = `Usage: npm run send -- <order.json> [options]
 
@@ -45,24 +45,20 @@ export interface SendArguments {
   readonly sign: boolean;
 }
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export function parseSendArguments(argv: readonly string[]): SendArguments | 'help' {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      count: { type: 'string' },
-      url: { type: 'string' },
-      stage: { type: 'string' },
-      region: { type: 'string' },
-      key: { type: 'string' },
-      deadline: { type: 'string' },
-      timeout: { type: 'string' },
-      attempts: { type: 'string' },
-      'no-sign': { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
+  const { values, positionals } = parseCommandLine(argv, {
+    count: { type: 'string' },
+    url: { type: 'string' },
+    stage: { type: 'string' },
+    region: { type: 'string' },
+    key: { type: 'string' },
+    deadline: { type: 'string' },
+    timeout: { type: 'string' },
+    attempts: { type: 'string' },
+    'no-sign': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new UsageError('give one order file (a JSON order)');

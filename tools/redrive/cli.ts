@@ -6,7 +6,8 @@
 import { resolve as resolvePath } from 'node:path';
 import { INGESTION_PATHS, type IngestionPathName, stackNameOf } from '../../lib/config';
 import { createClients, destroyClients, readStack } from '../smoke/aws';
-import { appContext, UsageError } from '../smoke/cli';
+import { appContext } from '../smoke/cli';
+import { parseCommandLine, UsageError } from '../shared/command-line';
 import { defaultJournalFile, Journal } from './journal';
 import { exitCodeOf, summaryLine } from './report';
 import { redrivePath } from './run';
@@ -50,7 +51,7 @@ Options:
 Exit code: 0 when nothing that was taken on was left, 1 when a record was left (not re-driven, or not deleted
 after it was) or AWS refused, 2 on bad usage or when the stack is not deployed.`;
 
-// The smoke command's usage error: both commands read a stage's stacks the same way and report bad usage alike.
+// The tools' shared usage error, re-exported for this command's callers.
 export { UsageError };
 
 export interface CliOptions {
@@ -71,74 +72,38 @@ const isPath = (value: string): value is IngestionPathName =>
   (INGESTION_PATHS as readonly string[]).includes(value);
 
 export function parseArguments(argv: readonly string[]): CliOptions | 'help' {
-  const positionals: string[] = [];
-  const options: {
-    stores?: StoreName[];
-    dryRun: boolean;
-    max?: number;
-    rate?: number;
-    stage?: string;
-    appName?: string;
-    stackName?: string;
-    region?: string;
-    journalFile?: string;
-    emulator: boolean;
-  } = { dryRun: false, emulator: false };
-  for (let index = 0; index < argv.length; index += 1) {
-    const argument = argv[index];
-    const value = () => {
-      const next = argv[index + 1];
-      if (next === undefined || next.startsWith('--')) throw new UsageError(`${argument} needs a value`);
-      index += 1;
-      return next;
-    };
-    switch (argument) {
-      case '-h':
-      case '--help':
-        return 'help';
-      case '--dry-run':
-        options.dryRun = true;
-        break;
-      case '--max': {
-        const max = Number(value());
-        if (!Number.isInteger(max) || max < 1)
-          throw new UsageError('--max takes a whole number of records above 0');
-        options.max = max;
-        break;
-      }
-      case '--rate': {
-        const rate = Number(value());
-        if (!(rate > 0) || rate > 500)
-          throw new UsageError('--rate takes records a second, above 0 and at most 500');
-        options.rate = rate;
-        break;
-      }
-      case '--store':
-        options.stores = [value() as StoreName];
-        break;
-      case '--stage':
-        options.stage = value();
-        break;
-      case '--app-name':
-        options.appName = value();
-        break;
-      case '--stack':
-        options.stackName = value();
-        break;
-      case '--region':
-        options.region = value();
-        break;
-      case '--journal':
-        options.journalFile = value();
-        break;
-      case '--emulator':
-        options.emulator = true;
-        break;
-      default:
-        if (argument.startsWith('-')) throw new UsageError(`Unknown argument ${argument}`);
-        positionals.push(argument);
-    }
-  }
+  const { values, positionals } = parseCommandLine(argv, {
+    help: { type: 'boolean', short: 'h' },
+    'dry-run': { type: 'boolean' },
+    max: { type: 'string' },
+    rate: { type: 'string' },
+    store: { type: 'string' },
+    stage: { type: 'string' },
+    'app-name': { type: 'string' },
+    stack: { type: 'string' },
+    region: { type: 'string' },
+    journal: { type: 'string' },
+    emulator: { type: 'boolean' },
+  });
+  if (values.help) return 'help';
+  const max = values.max === undefined ? undefined : Number(values.max);
+  if (max !== undefined && (!Number.isInteger(max) || max < 1))
+    throw new UsageError('--max takes a whole number of records above 0');
+  const rate = values.rate === undefined ? undefined : Number(values.rate);
+  if (rate !== undefined && (!(rate > 0) || rate > 500))
+    throw new UsageError('--rate takes records a second, above 0 and at most 500');
+  const options = {
+    dryRun: values['dry-run'] ?? false,
+    emulator: values.emulator ?? false,
+    ...(values.store !== undefined && { stores: [values.store as StoreName] }),
+    ...(max !== undefined && { max }),
+    ...(rate !== undefined && { rate }),
+    ...(values.stage !== undefined && { stage: values.stage }),
+    ...(values['app-name'] !== undefined && { appName: values['app-name'] }),
+    ...(values.stack !== undefined && { stackName: values.stack }),
+    ...(values.region !== undefined && { region: values.region }),
+    ...(values.journal !== undefined && { journalFile: values.journal }),
+  };
   if (positionals.length === 0)
     throw new UsageError(`Name the path to re-drive: one of ${REDRIVABLE_PATHS.join(', ')}`);
   if (positionals.length > 1) throw new UsageError(`Name one path at a time, got ${positionals.join(' ')}`);

@@ -11,6 +11,7 @@ import { paginateDescribeStacks } from '@aws-sdk/client-cloudformation';
 import { readFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { CONTEXT_KEYS, INGESTION_PATHS, type IngestionPathName } from '../../lib/config';
+import { parseCommandLine, UsageError } from '../shared/command-line';
 import { type Clients, createClients, type DeployedStack, destroyClients, readStack } from './aws';
 import type { CheckResult } from './checks';
 import { checkStack } from './inspect';
@@ -50,58 +51,36 @@ export interface SmokeOptions {
   readonly print: (line: string) => void;
 }
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export function parseArguments(argv: readonly string[], projectDir: string): SmokeOptions | 'help' {
-  const options: {
-    stage?: string;
-    appName?: string;
-    region?: string;
-    records?: boolean;
-    timeoutSeconds?: number;
-    emulator: boolean;
-  } = { emulator: false };
-  for (let index = 0; index < argv.length; index += 1) {
-    const argument = argv[index];
-    const value = () => {
-      const next = argv[index + 1];
-      if (next === undefined || next.startsWith('--')) throw new UsageError(`${argument} needs a value`);
-      index += 1;
-      return next;
-    };
-    switch (argument) {
-      case '-h':
-      case '--help':
-        return 'help';
-      case '--stage':
-        options.stage = value();
-        break;
-      case '--app-name':
-        options.appName = value();
-        break;
-      case '--region':
-        options.region = value();
-        break;
-      case '--records':
-        options.records = true;
-        break;
-      case '--no-records':
-        options.records = false;
-        break;
-      case '--timeout': {
-        const seconds = Number(value());
-        if (!(seconds > 0)) throw new UsageError('--timeout takes a number of seconds above 0');
-        options.timeoutSeconds = seconds;
-        break;
-      }
-      case '--emulator':
-        options.emulator = true;
-        break;
-      default:
-        throw new UsageError(`Unknown argument ${argument}`);
-    }
-  }
-  return { ...options, projectDir, print: (line) => console.log(line) };
+  const { values } = parseCommandLine(argv, {
+    help: { type: 'boolean', short: 'h' },
+    stage: { type: 'string' },
+    'app-name': { type: 'string' },
+    region: { type: 'string' },
+    records: { type: 'boolean' },
+    'no-records': { type: 'boolean' },
+    timeout: { type: 'string' },
+    emulator: { type: 'boolean' },
+  });
+  if (values.help) return 'help';
+  if (values.records && values['no-records'])
+    throw new UsageError('Give --records or --no-records, not both');
+  const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeoutSeconds !== undefined && !(timeoutSeconds > 0))
+    throw new UsageError('--timeout takes a number of seconds above 0');
+  const records = values.records ? true : values['no-records'] ? false : undefined;
+  return {
+    emulator: values.emulator ?? false,
+    ...(values.stage !== undefined && { stage: values.stage }),
+    ...(values['app-name'] !== undefined && { appName: values['app-name'] }),
+    ...(values.region !== undefined && { region: values.region }),
+    ...(records !== undefined && { records }),
+    ...(timeoutSeconds !== undefined && { timeoutSeconds }),
+    projectDir,
+    print: (line) => console.log(line),
+  };
 }
 
 /** cdk.json's context: the app name and the default stage. */

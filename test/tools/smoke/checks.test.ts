@@ -361,6 +361,7 @@ describe('npm run smoke: arguments and report', () => {
     expect(() => parseArguments(['--stage'], '/p')).toThrow(UsageError);
     expect(() => parseArguments(['--timeout', '0'], '/p')).toThrow(/above 0/);
     expect(() => parseArguments(['--what'], '/p')).toThrow(/Unknown argument --what/);
+    expect(() => parseArguments(['--records', '--no-records'], '/p')).toThrow(/not both/);
   });
 
   it('checks the stage’s other stacks too (monitoring), never another stage’s', () => {
