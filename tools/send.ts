@@ -7,8 +7,8 @@
  *   npm run send -- order.json --count 20 --stage dev
  *   npm run send -- order.json --url https://abc123.execute-api.eu-west-1.amazonaws.com/orders
  *
- * With `--count N`, N orders are sent, one after the other: the file's order with `-1` … `-N` appended to its
- * `orderId`, each with its own Idempotency-Key. Exit code: 0 when every order was accepted, 1 otherwise, 2 for a
+ * With `--count N`, N records are sent, one after the other: the file's with `-1` … `-N` appended to its key
+ * (the domain's idempotency key, lambda/sqs-consumer/domain.ts), each with its own Idempotency-Key. Exit code: 0 when every order was accepted, 1 otherwise, 2 for a
  * usage error.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -18,10 +18,12 @@ import { type AttemptReport, submit } from './http-client/client';
 import { DEFAULT_RETRY_POLICY } from './http-client/retry-policy';
 import { sigV4Signer } from './http-client/sigv4';
 import { parseCommandLine, UsageError } from './shared/command-line';
+import { domain } from '../lambda/sqs-consumer/domain';
+import * as z from 'zod/mini';
 
 const USAGE = `Usage: npm run send -- <order.json> [options]
 
-  --count N          send N orders (orderId suffixed -1..-N), one after the other (default 1)
+  --count N          send N copies, the record's key suffixed -1..-N, one after the other (default 1)
   --url URL          the POST /orders URL (default: the OrdersUrl output of <appName>-<stage>-http)
   --stage NAME       the stage whose stack to read (default: sandbox)
   --region NAME      the API's region (default: from the URL, else AWS_REGION)
@@ -61,7 +63,8 @@ export function parseSendArguments(argv: readonly string[]): SendArguments | 'he
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return 'help';
-  if (positionals.length !== 1) throw new UsageError('give one order file (a JSON order)');
+  if (positionals.length !== 1)
+    throw new UsageError(`give one ${domain.recordName} file (a JSON ${domain.recordName})`);
   const positive = (name: string, text: string | undefined, fallback: number) => {
     if (text === undefined) return fallback;
     const value = Number(text);
@@ -90,22 +93,41 @@ export function parseSendArguments(argv: readonly string[]): SendArguments | 'he
 export function formatAttempt(id: string, report: AttemptReport): string {
   const what = report.status !== undefined ? String(report.status) : (report.error ?? 'no answer');
   return (
-    `order ${id} attempt ${report.attempt} +${(report.startedAtMs / 1000).toFixed(2)}s ${what} ` +
+    `${domain.recordName} ${id} attempt ${report.attempt} +${(report.startedAtMs / 1000).toFixed(2)}s ${what} ` +
     `(${report.durationMs} ms)${report.replayed ? ' replayed' : ''}: ${report.reason}`
   );
 }
 
-/** The orders to send: the file's, or N copies with `-i` appended to the id field. */
-export function ordersOf(
-  order: Record<string, unknown>,
-  count: number,
-  idField = 'orderId',
-): Record<string, unknown>[] {
-  if (count === 1) return [order];
-  return Array.from({ length: count }, (_, i) => ({
-    ...order,
-    [idField]: `${String(order[idField])}-${i + 1}`,
-  }));
+/**
+ * The records to send: the file's, or N copies of it, each with `-1` … `-N` appended to its key. The key is the
+ * domain's idempotency key (the record the http path accepts is the sqs path's, lambda/http-ingress/handler.ts);
+ * the copies change each top-level field that holds it, and must then have the new key.
+ */
+export function recordsToSend(record: Record<string, unknown>, count: number): Record<string, unknown>[] {
+  if (count === 1) return [record];
+  const parsed = z.safeParse(domain.schema, record);
+  if (!parsed.success)
+    throw new UsageError(`--count copies a valid ${domain.recordName}, and the file's is not one`);
+  const key = domain.idempotencyKey(parsed.data);
+  const keyFields = Object.keys(record).filter((field) => record[field] === key);
+  return Array.from({ length: count }, (_, index) => {
+    const copyKey = `${key}-${index + 1}`;
+    const copy = { ...record, ...Object.fromEntries(keyFields.map((field) => [field, copyKey])) };
+    const copied = z.safeParse(domain.schema, copy);
+    if (!copied.success || domain.idempotencyKey(copied.data) !== copyKey) {
+      throw new UsageError(
+        `--count cannot give copies of the ${domain.recordName} their own key (no top-level field holds its key ` +
+          `"${key}"): send one file per ${domain.recordName}`,
+      );
+    }
+    return copy;
+  });
+}
+
+/** The key a record is printed under: its idempotency key, or its position when it is not a valid record. */
+function keyToPrint(record: Record<string, unknown>, position: number): string {
+  const parsed = z.safeParse(domain.schema, record);
+  return parsed.success ? domain.idempotencyKey(parsed.data) : `#${position}`;
 }
 
 async function urlOfStack(stage: string): Promise<string> {
@@ -156,9 +178,15 @@ export async function main(argv: readonly string[], out = console.log, err = con
   }
   const sign = args.sign ? sigV4Signer(args.region ? { region: args.region } : {}) : undefined;
   let accepted = 0;
-  const orders = ordersOf(order, args.count);
+  let orders: Record<string, unknown>[];
+  try {
+    orders = recordsToSend(order, args.count);
+  } catch (error) {
+    err((error as Error).message);
+    return 2;
+  }
   for (const [index, body] of orders.entries()) {
-    const id = String(body.orderId ?? index + 1);
+    const id = keyToPrint(body, index + 1);
     const result = await submit(body, {
       url,
       ...(args.key && { idempotencyKey: args.count === 1 ? args.key : `${args.key}-${index + 1}` }),
@@ -172,11 +200,11 @@ export async function main(argv: readonly string[], out = console.log, err = con
     });
     if (result.ok) accepted += 1;
     out(
-      `order ${id}: ${result.ok ? 'ACCEPTED' : 'NOT ACCEPTED'} after ${result.attempts.length} attempt(s), ` +
+      `${domain.recordName} ${id}: ${result.ok ? 'ACCEPTED' : 'NOT ACCEPTED'} after ${result.attempts.length} attempt(s), ` +
         `Idempotency-Key ${result.idempotencyKey}: ${JSON.stringify(result.body)}`,
     );
   }
-  out(`${accepted} of ${orders.length} order(s) accepted`);
+  out(`${accepted} of ${orders.length} ${domain.recordName}(s) accepted`);
   return accepted === orders.length ? 0 : 1;
 }
 

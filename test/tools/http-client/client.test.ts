@@ -11,7 +11,9 @@ import {
   retryAfterMs,
   waitBeforeRetryMs,
 } from '../../../tools/http-client/retry-policy';
-import { formatAttempt, ordersOf, parseSendArguments } from '../../../tools/send';
+import * as z from 'zod/mini';
+import { domain, examples } from '../../../lambda/sqs-consumer/domain';
+import { formatAttempt, parseSendArguments, recordsToSend } from '../../../tools/send';
 import { type ScriptedServer, scriptedServer, type Step } from './scripted-server';
 
 /** Real time plus the waits the client asked for (which return at once); `random` fixed at 0.5. */
@@ -237,13 +239,31 @@ describe('npm run send', () => {
       stage: 'sandbox',
       deadlineMs: DEFAULT_RETRY_POLICY.deadlineMs,
     });
-    expect(() => parseSendArguments([])).toThrow(/give one order file/);
+    expect(() => parseSendArguments([])).toThrow(`give one ${domain.recordName} file`);
     expect(() => parseSendArguments(['o.json', '--count', '0'])).toThrow(/--count must be a positive number/);
     expect(parseSendArguments(['--help'])).toBe('help');
   });
 
-  it('sends N orders with suffixed ids', () => {
-    expect(ordersOf(ORDER, 2).map((order) => order.orderId)).toEqual(['o-1-1', 'o-1-2']);
-    expect(ordersOf(ORDER, 1)).toEqual([ORDER]);
+  it("sends N copies of the file's record, each under its own key (the domain's idempotency key, suffixed)", () => {
+    const record = examples.valid('k-1') as unknown as Record<string, unknown>;
+    const keyOf = (copy: Record<string, unknown>) => domain.idempotencyKey(z.parse(domain.schema, copy));
+    const key = keyOf(record);
+    expect(recordsToSend(record, 2).map(keyOf)).toEqual([`${key}-1`, `${key}-2`]);
+    expect(recordsToSend(record, 1)).toEqual([record]);
+  });
+
+  it('refuses to copy a record that is not valid, rather than send copies under one key', () => {
+    const jsonObjects = examples
+      .invalid('k-1')
+      .map(({ body }) => {
+        try {
+          return JSON.parse(body) as unknown;
+        } catch {
+          return undefined;
+        }
+      })
+      .filter((value): value is Record<string, unknown> => typeof value === 'object' && value !== null);
+    expect(jsonObjects.length).toBeGreaterThan(0);
+    expect(() => recordsToSend(jsonObjects[0], 2)).toThrow(`--count copies a valid ${domain.recordName}`);
   });
 });

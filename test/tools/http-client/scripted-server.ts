@@ -29,6 +29,8 @@ export interface ScriptedServer {
 /** Answers request i by `steps[i]` (the last step again once the script runs out). */
 export async function scriptedServer(steps: readonly Step[]): Promise<ScriptedServer> {
   const seen: SeenRequest[] = [];
+  // The slow answers still pending: cleared on stop, so a test whose client gave up leaves no timer behind.
+  const pending = new Set<NodeJS.Timeout>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -45,8 +47,15 @@ export async function scriptedServer(steps: readonly Step[]): Promise<ScriptedSe
         res.writeHead(step.status, { 'content-type': 'application/json', ...step.headers });
         res.end(body);
       };
-      if (step.delayMs) setTimeout(answer, step.delayMs);
-      else answer();
+      if (!step.delayMs) {
+        answer();
+        return;
+      }
+      const timer = setTimeout(() => {
+        pending.delete(timer);
+        answer();
+      }, step.delayMs);
+      pending.add(timer);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -54,6 +63,8 @@ export async function scriptedServer(steps: readonly Step[]): Promise<ScriptedSe
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/orders`,
     seen,
     async stop() {
+      for (const timer of pending) clearTimeout(timer);
+      pending.clear();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
