@@ -208,3 +208,27 @@ export function flushMetricsAfter<E, C, R>(
     }
   };
 }
+
+/** What every consumer's handler is built from: the idempotency store and config, the logger, the metrics. */
+export interface ConsumerDependencies extends IdempotencyDependencies {
+  readonly logger: Logger;
+  readonly metrics: RecordMetrics;
+}
+
+/**
+ * A consumer function's entry point (its `handler` export): the handler built once per execution environment, at
+ * cold start, from the environment `ConsumerFunction` sets, and reused by every invocation; the business metrics
+ * written at the end of each. Each path's index.ts is this one call.
+ */
+export function consumerEntryPoint<E, C, R>(
+  createHandler: (dependencies: ConsumerDependencies) => (event: E, context: C) => Promise<R>,
+  environment: CreateIdempotencyOptions = readIdempotencyEnvironment(),
+): (event: E, context: C) => Promise<R> {
+  const metrics = createRecordMetrics();
+  const handler = createHandler({
+    ...createIdempotencyDependencies(environment),
+    logger: createLogger(),
+    metrics,
+  });
+  return flushMetricsAfter(handler, metrics);
+}

@@ -1,28 +1,13 @@
 /**
- * Lambda entry point of the stream path (wiring only): builds the dependencies once per execution environment
- * from the environment `ConsumerFunction` sets, and exports the handler. The logic is in handler.ts.
+ * Entry point of the stream path's consumer (the `handler` export). Wiring only (lambda/shared/powertools.ts);
+ * the logic is in `handler.ts`, the business in `domain.ts`.
  */
-import {
-  createIdempotencyDependencies,
-  createLogger,
-  createRecordMetrics,
-  flushMetricsAfter,
-  readIdempotencyEnvironment,
-} from '../shared/powertools';
+import { consumerEntryPoint, readIdempotencyEnvironment } from '../shared/powertools';
 import { IDEMPOTENCY_SCHEMES } from '../shared/serial-key-persistence';
 import { createStreamConsumerHandler } from './handler';
 
-const logger = createLogger();
-
-// The business metrics (applied, duplicates, invalid), written once at the end of every invocation.
-const metrics = createRecordMetrics();
-
-export const handler = flushMetricsAfter(
-  createStreamConsumerHandler({
-    logger,
-    // Both schemes are sound here: Lambda never runs two records of one partition key at once.
-    ...createIdempotencyDependencies(readIdempotencyEnvironment(process.env, IDEMPOTENCY_SCHEMES)),
-    metrics,
-  }),
-  metrics,
+export const handler = consumerEntryPoint(
+  createStreamConsumerHandler,
+  // Both idempotency schemes are sound here: Lambda never runs two records of one partition key at once.
+  readIdempotencyEnvironment(process.env, IDEMPOTENCY_SCHEMES),
 );
