@@ -16,6 +16,8 @@ module.exports = {
     '/test/lib/cloudformation-validation\\.test\\.ts$',
     '/test/tools/deploy-local/.*\\.emulator\\.test\\.ts$',
     '/test/tools/redrive/.*\\.emulator\\.test\\.ts$',
+    // The HTML timeline in a real headless Chromium (Debian's package): `npm run test:browser`, which CI runs.
+    '\\.browser\\.test\\.ts$',
   ],
   transform: { '^.+\\.tsx?$': ['@swc/jest'] },
   snapshotSerializers: ['<rootDir>/test/helpers/cdk-snapshot-serializer.ts'],

@@ -10,6 +10,7 @@ import { AssemblyError, loadCloudAssembly } from './cloudformation';
 import { renderReport } from './report';
 import { runScenario } from './run';
 import { readScenarioFile, ScenarioError, type Scenario } from './scenario';
+import { walkthroughCommand } from './walkthrough-cli';
 
 const PROJECT_DIR = resolve(__dirname, '..', '..');
 // The functions run on Lambda's Node.js 24 runtime; the SDK's note about this machine's Node.js is not theirs.
@@ -17,6 +18,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const DEMO_SCENARIO = join(__dirname, 'scenarios', 'demo.json');
 
 const HELP = `Usage: npm run local -- [scenario.json] [options]
+       npm run local -- walkthrough [options]   (the seeds' stream walk-through: see walkthrough --help)
 
 Simulates the Lambda service (SQS standard and FIFO, Kinesis and DynamoDB Streams event source mappings,
 asynchronous invocation from S3 via SNS) on a virtual clock, with faults, and runs the real handler bundles from cdk.out against an in-process
@@ -104,6 +106,7 @@ function parseArguments(argv: readonly string[]): CliOptions | 'help' {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'walkthrough') return walkthroughCommand(argv.slice(1));
   let options: CliOptions | 'help';
   try {
     options = parseArguments(argv);
