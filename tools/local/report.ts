@@ -9,6 +9,7 @@ import type { StopReason } from './engine/scheduler';
 import type { Simulation } from './engine/simulation';
 import type { InvocationOutcome, InvocationRecord, SinkKind } from './engine/trace';
 import type { FaultPlan } from './faults';
+import { renderHttpReport, type HttpPathReport } from './http-report';
 import { PATHS } from './scenario';
 import type { RecordCatalog } from './workload';
 
@@ -113,6 +114,8 @@ export interface Report {
   readonly virtualDurationMs: number;
   readonly paths: readonly PathReport[];
   readonly records: readonly RecordReport[];
+  /** The http path (synchronous invocation: clients, API Gateway, the function), when the scenario drives it. */
+  readonly http?: HttpPathReport;
 }
 
 export function buildReport(
@@ -785,6 +788,7 @@ export function renderReport(report: Report, realMs?: number): string {
       if (more > 0) out.push(`     … and ${more} more (see --json)`);
     }
   }
+  if (report.http) out.push(...renderHttpReport(report.http));
   return out.join('\n');
 }
 

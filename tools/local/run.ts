@@ -10,6 +10,8 @@ import { type EntryPoints, Simulation } from './engine/simulation';
 import type { FaultPlan } from './faults';
 import { modelFunction, type ModelOptions } from './model-function';
 import { buildReport, toJsonReport, type Report } from './report';
+import { httpEntryPoint, startHttpPath, type HttpPathRun } from './http-path';
+import { buildHttpReport } from './http-report';
 import type { FaultLayer } from './runtime/fault-layer';
 import type { KeyHint } from './runtime/idempotency-keys';
 import type { LocalDynamoDb } from './runtime/local-dynamodb';
@@ -79,7 +81,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const { config } = options;
   const probe = new Simulation(config, { seed: options.scenario.seed });
   const entry = probe.entryPoints();
-  const { scenario, skippedPaths } = forDeployment(options.scenario, entry);
+  const { scenario, skippedPaths } = forDeployment(options.scenario, entry, !!httpEntryPoint(config));
   const functions = options.functions ?? scenario.functions;
   const subscriptionIds = config.snsSubscriptions
     .filter((s) => s.topicArn === entry.object?.topicArn)
@@ -95,6 +97,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   let dynamoDb: LocalDynamoDb | undefined;
   let faultLayer: FaultLayer | undefined;
   let callFaults: CallFaultInjector | undefined;
+  let http: HttpPathRun | undefined;
   const paths = PATHS.filter((p) => scenario.paths[p]);
   try {
     if (functions === 'bundles') {
@@ -110,6 +113,25 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       const functionId = entry[path]!.functionId;
       sim.setFunctionCode(functionId, await codeFor(path, functionId));
     }
+    if (scenario.paths.http) {
+      http = await startHttpPath({
+        sim,
+        scenario,
+        spec: scenario.paths.http,
+        faults,
+        functions,
+        epochMs: sim.epochMs,
+        ...(scenario.invocationDuration && { duration: scenario.invocationDuration }),
+        ...(dynamoDb && {
+          bundles: {
+            dynamoDb,
+            faultLayer: faultLayer!,
+            ...(options.bundleEnvironment && { extraEnvironment: options.bundleEnvironment }),
+            ...(options.onLog && { onLog: options.onLog }),
+          },
+        }),
+      });
+    }
     produce(sim, catalog);
     const started = performance.now();
     const stoppedBy = await sim.run({
@@ -124,12 +146,15 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       }),
     });
     const realMs = performance.now() - started;
-    const report = buildReport(sim, catalog, faults, stoppedBy, {
-      name: scenario.name ?? 'unnamed',
-      seed: scenario.seed,
-      functions,
-      ...(skippedPaths.length > 0 && { skippedPaths }),
-    });
+    const report: Report = {
+      ...buildReport(sim, catalog, faults, stoppedBy, {
+        name: scenario.name ?? 'unnamed',
+        seed: scenario.seed,
+        functions,
+        ...(skippedPaths.length > 0 && { skippedPaths }),
+      }),
+      ...(http && { http: buildHttpReport(http) }),
+    };
     const effects = dynamoDb && (await scanEffects(dynamoDb));
     return {
       sim,
@@ -148,6 +173,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       json: () => ({ ...(toJsonReport(report, sim) as object), realMs: Math.round(realMs) }),
     };
   } finally {
+    await http?.stop();
     await dynamoDb?.stop();
   }
 
@@ -206,10 +232,13 @@ export function formatClock(ms: number): string {
 export function forDeployment(
   scenario: Scenario,
   entry: EntryPoints,
-): { scenario: Scenario; skippedPaths: IngestionPath[] } {
-  const driven = PATHS.filter((path) => scenario.paths[path]);
-  const skippedPaths = driven.filter((path) => !entry[path]);
-  const deployed = PATHS.filter((path) => entry[path]);
+  httpDeployed = false,
+): { scenario: Scenario; skippedPaths: (IngestionPath | 'http')[] } {
+  const has = (path: IngestionPath | 'http') => (path === 'http' ? httpDeployed : !!entry[path]);
+  const all = [...PATHS, 'http' as const];
+  const driven = all.filter((path) => scenario.paths[path]);
+  const skippedPaths = driven.filter((path) => !has(path));
+  const deployed = all.filter(has);
   if (driven.length > 0 && skippedPaths.length === driven.length) {
     throw new Error(
       `The scenario drives the ${driven.join(', ')} path${driven.length > 1 ? 's' : ''}, but the deployment has ` +
@@ -218,7 +247,7 @@ export function forDeployment(
     );
   }
   const paths = Object.fromEntries(
-    Object.entries(scenario.paths).filter(([path]) => entry[path as IngestionPath]),
+    Object.entries(scenario.paths).filter(([path]) => has(path as IngestionPath | 'http')),
   );
   return { scenario: { ...scenario, paths }, skippedPaths };
 }

@@ -102,6 +102,41 @@ const PathSchema = z.strictObject({
   faults: FaultsSchema.default({}),
 });
 
+/**
+ * The http path (engine/http.ts): orders submitted over HTTP by clients that retry (tools/http-client), one
+ * client per order, through API Gateway's stage throttle to the ingress function, which enqueues them.
+ */
+const HttpPathSchema = z.strictObject({
+  /** Orders submitted, each by its own client (its own Idempotency-Key, kept across its retries). */
+  requests: z.number().int().min(0).max(100_000, 'at most 100,000 requests'),
+  /** Submissions started per second (exponential gaps): above the stage's rate limit, an overload. */
+  ratePerSecond: z.number().positive('must be above 0').max(100_000).default(5),
+  /** When the first client starts. */
+  start: DurationSchema.default(0),
+  /** The clients' retry policy, over tools/http-client/retry-policy.ts's DEFAULT_RETRY_POLICY (ms). */
+  retry: z
+    .strictObject({
+      maxAttempts: z.number().int().min(1).max(100).optional(),
+      baseDelayMs: z.number().int().min(0).optional(),
+      maxDelayMs: z.number().int().min(0).optional(),
+      attemptTimeoutMs: z.number().int().min(1).optional(),
+      deadlineMs: z.number().int().min(1).optional(),
+      maxRetryAfterMs: z.number().int().min(0).optional(),
+    })
+    .default({}),
+  faults: z
+    .strictObject({
+      /**
+       * Requests whose first answer from the function is lost on its way back (the function finished: the order
+       * is enqueued and its answer stored with the key): the client's attempt times out and it retries.
+       */
+      lostAnswers: SelectionSchema.optional(),
+      /** Windows in which the queue refuses SendMessage (the function answers 503, keeping nothing as done). */
+      queueOutages: z.array(WindowSchema).optional(),
+    })
+    .default({}),
+});
+
 const ScenarioFields = {
   name: z.string().optional(),
   description: z.string().optional(),
@@ -134,6 +169,7 @@ const FullScenarioSchema = z.strictObject({
     stream: PathSchema.optional(),
     fifo: PathSchema.optional(),
     'table-stream': PathSchema.optional(),
+    http: HttpPathSchema.optional(),
   }),
 });
 
@@ -149,6 +185,7 @@ const ShortScenarioSchema = z.strictObject({
 });
 
 export type PathScenario = z.output<typeof PathSchema>;
+export type HttpPathScenario = z.output<typeof HttpPathSchema>;
 export type FaultsScenario = z.output<typeof FaultsSchema>;
 export type Selection = z.output<typeof SelectionSchema>;
 export type Scenario = z.output<typeof FullScenarioSchema>;
@@ -179,9 +216,9 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
     ? toFull(result.data as z.output<typeof ShortScenarioSchema>)
     : (result.data as Scenario);
   checkWindows(scenario, source);
-  if (!PATHS.some((p) => scenario.paths[p])) {
+  if (!PATHS.some((p) => scenario.paths[p]) && !scenario.paths.http) {
     throw new ScenarioError(
-      `${source} is not a valid scenario:\n  paths: name at least one of ${PATHS.join(', ')}`,
+      `${source} is not a valid scenario:\n  paths: name at least one of ${PATHS.join(', ')}, http`,
     );
   }
   return scenario;
@@ -228,6 +265,9 @@ function checkWindows(scenario: Scenario, source: string): void {
       problems.push(`  ${field}: "to" must be after "from"`);
   };
   scenario.dynamodbOutages.forEach((w, i) => check(`dynamodbOutages.${i}`, w));
+  scenario.paths.http?.faults.queueOutages?.forEach((w, i) =>
+    check(`paths.http.faults.queueOutages.${i}`, w),
+  );
   for (const path of PATHS) {
     const faults = scenario.paths[path]?.faults;
     if (!faults) continue;

@@ -213,7 +213,7 @@ function planPath(
 }
 
 /** Record numbers (1-based) a fault selects, drawn from those not `excluded`. */
-function select(
+export function select(
   selection: Selection | undefined,
   n: number,
   random: Random,

@@ -20,7 +20,8 @@ export type LambdaContext = Context;
 export interface FunctionInvocation {
   readonly seq: number;
   readonly function: FunctionConfig;
-  readonly path: IngestionPath;
+  /** The path whose source invoked it; `http`: API Gateway's synchronous Invoke (engine/http.ts). */
+  readonly path: IngestionPath | 'http';
   readonly event: unknown;
   /** Logical record ids, parallel to the event's `Records`. */
   readonly recordIds: readonly string[];
