@@ -21,7 +21,7 @@ const HELP = `Usage: npm run local -- [scenario.json] [options]
        npm run local -- walkthrough [options]   (the seeds' stream walk-through: see walkthrough --help)
 
 Simulates the Lambda service (SQS standard and FIFO, Kinesis and DynamoDB Streams event source mappings,
-asynchronous invocation from S3 via SNS) on a virtual clock, with faults, and runs the real handler bundles from cdk.out against an in-process
+asynchronous invocation from S3 via SNS, synchronous invocation from API Gateway with clients that retry) on a virtual clock, with faults, and runs the real handler bundles from cdk.out against an in-process
 DynamoDB (dynalite). Without a scenario file it runs the demonstration scenario
 (tools/local/scenarios/demo.json). Prints a report per path; progress goes to stderr.
 
@@ -166,7 +166,11 @@ async function main(argv: readonly string[]): Promise<number> {
     writeFileSync(opts.json, `${JSON.stringify(result.json(), null, 2)}\n`);
     progress(`JSON report written to ${opts.json}`);
   }
-  return result.report.paths.every((p) => p.invariants.every((i) => i.holds)) ? 0 : 2;
+  const invariants = [
+    ...result.report.paths.flatMap((p) => p.invariants),
+    ...(result.report.http?.invariants ?? []),
+  ];
+  return invariants.every((i) => i.holds) ? 0 : 2;
 }
 
 main(process.argv.slice(2)).then(
