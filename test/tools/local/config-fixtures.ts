@@ -11,6 +11,7 @@ import {
   type DynamoDbTableConfig,
   type EventInvokeConfig,
   type FunctionConfig,
+  type HttpApiConfig,
   type KinesisEventSourceMappingConfig,
   type SimulationConfig,
   type SqsEventSourceMappingConfig,
@@ -325,3 +326,28 @@ export function tableStreamConfig(
 
 /** The filters TableStreamConsumer deploys by default: only INSERT and MODIFY invoke the function. */
 export const DEPLOYED_TABLE_STREAM_FILTERS = ['{"eventName":["INSERT"]}', '{"eventName":["MODIFY"]}'];
+
+/**
+ * The http path as deployed by default: an HTTP API whose stage throttles at 10 requests per second with a burst
+ * of 20, `POST /orders` to an ingress function of 3 s with a reserved concurrency of 50.
+ */
+export function httpConfig(
+  api: Partial<Omit<HttpApiConfig, 'routes'>> = {},
+  fn: Partial<FunctionConfig> = {},
+): SimulationConfig {
+  return {
+    ...emptyConfig(),
+    functions: [functionConfig('http-ingress', { timeoutSeconds: 3, reservedConcurrency: 50, ...fn })],
+    httpApis: [
+      {
+        id: 'OrdersApi',
+        apiName: 'orders',
+        stageName: '$default',
+        rateLimit: 10,
+        burstLimit: 20,
+        ...api,
+        routes: [{ routeKey: 'POST /orders', functionId: 'http-ingress' }],
+      },
+    ],
+  };
+}

@@ -308,7 +308,7 @@ export interface HttpSubmission {
   readonly idempotencyKey: string;
   /** The JSON body, the same on every attempt. */
   readonly body: string;
-  /** How many answers of the function to this submission the network loses (the first ones). */
+  /** How many accepting (2xx) answers of the function to this submission the network loses (the first ones). */
   readonly lostAnswers: number;
 }
 
@@ -408,7 +408,9 @@ export class HttpClients {
           headers: (init?.headers ?? {}) as Record<string, string>,
           body: String(init?.body ?? ''),
         });
-        if (answer.answeredBy === 'function' && outcome.answersLost < submission.lostAnswers) {
+        // Only an accepting answer is lost: the function finished its work, and the client never learns it.
+        const accepted = answer.answeredBy === 'function' && answer.status >= 200 && answer.status < 300;
+        if (accepted && outcome.answersLost < submission.lostAnswers) {
           outcome.answersLost += 1;
           return;
         }

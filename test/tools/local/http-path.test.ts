@@ -1,0 +1,96 @@
+/**
+ * The http path in a simulator run (tools/local/http-path.ts, run.ts): the named overload scenario ridden out by
+ * backoff, a deployment whose reserved concurrency is below what the stage throttle admits (Lambda throttles, API
+ * Gateway answers 500, which the client must not retry), and a deployment without the http path. With the model
+ * of the handler (fast); the real bundle runs in test/tools/local/real-handlers.test.ts (`npm run test:heavy`).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RETRY_AFTER_SECONDS } from '../../../lambda/http-ingress/handler';
+import { MODEL_RETRY_AFTER_SECONDS } from '../../../tools/local/http-path';
+import { renderReport } from '../../../tools/local/report';
+import { runScenario } from '../../../tools/local/run';
+import { parseScenario } from '../../../tools/local/scenario';
+import { httpConfig, sqsConfig } from './config-fixtures';
+
+const overload = parseScenario(
+  JSON.parse(readFileSync(join(__dirname, '../../../tools/local/scenarios/http-overload.json'), 'utf8')),
+);
+
+const holds = (invariants: readonly { name: string; holds: boolean }[]) =>
+  Object.fromEntries(invariants.map((i) => [i.name, i.holds]));
+
+describe('the http-overload scenario (model)', () => {
+  const run = async () =>
+    (await runScenario({ scenario: overload, config: httpConfig(), functions: 'model' })).report;
+  let report: Awaited<ReturnType<typeof run>>;
+  beforeAll(async () => {
+    report = await run();
+  });
+
+  it('rides out a burst beyond the stage throttle by backoff: every order accepted once, in time', () => {
+    const http = report.http!;
+    expect(holds(http.invariants)).toEqual({
+      'one enqueue per order': true,
+      'no accepted order lost': true,
+      "every healthy request accepted within the client's deadline": true,
+    });
+    const spec = overload.paths.http!;
+    expect(http.clients).toHaveLength(spec.requests);
+    // The overload was one: the stage refused requests, clients met 429s and still got through.
+    expect(http.totals.stageThrottles).toBeGreaterThan(0);
+    expect(http.clients.some((c) => c.throttled > 0 && c.outcome === 'accepted')).toBe(true);
+    // ...and so were the faults: lost answers replayed, 503s during the queue outage, no Lambda throttle.
+    expect(http.totals.answersLost).toBe(spec.faults.lostAnswers);
+    expect(http.clients.filter((c) => c.timeouts > 0).every((c) => c.replayed && c.enqueues === 1)).toBe(
+      true,
+    );
+    expect(http.totals.statuses['503']).toBeGreaterThan(0);
+    expect(http.totals.lambdaThrottles).toBe(0);
+    expect(http.totals.enqueues).toBe(spec.requests);
+    const text = renderReport(report);
+    expect(text).toContain('━━ HTTP path: POST /orders on orders → http-ingress');
+    expect(text).toMatch(/http-000001 +0\.00 s +1 +0 +0 +0 +accepted after/);
+  });
+
+  it('is a pure function of its seed', async () => {
+    expect((await run()).http).toEqual(report.http);
+  });
+});
+
+describe('a reserved concurrency below what the stage throttle admits', () => {
+  it("makes Lambda throttle: API Gateway's 500 is not retried, and the deadline invariant fails", async () => {
+    const scenario = parseScenario({
+      seed: 3,
+      paths: { http: { requests: 30, ratePerSecond: 1000 } },
+      invocationDuration: { baseMs: 500, perRecordMs: 0, jitter: 0 },
+    });
+    const { report } = await runScenario({
+      scenario,
+      config: httpConfig({ rateLimit: 10, burstLimit: 20 }, { reservedConcurrency: 5 }),
+      functions: 'model',
+    });
+    const http = report.http!;
+    expect(http.totals.lambdaThrottles).toBeGreaterThan(0);
+    expect(http.clients.some((c) => c.outcome === 'refused' && c.last === '500')).toBe(true);
+    expect(holds(http.invariants)["every healthy request accepted within the client's deadline"]).toBe(false);
+    expect(holds(http.invariants)['one enqueue per order']).toBe(true);
+  });
+});
+
+describe('a deployment without the http path', () => {
+  it('runs the other paths and names the http path as not deployed', async () => {
+    const scenario = parseScenario({
+      seed: 1,
+      paths: { sqs: { records: 5 }, http: { requests: 5 } },
+    });
+    const { report } = await runScenario({ scenario, config: sqsConfig(), functions: 'model' });
+    expect(report.scenario.skippedPaths).toEqual(['http']);
+    expect(report.http).toBeUndefined();
+    expect(renderReport(report)).toContain('Not deployed, so not run: the http path of the scenario');
+  });
+});
+
+it("the model's Retry-After is the handler's", () => {
+  expect(MODEL_RETRY_AFTER_SECONDS.unavailable).toBe(RETRY_AFTER_SECONDS.unavailable);
+});
