@@ -103,10 +103,12 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ReliableLambd
   // The stage's alarm topic and dashboard. It depends on the path stacks (the dashboard reads their resources), and
   // they reach its topic by name only, so each path stack still deploys and destroys on its own.
   const monitoringName = monitoringStackNameOf(config);
-  // One dashboard row per deployed path whose stack says what its flow is (lib/constructs/dashboard.ts).
+  // One dashboard row per deployed path whose stack says what its flow is (lib/constructs/dashboard.ts); a stack
+  // of two parts (the http path: its front door and the queue behind it) gives a row for each.
   const flows = config.paths.flatMap((path) => {
-    const flow = (stacks[path] as { readonly flow?: PathFlow } | undefined)?.flow;
-    return flow ? [flow] : [];
+    const stack = stacks[path] as
+      { readonly flow?: PathFlow; readonly flows?: readonly PathFlow[] } | undefined;
+    return stack?.flows ?? (stack?.flow ? [stack.flow] : []);
   });
   const monitoring = new MonitoringStack(app, monitoringName, { stackName: monitoringName, config, flows });
 

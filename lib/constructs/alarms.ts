@@ -67,6 +67,10 @@ export const RUNBOOK = {
   failedRecords: 'records-failing',
   droppedRecords: 'records-dropped',
   destinationRecords: 'records-sent-to-the-on-failure-destination',
+  httpServerErrors: 'http-5xx-answers',
+  httpClientErrors: 'http-4xx-answers',
+  httpThrottledRequests: 'http-429-throttled-requests',
+  httpLatency: 'http-latency-near-the-deadline',
 } as const;
 export type RunbookSection = (typeof RUNBOOK)[keyof typeof RUNBOOK];
 
@@ -255,8 +259,11 @@ export function eventSourceMappingMetric(
   });
 }
 
+/** The function alarms of {@link PathAlarms.functionAlarms}, for a path whose words differ from the queue paths'. */
+export type FunctionAlarmKind = 'errors' | 'throttles' | 'duration' | 'concurrency';
+
 /** What an alarm is about, in the words its description uses. */
-interface AlarmSpec {
+export interface AlarmSpec {
   readonly metric: IMetric;
   readonly threshold: number;
   readonly comparisonOperator?: ComparisonOperator;
@@ -381,8 +388,20 @@ export class PathAlarms {
    */
   functionAlarms(
     fn: IFunction,
-    options: { readonly timeout: Duration; readonly concurrencyCap: number; readonly capName: string },
+    options: {
+      readonly timeout: Duration;
+      readonly concurrencyCap: number;
+      readonly capName: string;
+      /**
+       * What each alarm means on this path, where it differs from a record-consuming path's (a synchronous path has
+       * no records to retry: its callers get an error answer). @default the queue and stream paths' words
+       */
+      readonly meanings?: Partial<Record<FunctionAlarmKind, string>>;
+      /** The throttles alarm's id. @default 'ThrottlesAlarm' */
+      readonly throttlesAlarmId?: string;
+    },
   ): { errors: Alarm; throttles: Alarm; duration: Alarm; concurrency: Alarm } {
+    const meanings = options.meanings ?? {};
     const t = this.thresholds;
     const durationShare = t.durationOfTimeout ?? ALARM_DEFAULTS.durationOfTimeout;
     const cap = t.concurrencyCap ?? options.concurrencyCap;
@@ -393,17 +412,19 @@ export class PathAlarms {
         metric: fn.metricErrors({ period: ALARM_DEFAULTS.period, statistic: Stats.SUM }),
         threshold: t.errors ?? ALARM_DEFAULTS.errors,
         meaning:
+          meanings.errors ??
           'invocations failed as a whole (an exception or a timeout, not a record reported in batchItemFailures): ' +
-          'their records are retried, then reach the dead-letter queue or on-failure destination. Read the ERROR lines ' +
-          'of the log group (saved query "failed records by error").',
+            'their records are retried, then reach the dead-letter queue or on-failure destination. Read the ERROR lines ' +
+            'of the log group (saved query "failed records by error").',
         runbook: RUNBOOK.errors,
       }),
-      throttles: this.alarm('ThrottlesAlarm', {
+      throttles: this.alarm(options.throttlesAlarmId ?? 'ThrottlesAlarm', {
         metric: fn.metricThrottles({ period: ALARM_DEFAULTS.period, statistic: Stats.SUM }),
         threshold: t.throttles ?? ALARM_DEFAULTS.throttles,
         meaning:
+          meanings.throttles ??
           'invocations were throttled: the account or the function had no concurrency left. Records wait (queues count ' +
-          'a receive each time, streams fall behind, asynchronous events age).',
+            'a receive each time, streams fall behind, asynchronous events age).',
         runbook: RUNBOOK.throttles,
       }),
       duration: this.alarm('DurationAlarm', {
@@ -411,7 +432,9 @@ export class PathAlarms {
         threshold: Math.floor(options.timeout.toMilliseconds() * durationShare),
         meaning:
           `an invocation took ${Math.round(durationShare * 100)} % or more of the ${describeDuration(options.timeout)} ` +
-          'timeout: close to being killed mid-batch (its records then retried, some answered from the idempotency store).',
+          'timeout: ' +
+          (meanings.duration ??
+            'close to being killed mid-batch (its records then retried, some answered from the idempotency store).'),
         runbook: RUNBOOK.duration,
       }),
       concurrency: this.alarm('ConcurrencyAlarm', {
@@ -421,7 +444,8 @@ export class PathAlarms {
         datapointsToAlarm: 5,
         meaning:
           `the function ran ${concurrency} or more instances at once for 5 minutes, ${Math.round(concurrencyShare * 100)} % ` +
-          `of ${options.capName} (${cap}): at the cap, records wait and the backlog or age alarms follow.`,
+          `of ${options.capName} (${cap}): ` +
+          (meanings.concurrency ?? 'at the cap, records wait and the backlog or age alarms follow.'),
         runbook: RUNBOOK.concurrency,
       }),
     };
@@ -517,8 +541,16 @@ export class PathAlarms {
     });
   }
 
-  /** `<prefix>ReadThrottlesAlarm` and `<prefix>WriteThrottlesAlarm` of a DynamoDB table. */
-  tableThrottles(prefix: string, table: ITable, name: string): { reads: Alarm; writes: Alarm } {
+  /**
+   * `<prefix>ReadThrottlesAlarm` and `<prefix>WriteThrottlesAlarm` of a DynamoDB table. `consequence`: what throttling
+   * does on this path, after "DynamoDB throttled reads of <name>: " (@default the record-consuming paths' retries).
+   */
+  tableThrottles(
+    prefix: string,
+    table: ITable,
+    name: string,
+    consequence?: string,
+  ): { reads: Alarm; writes: Alarm } {
     const threshold = this.thresholds.tableThrottleEvents ?? ALARM_DEFAULTS.tableThrottleEvents;
     const metric = (metricName: string) =>
       new Metric({
@@ -529,8 +561,10 @@ export class PathAlarms {
         period: ALARM_DEFAULTS.period,
       });
     const meaning = (what: string) =>
-      `DynamoDB throttled ${what} of ${name}: the handlers retry within the invocation, then fail the record ` +
-      '(retried later); sustained throttling sends records to the dead-letter queue or on-failure destination.';
+      `DynamoDB throttled ${what} of ${name}: ` +
+      (consequence ??
+        'the handlers retry within the invocation, then fail the record (retried later); sustained throttling sends ' +
+          'records to the dead-letter queue or on-failure destination.');
     return {
       reads: this.alarm(`${prefix}ReadThrottlesAlarm`, {
         metric: metric('ReadThrottleEvents'),

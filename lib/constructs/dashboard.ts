@@ -34,7 +34,27 @@ export interface PathFlow {
   readonly age: readonly IMetric[];
   /** The handler's business metrics (applied, duplicates, invalid). */
   readonly business: readonly IMetric[];
+  /** The graphs' titles where a path's words differ (a synchronous path has requests, not records). */
+  readonly titles?: Partial<Record<FlowGraph, string>>;
+  /**
+   * Where failures go on a path without a failure store (a synchronous path: to the caller), shown in place of the
+   * empty failure-store graph. @default none: the path has failure stores
+   */
+  readonly noFailureStore?: string;
 }
+
+/** The graphs of a row, left to right. */
+export type FlowGraph = 'in' | 'processed' | 'failed' | 'failureStores' | 'age' | 'business';
+
+/** Each graph's title unless a path names it otherwise ({@link PathFlow.titles}). */
+export const FLOW_GRAPH_TITLES: Readonly<Record<FlowGraph, string>> = {
+  in: 'In',
+  processed: 'Processed',
+  failed: 'Failed',
+  failureStores: 'In the DLQ or destination',
+  age: 'Age of the oldest',
+  business: 'Applied, duplicates, invalid',
+};
 
 /** The period of every graph. */
 export const DASHBOARD_PERIOD = Duration.minutes(1);
@@ -61,21 +81,29 @@ export function line(metric: IMetric, label: string, statistic: string = Stats.S
 
 /** The row of a path: its title, then six graphs of equal width (the dashboard is 24 units wide). */
 export function flowRow(flow: PathFlow): IWidget[] {
-  const graph = (title: string, metrics: readonly IMetric[]) =>
+  const graph = (which: FlowGraph, metrics: readonly IMetric[]) =>
     new GraphWidget({
-      title,
+      title: flow.titles?.[which] ?? FLOW_GRAPH_TITLES[which],
       left: [...metrics],
       width: 4,
       height: 6,
       legendPosition: LegendPosition.BOTTOM,
     });
+  const failureStores =
+    flow.noFailureStore !== undefined && flow.failureStores.length === 0
+      ? new TextWidget({
+          markdown: `**${flow.titles?.failureStores ?? 'No failure store'}**\n\n${flow.noFailureStore}`,
+          width: 4,
+          height: 6,
+        })
+      : graph('failureStores', flow.failureStores);
   return [
     new TextWidget({ markdown: `### ${flow.title}\n${flow.summary}`, width: 24, height: 2 }),
-    graph('In', flow.in),
-    graph('Processed', flow.processed),
-    graph('Failed', flow.failed),
-    graph('In the DLQ or destination', flow.failureStores),
-    graph('Age of the oldest', flow.age),
-    graph('Applied, duplicates, invalid', flow.business),
+    graph('in', flow.in),
+    graph('processed', flow.processed),
+    graph('failed', flow.failed),
+    failureStores,
+    graph('age', flow.age),
+    graph('business', flow.business),
   ];
 }

@@ -10,13 +10,11 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Alarm, MathExpression, Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import {
@@ -27,7 +25,21 @@ import {
   describeDuration,
   validateAll,
 } from '../validation';
-import { ConsumerFunction, consumerFunctionChecks, type ConsumerFunctionOptions } from './consumer-function';
+import {
+  ALARM_DEFAULTS,
+  type AlarmOptions,
+  type AlarmThresholds,
+  alarmThresholdChecks,
+  PathAlarms,
+  RUNBOOK,
+} from './alarms';
+import {
+  ConsumerFunction,
+  consumerFunctionChecks,
+  type ConsumerFunctionOptions,
+  DEFAULT_METRICS_NAMESPACE,
+} from './consumer-function';
+import { DASHBOARD_PERIOD, line, type PathFlow } from './dashboard';
 import type { IdempotencyTable } from './idempotency-table';
 
 /**
@@ -57,6 +69,63 @@ export const HTTP_INGRESS_DEFAULTS = {
 } as const;
 
 /**
+ * The thresholds of the http path's alarms: the function's and the idempotency table's (as on every path), and the
+ * API's own. Counts are per 5 minutes.
+ */
+export interface HttpAlarmThresholds extends Pick<
+  AlarmThresholds,
+  'errors' | 'throttles' | 'durationOfTimeout' | 'concurrencyOfCap' | 'concurrencyCap' | 'tableThrottleEvents'
+> {
+  /**
+   * `5xx` answers (API Gateway's and the function's: 500, 502, 503, 504) per 5 minutes. A `503` is a dependency
+   * that did not answer (the caller retries), a `500` a failure no retry fixes.
+   * @default 1
+   */
+  readonly serverErrors?: number;
+  /**
+   * The share of requests answered `4xx` (400, 403, 409, 415, 422, 429) in 5 minutes at which the client-error
+   * alarm fires (0.01 to 1), counted only when at least `clientErrorMinRequests` requests came: a few callers'
+   * mistakes in a quiet period are not an incident; a share this high is a broken client, a changed contract, or
+   * callers turned away by the throttle.
+   * @default 0.1 (10 %)
+   */
+  readonly clientErrorShare?: number;
+  /**
+   * The fewest requests in 5 minutes for which the client-error share is judged at all.
+   * @default 20
+   */
+  readonly clientErrorMinRequests?: number;
+  /**
+   * Requests refused by the stage throttle with `429` per 5 minutes (from the access logs: an HTTP API publishes no
+   * metric of its own for them). Clients back off and retry; sustained 429s turn away legitimate load.
+   * @default 10
+   */
+  readonly throttledRequests?: number;
+  /**
+   * The share of a request's deadline (the function timeout, or API Gateway's 29-second integration timeout if that
+   * is shorter) at which the latency alarm fires on the 99th percentile of 5 minutes (0.1 to 1): past the
+   * deadline a caller gets API Gateway's `500`/`504` instead of the function's answer.
+   * @default 0.8
+   */
+  readonly latencyOfTimeout?: number;
+}
+
+/** The defaults of {@link HttpAlarmThresholds} beyond {@link ALARM_DEFAULTS}. */
+export const HTTP_ALARM_DEFAULTS = {
+  serverErrors: 1,
+  clientErrorShare: 0.1,
+  clientErrorMinRequests: 20,
+  throttledRequests: 10,
+  latencyOfTimeout: 0.8,
+} as const;
+
+/**
+ * The metric the access logs' metric filter writes: one per request the stage throttle refused with `429`, in the
+ * business metrics' namespace, dimension `ApiId`.
+ */
+export const THROTTLED_REQUESTS_METRIC = 'ThrottledRequests';
+
+/**
  * Invocations the stage throttle can have running at once, at most: the burst, admitted at once, plus the steady
  * rate for as long as an invocation may last (its timeout: a request admitted now may still hold its concurrency
  * `timeout` seconds later). Little's law at the worst duration: `burstLimit + rateLimit × timeout`.
@@ -65,7 +134,7 @@ export function concurrencyAdmitted(rateLimit: number, burstLimit: number, timeo
   return burstLimit + rateLimit * timeout.toSeconds();
 }
 
-export interface HttpIngressProps extends ConsumerFunctionOptions {
+export interface HttpIngressProps extends ConsumerFunctionOptions, Omit<AlarmOptions, 'alarmThresholds'> {
   /** The table the Idempotency-Keys and their answers go to (the stack's idempotency table). */
   readonly idempotencyTable: IdempotencyTable;
   /** The queue accepted orders are sent to (the SQS consumer's source queue); the function may only send there. */
@@ -106,8 +175,11 @@ export interface HttpIngressProps extends ConsumerFunctionOptions {
   readonly idempotencyExpiry?: Duration;
   /** What happens to the access log group on destroy. @default RemovalPolicy.DESTROY */
   readonly logRemovalPolicy?: RemovalPolicy;
-  /** Where the alarm on Lambda throttles notifies. @default no action */
-  readonly alarmTopic?: ITopic;
+  /**
+   * The alarms' thresholds ({@link HttpAlarmThresholds}); each unset one takes its default.
+   * @default the defaults
+   */
+  readonly alarmThresholds?: HttpAlarmThresholds;
 }
 
 /**
@@ -119,6 +191,12 @@ export interface HttpIngressProps extends ConsumerFunctionOptions {
  * less), so API Gateway refuses the excess before Lambda would throttle the function. An alarm fires if Lambda
  * throttles it anyway (the account's own limits, or a changed setting). Access logs (JSON, one line per request)
  * go to a log group of their own.
+ *
+ * Alarms (lib/constructs/alarms.ts; each with its dimensions, its meaning, its runbook section, and `alarmTopic`
+ * as its action): the API's `5xx` answers, its `4xx` share, the `429`s of the throttle (a metric filter on the
+ * access logs), its latency near the request's deadline; the function's errors, throttles, duration near the
+ * timeout and concurrency near its reserved concurrency; the idempotency table's throttling. There is no failure
+ * store: a synchronous path answers every failure to its caller.
  */
 export class HttpIngress extends Construct {
   readonly api: HttpApi;
@@ -130,6 +208,10 @@ export class HttpIngress extends Construct {
   readonly accessLogGroup: LogGroup;
   /** In ALARM when Lambda throttled the function: callers got a 500 where the arithmetic promised a 429. */
   readonly throttleAlarm: Alarm;
+  /** Every alarm of the front door, `throttleAlarm` included; each notifies `alarmTopic`. */
+  readonly alarms: readonly Alarm[];
+  /** The front door's row of the stage dashboard (lib/constructs/dashboard.ts). */
+  readonly flow: PathFlow;
   /** `https://<api id>.execute-api.<region>.amazonaws.com/orders` */
   readonly ordersUrl: string;
   readonly timeout: Duration;
@@ -156,6 +238,7 @@ export class HttpIngress extends Construct {
         routePath,
       }),
       ...consumerFunctionChecks(this, { ...props, timeout: this.timeout, idempotencyExpiry }),
+      ...httpAlarmThresholdChecks(this, props.alarmThresholds),
     ]);
 
     this.ingress = new ConsumerFunction(this, 'Ingress', {
@@ -168,6 +251,7 @@ export class HttpIngress extends Construct {
       idempotencyExpiry,
       logLevel: props.logLevel,
       logRetention: props.logRetention,
+      metricsNamespace: props.metricsNamespace,
       environment: { QUEUE_URL: props.queue.queueUrl },
     });
     this.function = this.ingress.function;
@@ -209,21 +293,232 @@ export class HttpIngress extends Construct {
     });
     this.ordersUrl = `${this.api.apiEndpoint}${routePath}`;
 
-    this.throttleAlarm = new Alarm(this, 'ThrottleAlarm', {
-      alarmDescription:
-        'Lambda throttled the http ingress function: callers got a 500 from API Gateway where the stage throttle ' +
-        'should have answered 429. Check reservedConcurrency >= burstLimit + rateLimit x timeout, and the ' +
-        "account's concurrency (docs/http-path.md).",
-      metric: this.function.metricThrottles({ period: Duration.minutes(1), statistic: Stats.SUM }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+    // API Gateway publishes no metric of the requests its throttle refused: count the access logs' 429 lines.
+    const metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    new MetricFilter(this, 'ThrottledRequestsFilter', {
+      logGroup: this.accessLogGroup,
+      filterPattern: FilterPattern.stringValue('$.status', '=', '429'),
+      metricNamespace: metricsNamespace,
+      metricName: THROTTLED_REQUESTS_METRIC,
+      metricValue: '1',
+      dimensions: { ApiId: '$.apiId' },
     });
-    if (props.alarmTopic) this.throttleAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
+    const throttledRequests = new Metric({
+      namespace: metricsNamespace,
+      metricName: THROTTLED_REQUESTS_METRIC,
+      dimensionsMap: { ApiId: this.api.apiId },
+      statistic: Stats.SUM,
+      period: ALARM_DEFAULTS.period,
+    });
+
+    const alarms = httpIngressAlarms(this, {
+      stage: this.stage,
+      fn: this.function,
+      table: props.idempotencyTable,
+      throttledRequests,
+      timeout: this.timeout,
+      reservedConcurrency: this.reservedConcurrency,
+      options: props,
+    });
+    this.throttleAlarm = alarms.throttles;
+    this.alarms = alarms.all;
+    this.flow = httpIngressFlow(this.stage, this.function, throttledRequests, routePath);
 
     acknowledgeHttpIngressNagFindings(this.function);
   }
+}
+
+/** The front door's alarms, built with the shared builders (lib/constructs/alarms.ts) and its own. */
+function httpIngressAlarms(
+  scope: Construct,
+  subjects: {
+    readonly stage: HttpStage;
+    readonly fn: NodejsFunction;
+    readonly table: IdempotencyTable;
+    readonly throttledRequests: Metric;
+    readonly timeout: Duration;
+    readonly reservedConcurrency: number;
+    readonly options: HttpIngressProps;
+  },
+): { readonly throttles: Alarm; readonly all: readonly Alarm[] } {
+  const t = subjects.options.alarmThresholds ?? {};
+  const d = HTTP_ALARM_DEFAULTS;
+  const alarms = new PathAlarms(scope, {
+    alarmTopic: subjects.options.alarmTopic,
+    alarmThresholds: t,
+    label: 'HTTP ingress',
+  });
+  const period = ALARM_DEFAULTS.period;
+  const serverErrors = t.serverErrors ?? d.serverErrors;
+  alarms.alarm('ServerErrorsAlarm', {
+    metric: subjects.stage.metricServerError({ period, statistic: Stats.SUM }),
+    threshold: serverErrors,
+    meaning:
+      `callers got ${serverErrors} or more 5xx answers in 5 minutes: 503 (the queue or the idempotency store did not ` +
+      'answer; the caller retries with the same key), 500 (a failure no retry fixes, or Lambda throttled the function), ' +
+      '502/504 (the function crashed or timed out). The access logs (status, integrationError) and the ingress log ' +
+      'group (by requestId) say which.',
+    runbook: RUNBOOK.httpServerErrors,
+  });
+  const share = t.clientErrorShare ?? d.clientErrorShare;
+  const minRequests = t.clientErrorMinRequests ?? d.clientErrorMinRequests;
+  alarms.alarm('ClientErrorShareAlarm', {
+    metric: new MathExpression({
+      // Judged only with enough requests: 1 refused of 2 in a quiet period is no incident.
+      expression: `IF(requests >= ${minRequests}, 100 * clientErrors / requests, 0)`,
+      usingMetrics: {
+        requests: subjects.stage.metricCount({ period, statistic: Stats.SUM }),
+        clientErrors: subjects.stage.metricClientError({ period, statistic: Stats.SUM }),
+      },
+      period,
+      label: '4xx, % of requests',
+    }),
+    threshold: Math.round(share * 100 * 100) / 100,
+    meaning:
+      `${Math.round(share * 100)} % or more of the requests of 5 minutes (at least ${minRequests}) were answered 4xx: ` +
+      'a client sending invalid orders or no Idempotency-Key (400), unsigned requests (403), keys reused with other ' +
+      'bodies (422), or the throttle refusing load (429). The access logs (status, errorType) say which; callers ' +
+      'must fix their requests, except for 409 and 429, which they retry.',
+    runbook: RUNBOOK.httpClientErrors,
+  });
+  const throttled = t.throttledRequests ?? d.throttledRequests;
+  alarms.alarm('ThrottledRequestsAlarm', {
+    metric: subjects.throttledRequests,
+    threshold: throttled,
+    meaning:
+      `the stage throttle refused ${throttled} or more requests with 429 in 5 minutes: callers back off and retry ` +
+      'with the same Idempotency-Key, but sustained 429s turn load away. Legitimate load: raise rateLimit and ' +
+      'burstLimit together with reservedConcurrency (reservedConcurrency >= burstLimit + rateLimit x timeout).',
+    runbook: RUNBOOK.httpThrottledRequests,
+  });
+  const deadline =
+    subjects.timeout.toSeconds() < HTTP_API_LIMITS.integrationTimeout.toSeconds()
+      ? subjects.timeout
+      : HTTP_API_LIMITS.integrationTimeout;
+  const latencyShare = t.latencyOfTimeout ?? d.latencyOfTimeout;
+  alarms.alarm('LatencyAlarm', {
+    metric: subjects.stage.metricLatency({ period, statistic: Stats.percentile(99) }),
+    threshold: Math.floor(deadline.toMilliseconds() * latencyShare),
+    meaning:
+      `the 99th percentile of the requests' latency reached ${Math.round(latencyShare * 100)} % of their ` +
+      `${describeDuration(deadline)} deadline (the function timeout; API Gateway's integration timeout is ` +
+      `${describeDuration(HTTP_API_LIMITS.integrationTimeout)}): past it callers get API Gateway's error instead of ` +
+      "the function's answer. Look at IntegrationLatency and the function's Duration: a slow queue or idempotency store.",
+    runbook: RUNBOOK.httpLatency,
+  });
+  const fnAlarms = alarms.functionAlarms(subjects.fn, {
+    timeout: subjects.timeout,
+    concurrencyCap: subjects.reservedConcurrency,
+    capName: "the function's reserved concurrency",
+    // The alarm keeps its id from before the path had a full set (the stack's IngressThrottleAlarmName output).
+    throttlesAlarmId: 'ThrottleAlarm',
+    meanings: {
+      errors:
+        'invocations failed as a whole (a crash, an out of memory, a timeout): API Gateway answered those callers ' +
+        '502 or 504, which their clients retry with the same Idempotency-Key. The handler answers every failure ' +
+        'it expects itself, so each of these is a bug or a timeout: read the ERROR lines of the ingress log group.',
+      throttles:
+        'Lambda throttled the function: callers got a 500 from API Gateway where the stage throttle should have ' +
+        "answered 429. Check reservedConcurrency >= burstLimit + rateLimit x timeout, and the account's concurrency.",
+      duration:
+        'close to being killed mid-request (API Gateway then answers 502 or 504, and the order may be enqueued ' +
+        'without its answer stored: the retry sends it again, applied once by its business key downstream).',
+      concurrency:
+        'at the cap Lambda throttles and callers get 500s. The stage throttle should keep it below: check the ' +
+        'throttle arithmetic and the function duration.',
+    },
+  });
+  alarms.tableThrottles(
+    'IdempotencyTable',
+    subjects.table.table,
+    'the idempotency table (the Idempotency-Keys)',
+    'the ingress answers 503 with Retry-After at once (no waiting inside a request), and callers retry with the ' +
+      'same key; sustained throttling refuses orders.',
+  );
+  return { throttles: fnAlarms.throttles, all: alarms.all };
+}
+
+/** The front door's row of the stage dashboard: requests, their answers, latency, the function. */
+function httpIngressFlow(
+  stage: HttpStage,
+  fn: NodejsFunction,
+  throttledRequests: Metric,
+  routePath: string,
+): PathFlow {
+  const requests = stage.metricCount({ period: DASHBOARD_PERIOD, statistic: Stats.SUM });
+  const clientErrors = stage.metricClientError({ period: DASHBOARD_PERIOD, statistic: Stats.SUM });
+  const serverErrors = stage.metricServerError({ period: DASHBOARD_PERIOD, statistic: Stats.SUM });
+  return {
+    title: 'HTTP → Lambda → SQS (HttpIngress)',
+    summary:
+      `POST ${routePath}, IAM-authorized, throttled by the stage: each request answered 202, or refused to the caller ` +
+      "with a problem+json 4xx/5xx or API Gateway's 429; accepted orders continue on the queue row below.",
+    titles: {
+      in: 'Requests',
+      processed: 'Accepted (2xx)',
+      failed: 'Refused or failed (4xx, 429, 5xx)',
+      failureStores: 'No DLQ: failures go to the caller',
+      age: 'Latency (ms)',
+      business: 'The function',
+    },
+    in: [line(requests, 'requests')],
+    processed: [
+      new MathExpression({
+        // An HTTP API publishes Count, 4xx and 5xx, not 2xx.
+        expression: 'requests - clientErrors - serverErrors',
+        usingMetrics: { requests, clientErrors, serverErrors },
+        period: DASHBOARD_PERIOD,
+        label: '2xx (requests − 4xx − 5xx)',
+      }),
+    ],
+    failed: [
+      line(clientErrors, '4xx'),
+      line(throttledRequests, '429 (throttle, from the access logs)'),
+      line(serverErrors, '5xx'),
+    ],
+    failureStores: [],
+    noFailureStore:
+      'A synchronous invocation has no retries and no dead-letter queue: every failure is answered to the caller ' +
+      '(4xx: fix the request; 409, 429, 502, 503, 504: retry with the same Idempotency-Key), whose client retries. ' +
+      'Runbook: docs/operations.md, "HTTP 5xx answers".',
+    age: [
+      line(stage.metricLatency(), 'latency p50', Stats.percentile(50)),
+      line(stage.metricLatency(), 'latency p99', Stats.percentile(99)),
+      line(stage.metricIntegrationLatency(), 'integration p99', Stats.percentile(99)),
+    ],
+    business: [
+      line(fn.metricErrors(), 'errors'),
+      line(fn.metricThrottles(), 'throttles'),
+      line(fn.metric('ConcurrentExecutions'), 'concurrent (max)', Stats.MAXIMUM),
+    ],
+  };
+}
+
+/** The checks of {@link HttpAlarmThresholds}: shares and counts in range. */
+export function httpAlarmThresholdChecks(scope: IConstruct, thresholds: HttpAlarmThresholds = {}): Check[] {
+  const share = (property: keyof HttpAlarmThresholds, value: number | undefined, min: number): Check => {
+    return () => {
+      if (value === undefined || Token.isUnresolved(value)) return;
+      if (!(value >= min && value <= 1)) {
+        throw new ConfigurationError(
+          scope,
+          `alarmThresholds.${property}`,
+          `must be a share from ${min} to 1, got ${value}.`,
+        );
+      }
+    };
+  };
+  const count = (property: keyof HttpAlarmThresholds, value: number | undefined): Check => {
+    return () => assertIntegerInRange(scope, `alarmThresholds.${property}`, value, 1, 1_000_000);
+  };
+  return [
+    ...alarmThresholdChecks(scope, thresholds),
+    share('clientErrorShare', thresholds.clientErrorShare, 0.01),
+    share('latencyOfTimeout', thresholds.latencyOfTimeout, 0.1),
+    count('serverErrors', thresholds.serverErrors),
+    count('clientErrorMinRequests', thresholds.clientErrorMinRequests),
+    count('throttledRequests', thresholds.throttledRequests),
+  ];
 }
 
 /**
@@ -232,6 +527,8 @@ export class HttpIngress extends Construct {
  */
 export const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
+  // The API's id: the dimension of the throttled-requests metric its metric filter writes.
+  apiId: '$context.apiId',
   requestTime: '$context.requestTime',
   routeKey: '$context.routeKey',
   status: '$context.status',

@@ -1,6 +1,8 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { stageConsumerSettings } from './monitoring-stack';
 import { removalPolicyFor, StageConfig } from '../config';
+import type { PathFlow } from '../constructs/dashboard';
 import { EFFECT_KEY_ATTRIBUTE, EffectTable } from '../constructs/effect-table';
 import { HttpIngress, HttpIngressProps } from '../constructs/http-ingress';
 import { IdempotencyTable } from '../constructs/idempotency-table';
@@ -28,6 +30,11 @@ export class HttpIngestionStack extends Stack {
   readonly effectTable: EffectTable;
   readonly sqsConsumer: SqsConsumer;
   readonly httpIngress: HttpIngress;
+  /**
+   * The path's rows of the stage dashboard: the front door (requests and their answers), then the queue behind it
+   * (where accepted orders go, and its dead-letter queue).
+   */
+  readonly flows: readonly PathFlow[];
 
   constructor(scope: Construct, id: string, props: HttpIngestionStackProps) {
     super(scope, id, {
@@ -36,22 +43,33 @@ export class HttpIngestionStack extends Stack {
       ...props,
     });
     const removalPolicy = removalPolicyFor(props.config);
+    // Removal policy, log retention, the stage's alarm topic (every alarm of both constructs notifies it) and
+    // metrics namespace.
+    const stage = stageConsumerSettings(this, props.config);
 
     this.idempotencyTable = new IdempotencyTable(this, 'IdempotencyTable', { removalPolicy });
     this.effectTable = new EffectTable(this, 'EffectTable', { removalPolicy });
     this.sqsConsumer = new SqsConsumer(this, 'SqsConsumer', {
-      removalPolicy,
-      logRetention: props.config.logRetention,
+      ...stage,
       ...props.consumer,
       idempotencyTable: this.idempotencyTable,
       effectTable: this.effectTable,
     });
     this.httpIngress = new HttpIngress(this, 'HttpIngress', {
-      logRetention: props.config.logRetention,
+      logRetention: stage.logRetention,
+      alarmTopic: stage.alarmTopic,
+      metricsNamespace: stage.metricsNamespace,
       ...props.ingress,
       idempotencyTable: this.idempotencyTable,
       queue: this.sqsConsumer.queue,
     });
+    this.flows = [
+      this.httpIngress.flow,
+      {
+        ...this.sqsConsumer.flow,
+        title: 'HTTP → SQS → Lambda: the queue behind the front door (SqsConsumer)',
+      },
+    ];
 
     new CfnOutput(this, 'OrdersUrl', {
       description: 'POST orders here, signed with SigV4 (execute-api), with an Idempotency-Key: npm run send',

@@ -71,12 +71,22 @@ describe('operating it: alarms, metrics, queries and the dashboard of a stage', 
     const anchors = anchorsOf(readFileSync(join(__dirname, '..', '..', RUNBOOK_PAGE), 'utf8'));
     for (const anchor of Object.values(RUNBOOK)) expect(anchors).toContain(anchor);
     let count = 0;
-    for (const stack of pathStacks) {
+    for (const stack of [...pathStacks, stacks.http!]) {
       for (const alarm of resourcesOf(stack, 'AWS::CloudWatch::Alarm')) {
         count += 1;
         const p = alarm.Properties;
-        expect(String(p.Namespace)).toMatch(/^AWS\//);
-        expect((p.Dimensions as unknown[]).length).toBeGreaterThan(0);
+        // A metric-math alarm (the http path's 4xx share): each metric it reads, as the others.
+        const watched = p.Metrics
+          ? (p.Metrics as { MetricStat?: { Metric: Record<string, unknown> } }[]).flatMap((m) =>
+              m.MetricStat ? [m.MetricStat.Metric] : [],
+            )
+          : [p];
+        expect(watched.length).toBeGreaterThan(0);
+        for (const metric of watched) {
+          // The http path's throttled requests come from its access logs: the stage's namespace, by ApiId.
+          if (metric.MetricName !== 'ThrottledRequests') expect(String(metric.Namespace)).toMatch(/^AWS\//);
+          expect((metric.Dimensions as unknown[]).length).toBeGreaterThan(0);
+        }
         expect(p.AlarmActions).toEqual([topicArn]);
         expect(p.TreatMissingData).toBe('notBreaching');
         const runbook = /Runbook: docs\/operations\.md#([a-z0-9-]+)$/.exec(String(p.AlarmDescription));
@@ -84,7 +94,8 @@ describe('operating it: alarms, metrics, queries and the dashboard of a stage', 
         expect(anchors).toContain(runbook![1]);
       }
     }
-    expect(count).toBe(12 + 18 + 17 + 12 + 18);
+    // sqs, object, stream, fifo, table-stream; http: its front door's 10 and the 12 of the SQS consumer behind it.
+    expect(count).toBe(12 + 18 + 17 + 12 + 18 + (10 + 12));
   });
 
   it.each([
@@ -120,6 +131,11 @@ describe('operating it: alarms, metrics, queries and the dashboard of a stage', 
     [
       'table-stream',
       ['IteratorAge', 'NumberOfMessagesSent', 'DroppedEventCount', 'DestinationDeliveryFailures'],
+    ],
+    // The front door's (its 4xx share is metric math: test/lib/constructs/http-ingress.test.ts) and the consumer's.
+    [
+      'http',
+      ['5xx', 'Latency', 'ThrottledRequests', 'ApproximateNumberOfMessagesVisible', 'FailedInvokeEventCount'],
     ],
   ] as const)('the %s path alarms on its own signals and on every shared one', (path, own) => {
     const metrics = resourcesOf(stacks[path]!, 'AWS::CloudWatch::Alarm').map((a) => a.Properties.MetricName);
@@ -237,12 +253,29 @@ describe('operating it: alarms, metrics, queries and the dashboard of a stage', 
       'Kinesis → Lambda',
       'SQS FIFO → Lambda',
       'DynamoDB Streams → Lambda',
+      'HTTP → Lambda → SQS',
+      'HTTP → SQS → Lambda: the queue behind the front door',
     ]) {
       expect(body).toContain(`### ${title}`);
     }
+    // Five paths and the queue behind the http front door; the front door's own graphs are requests and answers.
     for (const graph of ['In', 'Processed', 'Failed', 'In the DLQ or destination', 'Age of the oldest']) {
-      expect(body.split(`\\"title\\":\\"${graph}\\"`).length - 1).toBe(5);
+      expect(body.split(`\\"title\\":\\"${graph}\\"`).length - 1).toBe(6);
     }
+    for (const graph of ['Requests', 'Accepted (2xx)', 'Refused or failed (4xx, 429, 5xx)', 'Latency (ms)']) {
+      expect(body.split(`\\"title\\":\\"${graph}\\"`).length - 1).toBe(1);
+    }
+    expect(body).toContain('No DLQ: failures go to the caller');
+    for (const metric of [
+      '\\"5xx\\"',
+      '\\"4xx\\"',
+      '\\"Count\\"',
+      'ThrottledRequests',
+      'IntegrationLatency',
+    ]) {
+      expect(body).toContain(metric);
+    }
+    expect(body).toContain('requests - clientErrors - serverErrors');
     for (const metric of ['RecordsApplied', 'DuplicateRecords', 'InvalidPayloads', 'DeletedEventCount']) {
       expect(body).toContain(metric);
     }

@@ -41,6 +41,9 @@ export const LAUNCHER_MODELS: Readonly<Record<string, string>> = {
     'created on the API (CreateRoute): route key, IAM authorization, target integration',
   'AWS::ApiGatewayV2::Stage':
     'created on the API (CreateStage): auto-deploy, access log settings, throttling (stored; moto throttles nothing)',
+  // The http path's count of 429s from its access logs (moto has the API call, no CloudFormation model).
+  'AWS::Logs::MetricFilter':
+    'created with PutMetricFilter: pattern, log group, metric and dimensions (stored; moto turns no log line into a metric)',
 };
 
 /**

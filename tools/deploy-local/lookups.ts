@@ -5,7 +5,7 @@
  * a type gains a lookup here, or an entry in NOT_EMULATED (coverage.ts) with its reason.
  */
 import { DescribeAlarmsCommand, GetDashboardCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeLogGroupsCommand, DescribeMetricFiltersCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
@@ -192,6 +192,17 @@ export const LOOKUPS: Readonly<Record<string, Lookup>> = {
     return logGroups.some((group) => group.logGroupName === physicalId)
       ? found('DescribeLogGroups')
       : absent('no log group of that name');
+  },
+  'AWS::Logs::MetricFilter': async ({ logs }, { physicalId, properties }) => {
+    const { metricFilters = [] } = await logs.send(
+      new DescribeMetricFiltersCommand({
+        logGroupName: String(properties.LogGroupName),
+        filterNamePrefix: physicalId,
+      }),
+    );
+    return metricFilters.some((filter) => filter.filterName === physicalId)
+      ? found('DescribeMetricFilters')
+      : absent('DescribeMetricFilters finds no filter of that name on its log group');
   },
   'AWS::Lambda::Function': async ({ lambda }, { physicalId }) => {
     const configuration = await lambda.send(

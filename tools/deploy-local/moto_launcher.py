@@ -549,11 +549,46 @@ class HttpApiStage(_Model):
             backend.delete_stage(self.api_id, self._physical_id)
 
 
+class MetricFilter(_Model):
+    """AWS::Logs::MetricFilter, created with PutMetricFilter's backend call (stored; moto turns no log line into a metric)."""
+
+    TYPE = "AWS::Logs::MetricFilter"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> "MetricFilter":
+        from moto.logs.models import logs_backends
+
+        p = cloudformation_json["Properties"]
+        name = p.get("FilterName") or resource_name
+        transformations = []
+        for transformation in p["MetricTransformations"]:
+            item = _camel({key: value for key, value in transformation.items() if key != "Dimensions"})
+            # The API takes dimensions as a map; CloudFormation lists them as Key/Value pairs.
+            if transformation.get("Dimensions"):
+                item["dimensions"] = {pair["Key"]: pair["Value"] for pair in transformation["Dimensions"]}
+            transformations.append(item)
+        logs_backends[account_id][region_name].put_metric_filter(
+            name, p["FilterPattern"], p["LogGroupName"], transformations
+        )
+        return cls(name, {"LogGroupName": p["LogGroupName"]})
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.logs.models import logs_backends
+
+        logs_backends[account_id][region_name].delete_metric_filter(
+            self._physical_id, self._attributes["LogGroupName"]
+        )
+
+
 MODELS: dict[str, type[_Model]] = {
     model.TYPE: model
     for model in (
         Alarm, EventInvokeConfig, Subscription, TopicPolicy, QueuePolicy, BucketPolicy, CdkMetadata,
         BucketNotifications, AutoDeleteObjects, HttpApi, HttpApiIntegration, HttpApiRoute, HttpApiStage,
+        MetricFilter,
     )
 }
 

@@ -5,24 +5,56 @@
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { ALARM_DEFAULTS, RUNBOOK } from '../../../lib/constructs/alarms';
 import {
   ACCESS_LOG_FIELDS,
   concurrencyAdmitted,
+  HTTP_ALARM_DEFAULTS,
   HTTP_INGRESS_DEFAULTS,
   HttpIngress,
   type HttpIngressProps,
+  THROTTLED_REQUESTS_METRIC,
 } from '../../../lib/constructs/http-ingress';
 import { IdempotencyTable } from '../../../lib/constructs/idempotency-table';
 import { nagFindings } from '../../helpers/nag';
 import { errorThrownBy, logicalIdOf, testStack } from '../../helpers/synth';
 
-function build(props: Partial<HttpIngressProps> = {}) {
+/** The front door on a bare queue and table; `withTopic`: the alarms notify a topic of the test stack. */
+function build(props: Partial<HttpIngressProps> = {}, options: { withTopic?: boolean } = {}) {
   const stack = testStack();
   const queue = new Queue(stack, 'Orders', { enforceSSL: true });
   const idempotencyTable = new IdempotencyTable(stack, 'Idempotency');
-  const ingress = new HttpIngress(stack, 'Http', { idempotencyTable, queue, ...props });
-  return { stack, queue, ingress, template: Template.fromStack(stack) };
+  const alarmTopic = options.withTopic ? new Topic(stack, 'Alarms', { enforceSSL: true }) : undefined;
+  const ingress = new HttpIngress(stack, 'Http', { idempotencyTable, queue, alarmTopic, ...props });
+  return { stack, queue, idempotencyTable, alarmTopic, ingress, template: Template.fromStack(stack) };
+}
+
+type AlarmProperties = {
+  Namespace?: string;
+  MetricName?: string;
+  Dimensions?: unknown[];
+  Metrics?: {
+    Expression?: string;
+    MetricStat?: { Metric: { MetricName: string; Dimensions?: unknown[] } };
+  }[];
+  Threshold: number;
+  AlarmActions?: unknown[];
+  AlarmDescription: string;
+};
+
+function alarmsOf(template: Template): AlarmProperties[] {
+  return Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+    (alarm) => alarm.Properties as AlarmProperties,
+  );
+}
+
+/** The metric names an alarm watches: its own, or those of its metric math. */
+function watched(alarm: AlarmProperties): string[] {
+  return alarm.MetricName
+    ? [alarm.MetricName]
+    : (alarm.Metrics ?? []).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : []));
 }
 
 describe('HttpIngress', () => {
@@ -104,7 +136,13 @@ describe('HttpIngress', () => {
       POWERTOOLS_SERVICE_NAME: 'http-ingress',
     });
     expect(env.EFFECT_TABLE_NAME).toBeUndefined();
-    expect(Stack.of(ingress).resolve(ingress.ordersUrl)).toEqual(expect.anything());
+    // The API's own endpoint (https://<api id>.execute-api.<region>.amazonaws.com) and the route's path.
+    expect(Stack.of(ingress).resolve(ingress.ordersUrl)).toEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalIdOf(ingress.api), 'ApiEndpoint'] }, '/orders']],
+    });
+    expect(
+      Stack.of(ingress).resolve(build({ routePath: '/v2/submissions' }).ingress.ordersUrl)['Fn::Join'][1][1],
+    ).toBe('/v2/submissions');
   });
 
   it('alarms when Lambda throttles the function anyway', () => {
@@ -113,6 +151,123 @@ describe('HttpIngress', () => {
       Namespace: 'AWS/Lambda',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(logicalIdOf(built.ingress.throttleAlarm)).toMatch(/^HttpThrottleAlarm/);
+  });
+
+  it('alarms on every failure signal of the front door: each with dimensions, its runbook section, and the topic', () => {
+    const { template, ingress, alarmTopic } = build({}, { withTopic: true });
+    const alarms = alarmsOf(template);
+    expect(alarms).toHaveLength(ingress.alarms.length);
+    expect(alarms.flatMap(watched).sort()).toEqual(
+      [
+        '5xx',
+        'Count',
+        '4xx',
+        THROTTLED_REQUESTS_METRIC,
+        'Latency',
+        'Errors',
+        'Throttles',
+        'Duration',
+        'ConcurrentExecutions',
+        'ReadThrottleEvents',
+        'WriteThrottleEvents',
+      ].sort(),
+    );
+    const runbooks = new Set<string>(Object.values(RUNBOOK));
+    for (const alarm of alarms) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: logicalIdOf(alarmTopic!) }]);
+      const runbook = /Runbook: docs\/operations\.md#([a-z0-9-]+)$/.exec(alarm.AlarmDescription);
+      expect(runbooks).toContain(runbook?.[1]);
+      const dimensioned = alarm.Metrics
+        ? alarm.Metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.Dimensions] : []))
+        : [alarm.Dimensions];
+      for (const dimensions of dimensioned) expect(dimensions?.length).toBeGreaterThan(0);
+    }
+    const api = { Name: 'ApiId', Value: { Ref: logicalIdOf(ingress.api) } };
+    const stage = { Name: 'Stage', Value: '$default' };
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Dimensions: [api, stage],
+      Threshold: HTTP_ALARM_DEFAULTS.serverErrors,
+      AlarmDescription: Match.stringLikeRegexp(`#${RUNBOOK.httpServerErrors}$`),
+    });
+    // Latency near the request's deadline: the function timeout (below the integration timeout), at the 99th percentile.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: 'Latency',
+      ExtendedStatistic: 'p99',
+      Dimensions: [api, stage],
+      Threshold: Math.floor(
+        HTTP_INGRESS_DEFAULTS.timeout.toMilliseconds() * HTTP_ALARM_DEFAULTS.latencyOfTimeout,
+      ),
+    });
+    // The 4xx share, judged only with enough requests.
+    const share = alarms.find((alarm) => alarm.Metrics !== undefined)!;
+    expect(share.Metrics![0].Expression).toBe(
+      `IF(requests >= ${HTTP_ALARM_DEFAULTS.clientErrorMinRequests}, 100 * clientErrors / requests, 0)`,
+    );
+    expect(share.Threshold).toBe(HTTP_ALARM_DEFAULTS.clientErrorShare * 100);
+    // 429s from the access logs, by the API's id, which the access log line carries.
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: { Ref: logicalIdOf(ingress.accessLogGroup) },
+      FilterPattern: '{ $.status = "429" }',
+      MetricTransformations: [
+        Match.objectLike({
+          MetricName: THROTTLED_REQUESTS_METRIC,
+          MetricValue: '1',
+          Dimensions: [{ Key: 'ApiId', Value: '$.apiId' }],
+        }),
+      ],
+    });
+    expect(ACCESS_LOG_FIELDS.apiId).toBe('$context.apiId');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: THROTTLED_REQUESTS_METRIC,
+      Dimensions: [api],
+      Threshold: HTTP_ALARM_DEFAULTS.throttledRequests,
+    });
+    // The function's concurrency against its reserved concurrency; the idempotency table's throttling.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ConcurrentExecutions',
+      Threshold: Math.floor(HTTP_INGRESS_DEFAULTS.reservedConcurrency * ALARM_DEFAULTS.concurrencyOfCap),
+      AlarmDescription: Match.stringLikeRegexp('reserved concurrency \\(50\\)'),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/DynamoDB',
+      MetricName: 'WriteThrottleEvents',
+      AlarmDescription: Match.stringLikeRegexp('answers 503 with Retry-After'),
+    });
+  });
+
+  it('takes its alarm thresholds as props', () => {
+    const { template } = build({
+      timeout: Duration.seconds(10),
+      reservedConcurrency: 200,
+      alarmThresholds: {
+        serverErrors: 5,
+        clientErrorShare: 0.25,
+        clientErrorMinRequests: 50,
+        throttledRequests: 100,
+        latencyOfTimeout: 0.5,
+        concurrencyOfCap: 0.5,
+      },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xx', Threshold: 5 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Latency', Threshold: 5000 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: THROTTLED_REQUESTS_METRIC,
+      Threshold: 100,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ConcurrentExecutions',
+      Threshold: 100,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 25,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(requests >= 50, 100 * clientErrors / requests, 0)' }),
+      ]),
     });
   });
 
@@ -154,6 +309,19 @@ describe('HttpIngress settings refused at synth', () => {
     [{ routePath: '/orders/{id}' }, /routePath must be a path/],
     [{ idempotencyExpiry: Duration.seconds(10) }, /idempotencyExpiry must be from 1 minute/],
     [{ memorySize: 64 }, /memorySize must be a whole number from 128/],
+    [
+      { alarmThresholds: { clientErrorShare: 0 } },
+      /alarmThresholds.clientErrorShare must be a share from 0.01 to 1/,
+    ],
+    [
+      { alarmThresholds: { latencyOfTimeout: 1.5 } },
+      /alarmThresholds.latencyOfTimeout must be a share from 0.1/,
+    ],
+    [{ alarmThresholds: { serverErrors: 0 } }, /alarmThresholds.serverErrors must be a whole number from 1/],
+    [
+      { alarmThresholds: { throttledRequests: 2.5 } },
+      /alarmThresholds.throttledRequests must be a whole number/,
+    ],
   ])('%j', (props, message) => {
     expect(errorThrownBy(() => build(props), props).message).toMatch(message);
   });

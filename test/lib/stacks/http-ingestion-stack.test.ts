@@ -1,5 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { alarmTopicNameOf, metricsNamespaceOf } from '../../../lib/config';
 import { HttpIngestionStack } from '../../../lib/stacks/http-ingestion-stack';
 import { nagFindings } from '../../helpers/nag';
 import { logicalIdOf, testApp } from '../../helpers/synth';
@@ -12,6 +13,10 @@ describe('HttpIngestionStack', () => {
   beforeAll(() => {
     stack = new HttpIngestionStack(testApp(), 'Http', { config: SANDBOX });
     template = Template.fromStack(stack);
+  });
+
+  it('matches the snapshot (asset hashes masked)', () => {
+    expect(template.toJSON()).toMatchSnapshot();
   });
 
   it('has no unacknowledged cdk-nag finding (AwsSolutions and Serverless)', () => {
@@ -70,7 +75,29 @@ describe('HttpIngestionStack', () => {
     kept.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 5 });
   });
 
+  it("routes every alarm of both parts to the stage's alarm topic, and gives the dashboard a row for each", () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(stack.httpIngress.alarms.length + stack.sqsConsumer.alarms.length);
+    const topic = `:${alarmTopicNameOf(SANDBOX)}`;
+    for (const alarm of alarms) {
+      expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain(topic);
+    }
+    // The access logs' 429s and the consumer's business metrics go to the stage's namespace.
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      MetricTransformations: [Match.objectLike({ MetricNamespace: metricsNamespaceOf(SANDBOX) })],
+    });
+    expect(stack.flows.map((flow) => flow.title)).toEqual([
+      stack.httpIngress.flow.title,
+      expect.stringMatching(/the queue behind the front door/),
+    ]);
+  });
+
   it('outputs the orders URL and what an operator reads', () => {
+    template.hasOutput('OrdersUrl', {
+      Value: {
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalIdOf(stack.httpIngress.api), 'ApiEndpoint'] }, '/orders']],
+      },
+    });
     for (const output of [
       'OrdersUrl',
       'ApiId',
