@@ -14,8 +14,11 @@ const demo = parseScenario(
   JSON.parse(readFileSync(join(__dirname, '../../../tools/local/scenarios/demo.json'), 'utf8')),
 );
 const onlySqs = sqsConfig();
-/** The demo's paths other than SQS, in the order the simulator lists paths. */
-const notSqs = PATHS.filter((path) => path !== 'sqs' && demo.paths[path] !== undefined);
+/** The demo's paths other than SQS, in the order the simulator lists paths (the http path last). */
+const notSqs = [
+  ...PATHS.filter((path) => path !== 'sqs' && demo.paths[path] !== undefined),
+  ...(demo.paths.http ? (['http'] as const) : []),
+];
 const entryOf = (config = onlySqs) => new Simulation(config, { seed: 1 }).entryPoints();
 
 describe('forDeployment', () => {

@@ -38,7 +38,13 @@ describe('scenario files', () => {
   });
 
   it('accept every shipped example', () => {
-    for (const file of ['demo.json', 'stream-poison.json', 'fifo-poison.json', 'table-stream-poison.json']) {
+    for (const file of [
+      'demo.json',
+      'stream-poison.json',
+      'fifo-poison.json',
+      'table-stream-poison.json',
+      'http-overload.json',
+    ]) {
       expect(() => readScenarioFile(join(__dirname, '../../../tools/local/scenarios', file))).not.toThrow();
     }
   });
