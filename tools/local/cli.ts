@@ -9,7 +9,9 @@ import { prepareAssembly } from './assembly';
 import { AssemblyError, loadCloudAssembly } from './cloudformation';
 import { renderReport } from './report';
 import { runScenario } from './run';
-import { readScenarioFile, ScenarioError, type Scenario } from './scenario';
+import { readSetFlags, renderSettings, SettingsError, type PathSettings } from './overrides';
+import { PATHS, readScenarioFile, ScenarioError, type Scenario } from './scenario';
+import { timelineHtml } from './timeline-html';
 import { walkthroughCommand } from './walkthrough-cli';
 
 const PROJECT_DIR = resolve(__dirname, '..', '..');
@@ -31,6 +33,14 @@ Options:
   --logs <file>      write every line the functions logged (JSON Lines, with the invocation number)
   --model            use the in-engine model of the handlers instead of the bundles (fast; see the docs)
   --seed <value>     override the scenario's seed
+  --set <path>.<setting>=<value>
+                     override a setting of the template for this run, e.g. --set stream.bisect=off
+                     --set sqs.visibilityTimeoutSeconds=60 (repeatable; over the scenario's "settings"):
+                     batchSize, batchingWindowSeconds, partialBatchResponses, failureMode, bisect,
+                     retryAttempts, maxRecordAgeSeconds, parallelizationFactor, visibilityTimeoutSeconds,
+                     maxReceiveCount, maximumConcurrency, maxEventAgeSeconds (docs/local-simulator.md)
+  --html <file>      also write the timeline as a self-contained HTML page (lanes, invocations, where
+                     failed records went)
   --cdk-out <dir>    the cloud assembly to read (default: cdk.out)
   --synth            synthesize even if the assembly looks up to date
   --no-synth         never synthesize (fail if the assembly is missing or was written without bundling)
@@ -46,6 +56,9 @@ interface CliOptions {
   logs?: string;
   model: boolean;
   seed?: string;
+  /** `--set` flags, as given. */
+  set: string[];
+  html?: string;
   cdkOut: string;
   synth: 'auto' | 'always' | 'never';
   quiet: boolean;
@@ -56,6 +69,7 @@ class UsageError extends Error {}
 function parseArguments(argv: readonly string[]): CliOptions | 'help' {
   const options: CliOptions = {
     model: false,
+    set: [],
     cdkOut: join(PROJECT_DIR, 'cdk.out'),
     synth: 'auto',
     quiet: false,
@@ -82,6 +96,12 @@ function parseArguments(argv: readonly string[]): CliOptions | 'help' {
         break;
       case '--seed':
         options.seed = value(i++, arg);
+        break;
+      case '--set':
+        options.set.push(value(i++, arg));
+        break;
+      case '--html':
+        options.html = value(i++, arg);
         break;
       case '--cdk-out':
         options.cdkOut = resolve(value(i++, arg));
@@ -126,7 +146,24 @@ async function main(argv: readonly string[]): Promise<number> {
     if (!opts.quiet) process.stderr.write(`${line}\n`);
   };
 
-  let scenario: Scenario = readScenarioFile(opts.scenarioFile ?? DEMO_SCENARIO);
+  // Bad --set flags and a bad scenario file are named together.
+  let flagSettings: PathSettings = {};
+  let flagProblems: SettingsError | undefined;
+  try {
+    flagSettings = readSetFlags(opts.set, PATHS);
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error;
+    flagProblems = error;
+  }
+  let scenario: Scenario;
+  try {
+    scenario = readScenarioFile(opts.scenarioFile ?? DEMO_SCENARIO);
+  } catch (error) {
+    if (flagProblems && error instanceof ScenarioError)
+      throw new ScenarioError(`${error.message}\n${flagProblems.message}`);
+    throw error;
+  }
+  if (flagProblems) throw flagProblems;
   if (opts.seed !== undefined)
     scenario = { ...scenario, seed: /^\d+$/.test(opts.seed) ? Number(opts.seed) : opts.seed };
   const functions = opts.model ? 'model' : scenario.functions;
@@ -149,6 +186,7 @@ async function main(argv: readonly string[]): Promise<number> {
     scenario,
     config: assembly.config,
     functions,
+    settings: flagSettings,
     onProgress: progress,
     ...(logStream && {
       onLog: (line, seq) => logStream.write(`${JSON.stringify({ invocation: seq, line })}\n`),
@@ -156,6 +194,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   logStream?.end();
 
+  console.log(`${renderSettings(result.settings)}\n`);
   console.log(renderReport(result.report, result.realMs));
   if (result.unattributedClaims > 0) {
     console.log(
@@ -163,8 +202,32 @@ async function main(argv: readonly string[]): Promise<number> {
     );
   }
   if (opts.json) {
-    writeFileSync(opts.json, `${JSON.stringify(result.json(), null, 2)}\n`);
+    writeFileSync(
+      opts.json,
+      `${JSON.stringify({ ...(result.json() as object), settings: result.settings }, null, 2)}\n`,
+    );
     progress(`JSON report written to ${opts.json}`);
+  }
+  if (opts.html) {
+    const name = scenario.name ?? 'unnamed';
+    writeFileSync(
+      opts.html,
+      timelineHtml({
+        title: `Scenario ${name} (seed ${scenario.seed})`,
+        runs: [
+          {
+            title: name,
+            settings: renderSettings(result.settings)
+              .split('\n')
+              .slice(1)
+              .map((line) => line.trim()),
+            sim: result.sim,
+            messageGroupOf: (id) => result.catalog.records.get(id)?.messageGroupId,
+          },
+        ],
+      }),
+    );
+    progress(`Timeline written to ${opts.html}`);
   }
   const invariants = [
     ...result.report.paths.flatMap((p) => p.invariants),
@@ -178,7 +241,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ScenarioError || error instanceof AssemblyError) {
+    if (error instanceof ScenarioError || error instanceof AssemblyError || error instanceof SettingsError) {
       console.error(error.message);
     } else {
       console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));

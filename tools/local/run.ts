@@ -9,6 +9,7 @@ import type { StopReason } from './engine/scheduler';
 import { type EntryPoints, Simulation } from './engine/simulation';
 import type { FaultPlan } from './faults';
 import { modelFunction, type ModelOptions } from './model-function';
+import { applySettings, scenarioSettings, type PathSettings, type SettingRow } from './overrides';
 import { buildReport, toJsonReport, type Report } from './report';
 import { httpEntryPoint, startHttpPath, type HttpPathRun } from './http-path';
 import { buildHttpReport } from './http-report';
@@ -56,6 +57,8 @@ export interface RunResult {
   /** Bundles only: the DynamoDB calls each invocation made, in invocation order. */
   readonly callsPerInvocation?: readonly number[];
   readonly unattributedClaims: number;
+  /** Every setting of the paths driven, with where its value came from (template, scenario, --set). */
+  readonly settings: readonly SettingRow[];
   json(): unknown;
 }
 
@@ -71,14 +74,24 @@ export interface RunOptions {
   readonly onLog?: (line: string, invocationSeq: number) => void;
   /** Bundles only: faults on the DynamoDB calls of invocations, crashes and timeouts included. */
   readonly callFaults?: readonly CallFault[];
-  /** Model functions only: how they fail (see model-function.ts). */
+  /** Model functions only: how they fail (see model-function.ts); a path's `failureMode` setting wins. */
   readonly failureMode?: 'partial' | 'throw';
+  /** Settings from `--set` flags, over the scenario's `settings` (overrides.ts). */
+  readonly settings?: PathSettings;
   /** Model functions only: the stream's idempotency (see model-function.ts). */
   readonly streamIdempotency?: ModelOptions['streamIdempotency'];
 }
 
 export async function runScenario(options: RunOptions): Promise<RunResult> {
-  const { config } = options;
+  // The template's settings with the scenario's and the flags' overrides (overrides.ts).
+  const applied = applySettings(
+    options.config,
+    PATHS.filter((path) => options.scenario.paths[path]),
+    scenarioSettings(options.scenario.paths),
+    options.settings ?? {},
+    options.functions ?? options.scenario.functions,
+  );
+  const { config } = applied;
   const probe = new Simulation(config, { seed: options.scenario.seed });
   const entry = probe.entryPoints();
   const { scenario, skippedPaths } = forDeployment(options.scenario, entry, !!httpEntryPoint(config));
@@ -170,6 +183,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         callsPerInvocation: callFaults.callsPerInvocation,
       }),
       unattributedClaims: faultLayer?.unattributedClaims ?? 0,
+      settings: applied.rows,
       json: () => ({ ...(toJsonReport(report, sim) as object), realMs: Math.round(realMs) }),
     };
   } finally {
@@ -180,7 +194,11 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   async function codeFor(path: IngestionPath, functionId: string): Promise<FunctionCode> {
     if (functions === 'model')
       return modelFunction(faults, {
-        failureMode: options.failureMode ?? 'partial',
+        failureMode: applied.failureModes[path]
+          ? applied.failureModes[path] === 'throw'
+            ? 'throw'
+            : 'partial'
+          : (options.failureMode ?? 'partial'),
         ...(options.streamIdempotency && { streamIdempotency: options.streamIdempotency }),
       });
     const fn = config.functions.find((f) => f.id === functionId)!;

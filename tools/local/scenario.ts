@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { IngestionPath } from './engine/config';
+import { scenarioSettingsProblems } from './overrides';
 
 export const PATHS: readonly IngestionPath[] = ['sqs', 'object', 'stream', 'fifo', 'table-stream'];
 
@@ -100,6 +101,11 @@ const PathSchema = z.strictObject({
    */
   expirations: SelectionSchema.optional(),
   faults: FaultsSchema.default({}),
+  /**
+   * The path's settings for this run over the template's (overrides.ts: batchSize, bisect, retryAttempts,
+   * visibilityTimeoutSeconds...), each checked against AWS's range with the rest of the scenario.
+   */
+  settings: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).optional(),
 });
 
 /**
@@ -241,7 +247,18 @@ export function readScenarioFile(file: string): Scenario {
 }
 
 function toFull(short: z.output<typeof ShortScenarioSchema>): Scenario {
-  const { path, records, ratePerSecond, start, partitionKeys, groups, expirations, faults, ...rest } = short;
+  const {
+    path,
+    records,
+    ratePerSecond,
+    start,
+    partitionKeys,
+    groups,
+    expirations,
+    faults,
+    settings,
+    ...rest
+  } = short;
   return {
     ...rest,
     paths: {
@@ -253,6 +270,7 @@ function toFull(short: z.output<typeof ShortScenarioSchema>): Scenario {
         ...(groups !== undefined && { groups }),
         ...(expirations !== undefined && { expirations }),
         faults,
+        ...(settings !== undefined && { settings }),
       },
     },
   };
@@ -265,6 +283,7 @@ function checkWindows(scenario: Scenario, source: string): void {
       problems.push(`  ${field}: "to" must be after "from"`);
   };
   scenario.dynamodbOutages.forEach((w, i) => check(`dynamodbOutages.${i}`, w));
+  problems.push(...scenarioSettingsProblems(scenario.paths));
   scenario.paths.http?.faults.queueOutages?.forEach((w, i) =>
     check(`paths.http.faults.queueOutages.${i}`, w),
   );
