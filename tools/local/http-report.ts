@@ -10,6 +10,17 @@
 import type { ClientOutcome, HttpApiGateway } from './engine/http';
 import type { EnqueueRecord, HttpPathRun, PlannedHttpSubmission } from './http-path';
 import type { InvariantResult } from './report';
+import { domain } from '../../lambda/sqs-consumer/domain';
+
+/** What the http path accepts, in words: the record of the handler's domain (lambda/sqs-consumer/domain.ts). */
+const RECORD = domain.recordName;
+
+/** The invariants' names, for the report and the tests (a fork's domain names its own record). */
+export const HTTP_INVARIANT_NAMES = {
+  oneEnqueue: `one enqueue per ${RECORD}`,
+  noneLost: `no accepted ${RECORD} lost`,
+  inTime: "every healthy request accepted within the client's deadline",
+} as const;
 
 export interface HttpClientRow {
   readonly id: string;
@@ -99,24 +110,24 @@ export function httpInvariants(input: HttpInvariantInput): InvariantResult[] {
 
   return [
     {
-      name: 'one enqueue per order',
+      name: HTTP_INVARIANT_NAMES.oneEnqueue,
       holds: twice.length === 0 && strangers.length === 0,
       detail:
-        `${input.submissions.length} orders: ${once} enqueued once, ${twice.length} more than once` +
-        (strangers.length > 0 ? `, ${strangers.length} enqueues of no submitted order` : ''),
+        `${input.submissions.length} ${RECORD}s: ${once} enqueued once, ${twice.length} more than once` +
+        (strangers.length > 0 ? `, ${strangers.length} enqueues of no submitted ${RECORD}` : ''),
       examples: [
         ...twice.map((s) => `${s.id} enqueued ${enqueuesOf.get(s.businessKey)}×`),
-        ...strangers.map((key) => `unknown order ${key}`),
+        ...strangers.map((key) => `unknown ${RECORD} ${key}`),
       ].slice(0, 10),
     },
     {
-      name: 'no accepted order lost',
+      name: HTTP_INVARIANT_NAMES.noneLost,
       holds: lost.length === 0,
-      detail: `${accepted.length} orders accepted (a 202 the client saw, or a function that finished with one), ${lost.length} of them never enqueued`,
+      detail: `${accepted.length} ${RECORD}s accepted (a 202 the client saw, or a function that finished with one), ${lost.length} of them never enqueued`,
       examples: lost.slice(0, 10).map((s) => s.id),
     },
     {
-      name: "every healthy request accepted within the client's deadline",
+      name: HTTP_INVARIANT_NAMES.inTime,
       holds: late.length === 0,
       detail: `${input.submissions.length - late.length} of ${input.submissions.length} accepted within ${input.deadlineMs / 1000} s`,
       examples: late.slice(0, 10).map(describe),
@@ -211,7 +222,7 @@ export function renderHttpReport(report: HttpPathReport): string[] {
     '',
     `━━ HTTP path: ${report.routeKey} on ${report.api} → ${report.functionName}`,
     `   API Gateway stage throttle ${report.rateLimit} requests/s, burst ${report.burstLimit}; function reserved concurrency ${report.reservedConcurrency}, timeout ${report.functionTimeoutSeconds} s; clients' deadline ${seconds(report.deadlineMs)}`,
-    `   clients       ${report.clients.length} orders, ${t.attempts} attempts: ${statuses || 'none'}`,
+    `   clients       ${report.clients.length} ${RECORD}s, ${t.attempts} attempts: ${statuses || 'none'}`,
     `   API Gateway   ${t.stageThrottles} refused by the stage throttle (429, function not run), ${t.lambdaThrottles} by Lambda's concurrency (500), ${t.invocations} invocations, ${t.answersLost} answers lost after the function finished`,
     `   enqueues      ${t.enqueues}; accepted after p50 ${seconds(report.timeToAcceptanceMs.p50)}, p95 ${seconds(report.timeToAcceptanceMs.p95)}, max ${seconds(report.timeToAcceptanceMs.max)}`,
   ];

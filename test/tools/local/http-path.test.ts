@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RETRY_AFTER_SECONDS } from '../../../lambda/http-ingress/handler';
 import { MODEL_RETRY_AFTER_SECONDS } from '../../../tools/local/http-path';
+import { HTTP_INVARIANT_NAMES } from '../../../tools/local/http-report';
 import { renderReport } from '../../../tools/local/report';
 import { runScenario } from '../../../tools/local/run';
 import { parseScenario } from '../../../tools/local/scenario';
@@ -31,9 +32,9 @@ describe('the http-overload scenario (model)', () => {
   it('rides out a burst beyond the stage throttle by backoff: every order accepted once, in time', () => {
     const http = report.http!;
     expect(holds(http.invariants)).toEqual({
-      'one enqueue per order': true,
-      'no accepted order lost': true,
-      "every healthy request accepted within the client's deadline": true,
+      [HTTP_INVARIANT_NAMES.oneEnqueue]: true,
+      [HTTP_INVARIANT_NAMES.noneLost]: true,
+      [HTTP_INVARIANT_NAMES.inTime]: true,
     });
     const spec = overload.paths.http!;
     expect(http.clients).toHaveLength(spec.requests);
@@ -73,8 +74,8 @@ describe('a reserved concurrency below what the stage throttle admits', () => {
     const http = report.http!;
     expect(http.totals.lambdaThrottles).toBeGreaterThan(0);
     expect(http.clients.some((c) => c.outcome === 'refused' && c.last === '500')).toBe(true);
-    expect(holds(http.invariants)["every healthy request accepted within the client's deadline"]).toBe(false);
-    expect(holds(http.invariants)['one enqueue per order']).toBe(true);
+    expect(holds(http.invariants)[HTTP_INVARIANT_NAMES.inTime]).toBe(false);
+    expect(holds(http.invariants)[HTTP_INVARIANT_NAMES.oneEnqueue]).toBe(true);
   });
 });
 

@@ -24,7 +24,7 @@ import {
   type EnqueueRecord,
   type PlannedHttpSubmission,
 } from '../../../tools/local/http-path';
-import { httpInvariants } from '../../../tools/local/http-report';
+import { HTTP_INVARIANT_NAMES, httpInvariants } from '../../../tools/local/http-report';
 import { examples, domain } from '../../../lambda/sqs-consumer/domain';
 import { functionConfig } from './config-fixtures';
 
@@ -274,9 +274,9 @@ describe('the http invariants', () => {
 
   it('hold for the client that keeps its key across retries', async () => {
     expect(holds(await lostAnswerRun())).toEqual({
-      'one enqueue per order': true,
-      'no accepted order lost': true,
-      "every healthy request accepted within the client's deadline": true,
+      [HTTP_INVARIANT_NAMES.oneEnqueue]: true,
+      [HTTP_INVARIANT_NAMES.noneLost]: true,
+      [HTTP_INVARIANT_NAMES.inTime]: true,
     });
   });
 
@@ -286,7 +286,7 @@ describe('the http invariants', () => {
       'idempotency-key': `"changed-${(attempt += 1)}"`,
     });
     const invariants = await lostAnswerRun(newKeyPerAttempt);
-    expect(holds(invariants)['one enqueue per order']).toBe(false);
+    expect(holds(invariants)[HTTP_INVARIANT_NAMES.oneEnqueue]).toBe(false);
     expect(invariants[0].examples).toEqual(['http-000001 enqueued 2×']);
   });
 
@@ -311,9 +311,9 @@ describe('the http invariants', () => {
       deadlineMs: 30_000,
     });
     expect(holds(invariants)).toEqual({
-      'one enqueue per order': true,
-      'no accepted order lost': false,
-      "every healthy request accepted within the client's deadline": false,
+      [HTTP_INVARIANT_NAMES.oneEnqueue]: true,
+      [HTTP_INVARIANT_NAMES.noneLost]: false,
+      [HTTP_INVARIANT_NAMES.inTime]: false,
     });
   });
 });
