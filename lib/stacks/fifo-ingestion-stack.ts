@@ -58,7 +58,7 @@ export class FifoIngestionStack extends Stack {
       value: this.fifoConsumer.deadLetterQueue.queueUrl,
     });
     new CfnOutput(this, 'DeadLetterQueueArn', {
-      description: 'Source ARN for a redrive: aws sqs start-message-move-task --source-arn <this>',
+      description: 'Source ARN of a redrive (a message move task back to the queue): npm run redrive -- fifo',
       value: this.fifoConsumer.deadLetterQueue.queueArn,
     });
     new CfnOutput(this, 'EffectTableName', {

@@ -102,7 +102,7 @@ export class HttpIngestionStack extends Stack {
       value: this.sqsConsumer.deadLetterQueue.queueUrl,
     });
     new CfnOutput(this, 'DeadLetterQueueArn', {
-      description: 'Source ARN for a redrive: aws sqs start-message-move-task --source-arn <this>',
+      description: 'Source ARN of a redrive (a message move task back to the queue): npm run redrive -- http',
       value: this.sqsConsumer.deadLetterQueue.queueArn,
     });
     new CfnOutput(this, 'EffectTableName', {

@@ -76,7 +76,8 @@ export class ObjectIngestionStack extends Stack {
       value: this.effectTable.table.tableName,
     });
     new CfnOutput(this, 'ConsumerFunctionName', {
-      description: 'The consumer function (re-drive: aws lambda invoke --invocation-type Event)',
+      description:
+        'The consumer function (npm run redrive -- object invokes it again with each failed event)',
       value: consumer.function.functionName,
     });
     new CfnOutput(this, 'ConsumerLogGroupName', {

@@ -57,7 +57,7 @@ export class SqsIngestionStack extends Stack {
       value: this.sqsConsumer.deadLetterQueue.queueUrl,
     });
     new CfnOutput(this, 'DeadLetterQueueArn', {
-      description: 'Source ARN for a redrive: aws sqs start-message-move-task --source-arn <this>',
+      description: 'Source ARN of a redrive (a message move task back to the queue): npm run redrive -- sqs',
       value: this.sqsConsumer.deadLetterQueue.queueArn,
     });
     new CfnOutput(this, 'EffectTableName', {

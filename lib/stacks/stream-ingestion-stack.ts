@@ -66,7 +66,7 @@ export class StreamIngestionStack extends Stack {
     if (onFailureDestination.queue) {
       new CfnOutput(this, 'FailureQueueUrl', {
         description:
-          'Failure records kept for an operator: aws sqs receive-message --queue-url <this> | npx tsx tools/replay-stream-failure.ts',
+          'Failure records kept for an operator: npm run redrive -- stream puts their records back into the stream',
         value: onFailureDestination.queue.queueUrl,
       });
     }

@@ -72,7 +72,7 @@ export class TableStreamIngestionStack extends Stack {
     if (onFailureDestination.queue) {
       new CfnOutput(this, 'FailureQueueUrl', {
         description:
-          'Failure records kept for an operator (shard and sequence numbers): aws sqs receive-message --queue-url <this>',
+          'Failure records kept for an operator (shard and sequence numbers): npm run redrive -- table-stream replays them',
         value: onFailureDestination.queue.queueUrl,
       });
     }
