@@ -7,12 +7,12 @@ module.exports = {
   // runs after `npm test`: the crash-point enumeration (`npm run test:crash-points`), the stream under outages
   // (`npm run test:outages`), the stream's two idempotency schemes compared, the property-based runs (10,000
   // records per path), the named poison scenarios of the FIFO and DynamoDB Streams paths, and the real bundles run
-  // by the simulator and by `npm run invoke` (real-handlers, invoke), and CDK's built-in CloudFormation validation
-  // of the whole app (a 9 MB WebAssembly rule engine, ≈5 s of CPU; `npm run synth` runs the same validation and
+  // by the simulator and by `npm run invoke` (real-handlers, invoke; the http path's: http-bundle), and CDK's
+  // built-in CloudFormation validation of the whole app (a 9 MB WebAssembly rule engine, ≈5 s of CPU; `npm run synth` runs the same validation and
   // fails on a finding, since cdk.json sets `@aws-cdk/core:validateAgainstDefaultRules`).
   testPathIgnorePatterns: [
     '/node_modules/',
-    '/test/tools/local/(crash-points|stream-outages|idempotency-schemes|properties|poison-scenarios|real-handlers|invoke)\\.test\\.ts$',
+    '/test/tools/local/(crash-points|stream-outages|idempotency-schemes|properties|poison-scenarios|real-handlers|invoke|http-bundle)\\.test\\.ts$',
     '/test/lib/cloudformation-validation\\.test\\.ts$',
     '/test/tools/deploy-local/.*\\.emulator\\.test\\.ts$',
     '/test/tools/redrive/.*\\.emulator\\.test\\.ts$',

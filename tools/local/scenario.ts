@@ -133,8 +133,8 @@ const HttpPathSchema = z.strictObject({
   faults: z
     .strictObject({
       /**
-       * Requests whose first answer from the function is lost on its way back (the function finished: the order
-       * is enqueued and its answer stored with the key): the client's attempt times out and it retries.
+       * Requests whose first accepting answer (202) is lost on its way back: the function finished (the order is
+       * enqueued and its answer stored with the key), the client's attempt times out and it retries.
        */
       lostAnswers: SelectionSchema.optional(),
       /** Windows in which the queue refuses SendMessage (the function answers 503, keeping nothing as done). */
