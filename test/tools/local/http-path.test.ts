@@ -92,6 +92,21 @@ describe('a deployment without the http path', () => {
   });
 });
 
+describe('paths.http in a scenario file', () => {
+  it("takes the retry policy over the client's and refuses what it does not know, naming the field", () => {
+    const scenario = parseScenario({ paths: { http: { requests: 3, retry: { maxAttempts: 12 } } } });
+    expect(scenario.paths.http).toMatchObject({ requests: 3, ratePerSecond: 5, retry: { maxAttempts: 12 } });
+    expect(() =>
+      parseScenario({
+        paths: { http: { requests: 3, faults: { queueOutages: [{ from: '3s', to: '1s' }] } } },
+      }),
+    ).toThrow(/paths\.http\.faults\.queueOutages\.0: "to" must be after "from"/);
+    expect(() => parseScenario({ paths: { http: { requests: 3, faults: { lostAnswer: 1 } } } })).toThrow(
+      /paths\.http\.faults: Unrecognized key: "lostAnswer"/,
+    );
+  });
+});
+
 it("the model's Retry-After is the handler's", () => {
   expect(MODEL_RETRY_AFTER_SECONDS.unavailable).toBe(RETRY_AFTER_SECONDS.unavailable);
 });
