@@ -59,6 +59,8 @@ export interface RunResult {
   readonly unattributedClaims: number;
   /** Every setting of the paths driven, with where its value came from (template, scenario, --set). */
   readonly settings: readonly SettingRow[];
+  /** The http path's run, when the scenario drives it (its gateway, invocations, clients: the HTML timeline). */
+  readonly http?: HttpPathRun;
   json(): unknown;
 }
 
@@ -154,7 +156,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       ...(options.onProgress && {
         onProgress: ({ now, events }) =>
           options.onProgress!(
-            `  … virtual ${formatClock(now)}, ${sim.trace.invocations.length} invocations, ${events} events, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+            `  … virtual ${formatClock(now)}, ${sim.trace.invocations.length + (http?.gateway.invoker.invocations.length ?? 0)} invocations, ${events} events, ${((performance.now() - started) / 1000).toFixed(1)} s`,
           ),
       }),
     });
@@ -184,6 +186,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       }),
       unattributedClaims: faultLayer?.unattributedClaims ?? 0,
       settings: applied.rows,
+      ...(http && { http }),
       json: () => ({ ...(toJsonReport(report, sim) as object), realMs: Math.round(realMs) }),
     };
   } finally {
