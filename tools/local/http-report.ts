@@ -232,7 +232,7 @@ export function renderHttpReport(report: HttpPathReport): string[] {
     );
   }
   out.push(
-    '   client        start    attempts  429s  503s  time-outs  outcome                        enqueued',
+    '   client        start    attempts  429s  503s  time-outs  outcome                             enqueued',
   );
   for (const c of report.clients.slice(0, CLIENT_LINES)) {
     const outcome =
@@ -240,7 +240,7 @@ export function renderHttpReport(report: HttpPathReport): string[] {
         ? `accepted after ${seconds(c.acceptedAfterMs ?? 0)}${c.replayed ? ' (replayed)' : ''}`
         : `${c.outcome} (last: ${c.last})`;
     out.push(
-      `   ${c.id.padEnd(13)} ${seconds(c.startedAt).padStart(7)}  ${String(c.attempts).padStart(8)}  ${String(c.throttled).padStart(4)}  ${String(c.unavailable).padStart(4)}  ${String(c.timeouts).padStart(9)}  ${outcome.padEnd(30)} ${c.enqueues}×`,
+      `   ${c.id.padEnd(13)} ${seconds(c.startedAt).padStart(7)}  ${String(c.attempts).padStart(8)}  ${String(c.throttled).padStart(4)}  ${String(c.unavailable).padStart(4)}  ${String(c.timeouts).padStart(9)}  ${outcome.padEnd(35)} ${c.enqueues}×`,
     );
   }
   if (report.clients.length > CLIENT_LINES)
