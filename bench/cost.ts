@@ -29,7 +29,7 @@ import { type Cell, renderMarkdownTable, renderTable } from './lib/table';
 import { readPathSettings, type SynthesizedPath } from './lib/template-settings';
 
 const ROOT = path.resolve(__dirname, '..');
-const PATHS: readonly IngestionPath[] = ['sqs', 'object', 'stream', 'fifo', 'table-stream'];
+const PATHS: readonly IngestionPath[] = ['sqs', 'object', 'stream', 'fifo', 'table-stream', 'http'];
 
 interface Named<T> {
   readonly value: T;
@@ -80,7 +80,10 @@ function withDomainSizes(assumptions: Assumptions, sources: Sources): Assumption
     const sizes = domainSizes(name);
     paths[name] = { ...paths[name], ...sizes };
     for (const key of Object.keys(sizes)) {
-      sources[`${name}.${key}`] = `lambda/${name}-consumer/domain.ts (examples)`;
+      sources[`${name}.${key}`] =
+        name === 'http'
+          ? 'lambda/sqs-consumer/domain.ts (examples) and the 202 of lambda/http-ingress/handler.ts'
+          : `lambda/${name}-consumer/domain.ts (examples)`;
     }
   }
   return { ...assumptions, paths };
@@ -198,7 +201,7 @@ const quantity = (value: number): string =>
  * path that is a shard's throughput at a parallelization factor of 1.
  */
 function recordsPerSecond(cost: PathCost, settings: PathSettings): string {
-  const records = settings.path === 'object' ? 1 : settings.batchSize;
+  const records = settings.path === 'object' || settings.path === 'http' ? 1 : settings.batchSize;
   return Math.round((records / cost.billedDurationMs) * 1000).toLocaleString('en-US');
 }
 
@@ -364,7 +367,8 @@ function main(): void {
       usd(costs[name].total),
       '',
     ]);
-    if (name !== 'object') {
+    // One notification or one request per invocation: no batch size to vary.
+    if (name !== 'object' && name !== 'http') {
       const batchSizes = name === 'sqs' ? [1, 100, 1000] : name === 'fifo' ? [1, 5] : [10, 500, 1000];
       for (const batchSize of batchSizes) {
         if (batchSize !== own.batchSize) variant(name, `batch size ${batchSize}`, { batchSize });
@@ -376,10 +380,13 @@ function main(): void {
     variant(name, own.architecture === 'arm64' ? 'x86_64 instead of arm64' : 'arm64 instead of x86_64', {
       architecture: own.architecture === 'arm64' ? 'x86_64' : 'arm64',
     });
+    // The http front door's scheme is its own (claim, send, complete with the answer): no what-if of it here.
     const schemes =
-      name === 'stream' || name === 'table-stream'
-        ? (['read-then-complete', 'put-only', 'none'] as const)
-        : (['put-only', 'none'] as const);
+      name === 'http'
+        ? ([] as const)
+        : name === 'stream' || name === 'table-stream'
+          ? (['read-then-complete', 'put-only', 'none'] as const)
+          : (['put-only', 'none'] as const);
     for (const scheme of schemes) {
       if (scheme !== schemeOf(own, assumptions)) variant(name, `idempotency: ${scheme}`, {}, scheme);
     }
@@ -391,9 +398,10 @@ function main(): void {
   );
   process.stdout.write(
     "\nNot per event (monthly, whatever the traffic): the object topic's customer managed KMS key ($1), CloudWatch alarms ($0.10 each), " +
+      "the http path's throttled-requests metric (a custom metric, $0.30), " +
       'DynamoDB storage and point-in-time recovery of the idempotency records (≈200 bytes each, kept idempotencyExpiry: 18 days ' +
       'on SQS, 22 days on FIFO, 14 days 6 hours on the object path, the stream retention on Kinesis, 24 hours on DynamoDB ' +
-      'Streams; cents per million records) and of the effect items ' +
+      "Streams, 24 hours for the http path's Idempotency-Keys; cents per million records) and of the effect items " +
       '(one per key, never expired), idle SQS long polls by the event ' +
       'source mapping (cents), S3 storage of the uploaded objects (depends on their size and lifecycle).\n',
   );

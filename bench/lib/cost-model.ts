@@ -17,9 +17,16 @@
  * Every path's business effect is a write to its effect table committed in one `TransactWriteItems` with the
  * completion of the idempotency record (exactly once). Transactional writes cost two write units per item (per
  * started KB), so that transaction costs 2 × (idempotency record + effect item) write units.
+ *
+ * The http path is the front door only (an event is one `POST` of an order, accepted): an HTTP API request, one
+ * synchronous invocation per request, the Idempotency-Key's claim (a conditional PutItem) and completion (an
+ * UpdateItem: the front door has no effect of its own, so no transaction), one `SendMessage`, and the access log
+ * line. A client's retry is a re-delivery: another request and invocation, answered from the store (a failed
+ * conditional put), nothing sent. The order is then applied by the SQS consumer behind it, priced as the sqs path
+ * (its settings are read from the first stack that has one).
  */
 
-export type IngestionPath = 'sqs' | 'object' | 'stream' | 'fifo' | 'table-stream';
+export type IngestionPath = 'sqs' | 'object' | 'stream' | 'fifo' | 'table-stream' | 'http';
 export type Architecture = 'arm64' | 'x86_64';
 /**
  * How a handler runs a batch's records: all at once, one after the other, or one after the other per
@@ -80,6 +87,10 @@ export interface PathAssumptions {
   readonly initMs: number;
   /** Log the handler writes per record (the "side effect done" line). */
   readonly logBytesPerRecord: number;
+  /** http only: the `SendMessage` round trip of an accepted order, in the region. */
+  readonly sqsSendLatencyMs?: number;
+  /** http only: API Gateway's access log line per request (ACCESS_LOG_FIELDS as JSON). */
+  readonly accessLogBytesPerRequest?: number;
   /** Size of one idempotency record as stored (key, status, expiry, the stored result). */
   readonly idempotencyItemBytes: number;
   /** Size of one effect item as written (its key and the running counters the business action adds to). */
@@ -133,6 +144,11 @@ export interface Prices {
   };
   readonly sns: { readonly publishesPerMillion: number; readonly requestChunkBytes: number };
   readonly s3: { readonly putRequestsPerThousand: number };
+  readonly apiGateway: {
+    /** HTTP API requests, metered in increments of `httpApiRequestChunkBytes`. */
+    readonly httpApiRequestsPerMillion: number;
+    readonly httpApiRequestChunkBytes: number;
+  };
   readonly kinesis: {
     readonly onDemand: {
       readonly streamHour: number;
@@ -224,6 +240,10 @@ export function invocationDurationMs(
   const own = assumptions.paths[settings.path];
   const cpu =
     invocationCpuMs(own.cpuMsPerRecordAtBatchSize, records) * cpuScale(settings, assumptions, prices);
+  if (settings.path === 'http') {
+    // One request per invocation, its calls one after the other: the claim, the send, the completion.
+    return Math.ceil(cpu + 2 * assumptions.dynamoDbLatencyMs + (own.sqsSendLatencyMs ?? 0));
+  }
   const scheme = schemeOf(settings, assumptions);
   // Round trips a record waits for: the claim (or read), then the transaction; a single transaction (put-only)
   // or a single effect write (none).
@@ -265,8 +285,11 @@ export function costPerMillionEvents(
 
   const events = MILLION;
   const deliveries = events * (1 + assumptions.redeliveryRate);
+  // The object path gets one notification per invocation, the http path one request.
   const recordsPerInvocation =
-    settings.path === 'object' ? 1 : Math.max(1, settings.batchSize * assumptions.batchFill);
+    settings.path === 'object' || settings.path === 'http'
+      ? 1
+      : Math.max(1, settings.batchSize * assumptions.batchFill);
   const invocations = deliveries / recordsPerInvocation;
   const memoryGb = settings.memoryMb / 1024;
 
@@ -294,7 +317,25 @@ export function costPerMillionEvents(
   }
 
   // --- the source -------------------------------------------------------------------------------------------
-  if (settings.path === 'sqs' || settings.path === 'fifo') {
+  if (settings.path === 'http') {
+    // Every request is billed, a client's retry included; an order is sent once (a retry is answered from the store).
+    const chunks = Math.ceil(own.eventBytes / prices.apiGateway.httpApiRequestChunkBytes);
+    add(
+      'API Gateway',
+      'HTTP API requests (a retry is another request)',
+      deliveries * chunks,
+      'requests',
+      prices.apiGateway.httpApiRequestsPerMillion / MILLION,
+    );
+    const sendChunks = Math.ceil(own.eventBytes / prices.sqs.requestChunkBytes);
+    add(
+      'SQS',
+      'SendMessage of each accepted order (to the consumer behind, priced as the sqs path)',
+      events * sendChunks,
+      'requests',
+      prices.sqs.standardRequestsPerMillion / MILLION,
+    );
+  } else if (settings.path === 'sqs' || settings.path === 'fifo') {
     // FIFO queues' requests are priced apart (bench/prices.json); the same requests otherwise.
     const fifo = settings.path === 'fifo';
     const price =
@@ -411,7 +452,30 @@ export function costPerMillionEvents(
   const rruPrice = prices.dynamodb.onDemand.readRequestUnitsPerMillion / MILLION;
   const scheme = schemeOf(settings, assumptions);
   const transaction = `TransactWriteItems of 2 items at 2 WRU per KB: ${transactionUnits} WRU per record`;
-  if (scheme === 'powertools') {
+  if (settings.path === 'http') {
+    // The Idempotency-Key: claimed, then completed with the stored 202 (no effect, so no transaction).
+    add(
+      'DynamoDB',
+      `Idempotency-Key claims (conditional PutItem, ${units} WRU per request)`,
+      events * units,
+      'WRU',
+      wruPrice,
+    );
+    add(
+      'DynamoDB',
+      `completion with the stored answer (UpdateItem, ${units} WRU per request)`,
+      events * units,
+      'WRU',
+      wruPrice,
+    );
+    add(
+      'DynamoDB',
+      "failed conditional puts of clients' retries (answered from the store)",
+      (deliveries - events) * units,
+      'WRU',
+      wruPrice,
+    );
+  } else if (scheme === 'powertools') {
     add(
       'DynamoDB',
       `idempotency claims (conditional PutItem, ${units} WRU per record)`,
@@ -480,10 +544,14 @@ export function costPerMillionEvents(
 
   // --- CloudWatch Logs, X-Ray ---------------------------------------------------------------------------------
   const logGb =
-    (deliveries * own.logBytesPerRecord + invocations * assumptions.platformLogBytesPerInvocation) / GIB;
+    (deliveries * (own.logBytesPerRecord + (own.accessLogBytesPerRequest ?? 0)) +
+      invocations * assumptions.platformLogBytesPerInvocation) /
+    GIB;
   add(
     'CloudWatch Logs',
-    'ingestion (handler lines + START/END/REPORT)',
+    own.accessLogBytesPerRequest
+      ? 'ingestion (handler lines + START/END/REPORT + API access log lines)'
+      : 'ingestion (handler lines + START/END/REPORT)',
     logGb,
     'GB',
     prices.cloudwatchLogs.ingestedGb,

@@ -10,7 +10,9 @@
  *   plan's response stored in `data`.
  * - `effectItemBytes`: DynamoDB's size of an effect item after a record: `pk`, the key and each counter.
  */
+import { randomUUID } from 'node:crypto';
 import * as fifoDomain from '../../lambda/fifo-consumer/domain';
+import { ACCEPTED_ID_FIELD, HTTP_KEY_PREFIX } from '../../lambda/http-ingress/handler';
 import * as objectDomain from '../../lambda/object-consumer/domain';
 import type { Domain, DomainExamples } from '../../lambda/shared/domain';
 import * as sqsDomain from '../../lambda/sqs-consumer/domain';
@@ -91,6 +93,32 @@ function sizesOf<M>(
   };
 }
 
+/**
+ * The http path's front door: the event is the order's JSON (the request body and the message sent), the
+ * idempotency record stores the `202` body under the Idempotency-Key; there is no effect item (the consumer behind
+ * it writes that, priced as the sqs path).
+ */
+function httpSizes(): DomainSizes {
+  const orders = Array.from({ length: SAMPLE }, (_, i) =>
+    sqsDomain.examples.valid(`cost-${i}`, { group: 1 + (i % 50), variant: i }),
+  );
+  const average = (values: readonly number[]) =>
+    Math.round(values.reduce((a, b) => a + b, 0) / values.length);
+  return {
+    eventBytes: average(orders.map((order) => JSON.stringify(order).length)),
+    idempotencyItemBytes: average(
+      orders.map((order) =>
+        idempotencyItemBytes(HTTP_KEY_PREFIX, {
+          status: 'accepted',
+          [ACCEPTED_ID_FIELD]: sqsDomain.domain.idempotencyKey(order),
+          messageId: randomUUID(),
+        }),
+      ),
+    ),
+    effectItemBytes: 0,
+  };
+}
+
 /** The sizes of each path's domain. */
 export function domainSizes(path: IngestionPath): DomainSizes {
   switch (path) {
@@ -104,5 +132,7 @@ export function domainSizes(path: IngestionPath): DomainSizes {
       return sizesOf(tableStreamDomain.domain, tableStreamDomain.examples, (change) => change.newItem);
     case 'object':
       return sizesOf(objectDomain.domain, objectDomain.examples, false);
+    case 'http':
+      return httpSizes();
   }
 }

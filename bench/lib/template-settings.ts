@@ -29,6 +29,7 @@ export const SERVICE_OF_PATH: Readonly<Record<IngestionPath, string>> = {
   stream: 'stream-consumer',
   fifo: 'fifo-consumer',
   'table-stream': 'table-stream-consumer',
+  http: 'http-ingress',
 };
 
 /** The logical id a `{ Ref }` or `{ Fn::GetAtt }` points at. */
@@ -73,7 +74,8 @@ export function readPathSettings(assemblyDir: string): Partial<Record<IngestionP
       const ingestionPath = (Object.keys(SERVICE_OF_PATH) as IngestionPath[]).find(
         (candidate) => SERVICE_OF_PATH[candidate] === variables.POWERTOOLS_SERVICE_NAME,
       );
-      if (!ingestionPath) continue;
+      // The http stack has an SQS consumer of its own behind its API: the sqs stack's, when both are there.
+      if (!ingestionPath || found[ingestionPath]) continue;
       found[ingestionPath] = settingsOf(ingestionPath, stack, functionId, properties, resources);
     }
   }
@@ -124,6 +126,10 @@ function settingsOf(
       batchSize: Number(mapping?.BatchSize ?? 10),
       maxAttempts: Number(redrive?.maxReceiveCount ?? Infinity),
     };
+  }
+  if (ingestionPath === 'http') {
+    // One request per invocation; a failure is answered to the caller, whose client retries (a new request).
+    return { ...base, batchSize: 1, maxAttempts: 1 };
   }
   if (ingestionPath === 'object') {
     const invokeConfig = Object.values(resources).find(

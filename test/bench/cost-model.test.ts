@@ -49,6 +49,15 @@ const ASSUMPTIONS: Assumptions = {
     stream: { ...PATH, processing: 'in-order', cpuMsPerRecordAtBatchSize: { '100': 1 } },
     fifo: { ...PATH, processing: 'in-order' },
     'table-stream': { ...PATH, processing: 'per-key', keysPerBatch: 10, eventBytes: 120 },
+    // One request per invocation: 7 ms of CPU; no effect item; a 10 ms send; a 1 KB access log line.
+    http: {
+      ...PATH,
+      processing: 'in-order',
+      cpuMsPerRecordAtBatchSize: { '1': 7 },
+      effectItemBytes: 0,
+      sqsSendLatencyMs: 10,
+      accessLogBytesPerRequest: 1024,
+    },
   },
 };
 
@@ -343,6 +352,53 @@ describe('DynamoDB Streams path, one million events', () => {
     const result = cost(TABLE_STREAM);
     expect(line(result, 'DynamoDB', /^idempotency reads/).quantity).toBe(1_000_000);
     expect(line(result, 'DynamoDB', /^completion with the effect/).quantity).toBe(4_000_000);
+  });
+});
+
+describe('http path (the front door), one million accepted requests', () => {
+  const HTTP: PathSettings = { ...SQS, path: 'http', batchSize: 1 };
+
+  it('waits for the claim, the send and the completion one after the other', () => {
+    // 7 ms of CPU × 1769 / 1024 = 12.09 ms, + 2 × 5 ms (claim, completion) + 10 ms (SendMessage): 32.09 → 33 ms.
+    expect(invocationDurationMs(HTTP, 1, ASSUMPTIONS, PRICES)).toBe(33);
+  });
+
+  it('prices an HTTP API request and an invocation per request, one send per order, and the key claimed then completed without a transaction', () => {
+    const result = cost(HTTP);
+    // 1,000,000 requests × $1.00 per million (each under 512 KB); 1,000,000 invocations × $0.20 per million.
+    const requests = line(result, 'API Gateway', /^HTTP API requests/);
+    expect(requests.quantity).toBe(1_000_000);
+    expect(requests.cost).toBeCloseTo(1, 9);
+    expect(line(result, 'Lambda', /^requests/).cost).toBeCloseTo(0.2, 9);
+    // 1,000,000 × 1 GB × 0.033 s = 33,000 GB-s × $0.0000133334.
+    expect(line(result, 'Lambda', /^duration \(33 ms/).cost).toBeCloseTo(33_000 * 0.0000133334, 9);
+    // 1,000,000 SendMessage × $0.40 per million.
+    expect(line(result, 'SQS', /^SendMessage of each accepted order/).cost).toBeCloseTo(0.4, 9);
+    // The 300-byte record: 1 WRU to claim, 1 WRU to complete (an UpdateItem: no effect, so no transaction).
+    expect(line(result, 'DynamoDB', /^Idempotency-Key claims/).quantity).toBe(1_000_000);
+    expect(line(result, 'DynamoDB', /^completion with the stored answer \(UpdateItem/).quantity).toBe(
+      1_000_000,
+    );
+    expect(result.items.some((entry) => /TransactWriteItems/.test(entry.item))).toBe(false);
+    // Logs: 1,000,000 × (1,024 handler + 1,024 access log) bytes = 1.9073 GB × $0.50, stored 30 days compressed.
+    const gb = (1_000_000 * 2048) / 1024 ** 3;
+    expect(line(result, 'CloudWatch Logs', /^ingestion .*API access log lines/).cost).toBeCloseTo(
+      gb * 0.5,
+      9,
+    );
+    // $0.20 + $0.44 + $1.00 + $0.40 + 2 × $0.625 + $0.95367 + $0.00858 ≈ $4.25.
+    expect(result.total).toBeCloseTo(
+      0.2 + 33_000 * 0.0000133334 + 1 + 0.4 + 0.625 * 2 + gb * 0.5 + gb * 0.15 * 0.03,
+      9,
+    );
+  });
+
+  it("charges a client's retry another request and invocation and a failed conditional put, and sends nothing more", () => {
+    const result = cost(HTTP, { ...ASSUMPTIONS, redeliveryRate: 0.1 });
+    expect(line(result, 'API Gateway', /^HTTP API requests/).quantity).toBeCloseTo(1_100_000, 6);
+    expect(line(result, 'Lambda', /^requests/).quantity).toBeCloseTo(1_100_000, 6);
+    expect(line(result, 'SQS', /^SendMessage/).quantity).toBe(1_000_000);
+    expect(line(result, 'DynamoDB', /^failed conditional puts/).quantity).toBeCloseTo(100_000, 6);
   });
 });
 

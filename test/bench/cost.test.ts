@@ -40,6 +40,37 @@ describe('npm run cost on an app with one path', () => {
     expect(report.costs.sqs.total).toBeGreaterThan(0);
   });
 
+  it('prices the http path when the app synthesizes it: its front door, and the SQS consumer behind it as the sqs path', async () => {
+    const httpOnly = mkdtempSync(join(tmpdir(), 'cost-http-'));
+    try {
+      const app = new App({
+        outdir: httpOnly,
+        context: { ...cdkJsonContext, paths: ['http'], 'aws:cdk:bundling-stacks': [] },
+      });
+      buildApp(app, { nag: false });
+      app.synth();
+      const { stdout } = await run(
+        process.execPath,
+        ['--import', 'tsx', join(ROOT, 'bench/cost.ts'), '--assembly', httpOnly, '--json'],
+        { cwd: ROOT },
+      );
+      const report = JSON.parse(stdout) as {
+        settings: Record<string, { stack: string; batchSize: number }>;
+        costs: Record<string, { total: number; items: { service: string; item: string }[] }>;
+      };
+      expect(Object.keys(report.costs).sort()).toEqual(['http', 'sqs']);
+      expect(report.settings.http).toMatchObject({
+        stack: `${cdkJsonContext.appName}-sandbox-http`,
+        batchSize: 1,
+      });
+      expect(report.settings.sqs.stack).toBe(`${cdkJsonContext.appName}-sandbox-http`);
+      const services = new Set(report.costs.http.items.map((item) => item.service));
+      for (const service of ['API Gateway', 'Lambda', 'DynamoDB', 'SQS']) expect(services).toContain(service);
+    } finally {
+      rmSync(httpOnly, { recursive: true, force: true });
+    }
+  });
+
   it('says so when a --set names a path the app does not deploy', async () => {
     await expect(cost('--json', '--set', 'stream.batchSize=500')).rejects.toMatchObject({
       stderr: expect.stringContaining(
