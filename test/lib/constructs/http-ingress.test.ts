@@ -138,7 +138,10 @@ describe('HttpIngress', () => {
     expect(env.EFFECT_TABLE_NAME).toBeUndefined();
     // The API's own endpoint (https://<api id>.execute-api.<region>.amazonaws.com) and the route's path.
     expect(Stack.of(ingress).resolve(ingress.ordersUrl)).toEqual({
-      'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalIdOf(ingress.api), 'ApiEndpoint'] }, '/orders']],
+      'Fn::Join': [
+        '',
+        [{ 'Fn::GetAtt': [logicalIdOf(ingress.api), 'ApiEndpoint'] }, HTTP_INGRESS_DEFAULTS.routePath],
+      ],
     });
     expect(
       Stack.of(ingress).resolve(build({ routePath: '/v2/submissions' }).ingress.ordersUrl)['Fn::Join'][1][1],

@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { alarmTopicNameOf, metricsNamespaceOf } from '../../../lib/config';
+import { HTTP_INGRESS_DEFAULTS } from '../../../lib/constructs/http-ingress';
 import { HttpIngestionStack } from '../../../lib/stacks/http-ingestion-stack';
 import { nagFindings } from '../../helpers/nag';
 import { logicalIdOf, testApp } from '../../helpers/synth';
@@ -95,7 +96,13 @@ describe('HttpIngestionStack', () => {
   it('outputs the orders URL and what an operator reads', () => {
     template.hasOutput('OrdersUrl', {
       Value: {
-        'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalIdOf(stack.httpIngress.api), 'ApiEndpoint'] }, '/orders']],
+        'Fn::Join': [
+          '',
+          [
+            { 'Fn::GetAtt': [logicalIdOf(stack.httpIngress.api), 'ApiEndpoint'] },
+            HTTP_INGRESS_DEFAULTS.routePath,
+          ],
+        ],
       },
     });
     for (const output of [
