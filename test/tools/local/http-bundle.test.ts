@@ -49,4 +49,8 @@ it("answers a lost answer's retry with the stored 202 (Idempotent-Replayed), and
   expect(timedOut).toHaveLength(Number(overload.paths.http!.faults.lostAnswers));
   expect(timedOut.every((c) => c.replayed && c.enqueues === 1)).toBe(true);
   expect(http.totals.statuses['503']).toBeGreaterThan(0);
+  // A 503 kept nothing as done under the key: the retry that got through enqueued (not a replay).
+  const unavailable = http.clients.filter((c) => c.unavailable > 0 && c.timeouts === 0);
+  expect(unavailable.length).toBeGreaterThan(0);
+  expect(unavailable.every((c) => c.outcome === 'accepted' && !c.replayed && c.enqueues === 1)).toBe(true);
 });
