@@ -11,7 +11,7 @@ import { renderReport } from './report';
 import { runScenario } from './run';
 import { readSetFlags, renderSettings, SettingsError, type PathSettings } from './overrides';
 import { PATHS, readScenarioFile, ScenarioError, type Scenario } from './scenario';
-import { timelineHtml } from './timeline-html';
+import { scenarioTimelineRun, timelineHtml } from './timeline-html';
 import { walkthroughCommand } from './walkthrough-cli';
 
 const PROJECT_DIR = resolve(__dirname, '..', '..');
@@ -215,15 +215,14 @@ async function main(argv: readonly string[]): Promise<number> {
       timelineHtml({
         title: `Scenario ${name} (seed ${scenario.seed})`,
         runs: [
-          {
-            title: name,
-            settings: renderSettings(result.settings)
+          scenarioTimelineRun(
+            name,
+            renderSettings(result.settings)
               .split('\n')
               .slice(1)
               .map((line) => line.trim()),
-            sim: result.sim,
-            messageGroupOf: (id) => result.catalog.records.get(id)?.messageGroupId,
-          },
+            result,
+          ),
         ],
       }),
     );

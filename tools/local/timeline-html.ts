@@ -12,8 +12,10 @@
  *
  * A FIFO invocation may carry several message groups: it is drawn in each group's lane, with that group's records.
  */
+import type { SyncInvocationRecord } from './engine/http';
 import type { Simulation } from './engine/simulation';
 import type { InvocationRecord } from './engine/trace';
+import type { RunResult } from './run';
 import { OUTCOME_SYMBOL, SYMBOL_LEGEND } from './walkthrough';
 
 export interface TimelineRun {
@@ -23,7 +25,59 @@ export interface TimelineRun {
   readonly sim: Simulation;
   /** A FIFO record's message group (records of other paths: ignored). */
   readonly messageGroupOf?: (recordId: string) => string | undefined;
+  /**
+   * The http path (engine/http.ts): its synchronous invocations, kept apart from the trace, drawn in one lane (the
+   * stage), a row per client; clients never accepted go to "not accepted".
+   */
+  readonly http?: {
+    readonly label: string;
+    readonly invocations: readonly SyncInvocationRecord[];
+    readonly unaccepted: readonly { readonly id: string; readonly outcome: string }[];
+  };
 }
+
+/** A scenario run as a timeline section: its trace, its FIFO groups from the catalog, its http path if any. */
+export function scenarioTimelineRun(
+  title: string,
+  settings: readonly string[],
+  result: Pick<RunResult, 'sim' | 'catalog' | 'report' | 'http'>,
+): TimelineRun {
+  const http = result.report.http;
+  return {
+    title,
+    settings,
+    sim: result.sim,
+    messageGroupOf: (id) => result.catalog.records.get(id)?.messageGroupId,
+    ...(result.http &&
+      http && {
+        http: {
+          label: `${http.routeKey} on ${http.api}`,
+          invocations: result.http.gateway.invoker.invocations,
+          unaccepted: http.clients
+            .filter((client) => client.outcome !== 'accepted')
+            .map((client) => ({ id: client.id, outcome: client.outcome })),
+        },
+      }),
+  };
+}
+
+/** What a box is drawn from: a Lambda invocation of the trace, or an http request's synchronous invocation. */
+type DrawnInvocation = Pick<
+  InvocationRecord,
+  | 'seq'
+  | 'recordIds'
+  | 'itemIds'
+  | 'outcome'
+  | 'failedItemIds'
+  | 'reason'
+  | 'attempt'
+  | 'startedAt'
+  | 'endedAt'
+  | 'error'
+> & {
+  /** Unique in the page section: the trace's `seq`, or `http-<seq>`. */
+  readonly id: string;
+};
 
 export interface TimelineInput {
   readonly title: string;
@@ -47,7 +101,7 @@ const COLOURS = {
 } as const;
 
 interface Segment {
-  readonly invocation: InvocationRecord;
+  readonly invocation: DrawnInvocation;
   /** Indexes into the invocation's records that belong to this lane. */
   readonly recordIndexes: readonly number[];
 }
@@ -109,7 +163,7 @@ function lanesOf(run: TimelineRun): Lane[] {
       laneFor(
         `${invocation.sourceId}|${invocation.shardId}|${invocation.lane ?? 0}`,
         `${invocation.path} · ${invocation.shardId}${slot}`,
-      ).segments.push({ invocation, recordIndexes: all });
+      ).segments.push({ invocation: drawn(invocation), recordIndexes: all });
       continue;
     }
     const source = sourceName(sim, invocation);
@@ -121,15 +175,43 @@ function lanesOf(run: TimelineRun): Lane[] {
       });
       for (const [group, indexes] of byGroup)
         laneFor(`${invocation.sourceId}|${group}`, `fifo · ${source} · group ${group}`).segments.push({
-          invocation,
+          invocation: drawn(invocation),
           recordIndexes: indexes,
         });
       continue;
     }
     laneFor(invocation.sourceId, `${invocation.path} · ${source}`).segments.push({
-      invocation,
+      invocation: drawn(invocation),
       recordIndexes: all,
     });
+  }
+  if (run.http) {
+    const lane = laneFor('http', `http · ${run.http.label}`);
+    const attempts = new Map<string, number>();
+    for (const invocation of run.http.invocations) {
+      const attempt = (attempts.get(invocation.submissionId) ?? 0) + 1;
+      attempts.set(invocation.submissionId, attempt);
+      const accepted = invocation.status >= 200 && invocation.status < 300;
+      lane.segments.push({
+        invocation: {
+          id: `http-${invocation.seq}`,
+          seq: invocation.seq,
+          recordIds: [invocation.submissionId],
+          itemIds: [invocation.submissionId],
+          outcome: accepted ? 'success' : invocation.outcome === 'timed-out' ? 'timeout' : 'function-error',
+          failedItemIds: [],
+          // Attempts the stage throttle refused (429) never reach the function: only invoked attempts count here.
+          reason: attempt === 1 ? 'new' : 'retry',
+          attempt,
+          startedAt: invocation.startedAt,
+          endedAt: invocation.endedAt,
+          ...(!accepted && {
+            error: { errorType: `HTTP ${invocation.status}`, errorMessage: invocation.outcome },
+          }),
+        },
+        recordIndexes: [0],
+      });
+    }
   }
   for (const lane of lanes.values()) {
     const ids = new Set<string>();
@@ -137,6 +219,10 @@ function lanesOf(run: TimelineRun): Lane[] {
     lane.rows = [...ids].sort(compareIds);
   }
   return [...lanes.values()].sort((a, b) => compareIds(a.label, b.label));
+}
+
+function drawn(invocation: InvocationRecord): DrawnInvocation {
+  return { ...invocation, id: String(invocation.seq) };
 }
 
 /** The queue, subscription or mapping an invocation came from, by a short name. */
@@ -150,7 +236,8 @@ function sourceName(sim: Simulation, invocation: InvocationRecord): string {
 }
 
 /** The failed or lost records, grouped by where they went. */
-function sinksOf(sim: Simulation): SinkGroup[] {
+function sinksOf(run: TimelineRun): SinkGroup[] {
+  const { sim } = run;
   const groups = new Map<string, SinkGroup>();
   const groupFor = (key: string, label: string, detail: string, kind: string) => {
     let group = groups.get(key);
@@ -179,16 +266,22 @@ function sinksOf(sim: Simulation): SinkGroup[] {
     for (const recordId of new Set(event.recordIds))
       group.entries.push({ recordId, tooltip: `${recordId}: ${event.detail} at ${clock(event.at)}` });
   }
+  for (const client of run.http?.unaccepted ?? []) {
+    groupFor('http', 'not accepted', 'http clients', 'http').entries.push({
+      recordId: client.id,
+      tooltip: `${client.id}: ${client.outcome}`,
+    });
+  }
   return [...groups.values()];
 }
 
-function invocationTooltip(invocation: InvocationRecord, recordIds: readonly string[]): string {
+function invocationTooltip(invocation: DrawnInvocation, recordIds: readonly string[]): string {
   const shown =
     recordIds.length <= 12
       ? recordIds.join(', ')
       : `${recordIds.slice(0, 10).join(', ')} … ${recordIds.at(-1)}`;
   const lines = [
-    `invocation #${invocation.seq}: ${invocation.recordIds.length} record${invocation.recordIds.length === 1 ? '' : 's'} ${OUTCOME_SYMBOL[invocation.outcome]} ${invocation.outcome}`,
+    `invocation #${invocation.id}: ${invocation.recordIds.length} record${invocation.recordIds.length === 1 ? '' : 's'} ${OUTCOME_SYMBOL[invocation.outcome]} ${invocation.outcome}`,
     `why: ${invocation.reason}, attempt ${invocation.attempt}`,
     `records: ${shown}`,
     `started ${clock(invocation.startedAt)}, ran ${Math.round(invocation.endedAt - invocation.startedAt)} ms`,
@@ -200,18 +293,18 @@ function invocationTooltip(invocation: InvocationRecord, recordIds: readonly str
 }
 
 /** Whether the function failed this record in this invocation. */
-function recordFailed(invocation: InvocationRecord, index: number): boolean {
+function recordFailed(invocation: DrawnInvocation, index: number): boolean {
   if (invocation.outcome === 'success') return false;
   if (invocation.outcome !== 'partial-failure') return true;
   return invocation.failedItemIds.includes(invocation.itemIds[index]);
 }
 
-function outcomeColour(invocation: InvocationRecord): string {
+function outcomeColour(invocation: DrawnInvocation): string {
   if (invocation.outcome === 'success') return COLOURS.success;
   return invocation.outcome === 'partial-failure' ? COLOURS.partial : COLOURS.failed;
 }
 
-function reasonLabel(invocation: InvocationRecord): string {
+function reasonLabel(invocation: DrawnInvocation): string {
   switch (invocation.reason) {
     case 'new':
       return '';
@@ -229,7 +322,7 @@ function reasonLabel(invocation: InvocationRecord): string {
 /** One run's SVG: its lanes, boxes, cells, sinks and the lines to them. */
 function runSvg(run: TimelineRun, runIndex: number): string {
   const lanes = lanesOf(run);
-  const sinks = sinksOf(run.sim);
+  const sinks = sinksOf(run);
   const columns = Math.max(1, ...lanes.map((l) => l.segments.length));
   const columnWidth = columns <= 40 ? 52 : Math.max(6, Math.floor(2600 / columns));
   const boxWidth = Math.max(4, columnWidth - (columnWidth > 20 ? 14 : 2));
@@ -271,7 +364,7 @@ function runSvg(run: TimelineRun, runIndex: number): string {
       const boxHeight = (last - first + 1) * row;
       const reason = reasonLabel(invocation);
       parts.push(
-        `<g class="invocation outcome-${invocation.outcome} reason-${invocation.reason}" data-seq="${invocation.seq}" data-outcome="${invocation.outcome}" data-size="${invocation.recordIds.length}" data-records="${escapeHtml(ids.join(' '))}">`,
+        `<g class="invocation outcome-${invocation.outcome} reason-${invocation.reason}" data-seq="${invocation.id}" data-outcome="${invocation.outcome}" data-size="${invocation.recordIds.length}" data-records="${escapeHtml(ids.join(' '))}">`,
         `<title>${escapeHtml(invocationTooltip(invocation, ids))}</title>`,
         `<rect class="box" x="${x}" y="${boxTop}" width="${boxWidth}" height="${boxHeight}" rx="3" stroke="${outcomeColour(invocation)}"/>`,
       );
@@ -389,8 +482,10 @@ document.querySelectorAll('svg.timeline').forEach(function (svg) {
 /** The page: a section per run (the walk-through with `--partial on` has two, side by side in order). */
 export function timelineHtml(input: TimelineInput): string {
   const sections = input.runs.map((run, i) => {
-    const invocations = run.sim.trace.invocations;
-    const sequence = invocations.map((inv) => `${inv.recordIds.length}${OUTCOME_SYMBOL[inv.outcome]}`);
+    const invocations = [...run.sim.trace.invocations, ...(run.http?.invocations ?? [])];
+    const sequence = run.sim.trace.invocations.map(
+      (inv) => `${inv.recordIds.length}${OUTCOME_SYMBOL[inv.outcome]}`,
+    );
     const shown = sequence.length <= 80 ? sequence.join(' ') : `${sequence.slice(0, 80).join(' ')} …`;
     return [
       `<section class="run" data-run="${escapeHtml(run.title)}" data-invocations="${invocations.length}">`,

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { openInChromium, type OpenedPage } from '../../../tools/local/browser';
 import { runScenario } from '../../../tools/local/run';
 import { parseScenario } from '../../../tools/local/scenario';
-import { timelineHtml } from '../../../tools/local/timeline-html';
+import { scenarioTimelineRun, timelineHtml } from '../../../tools/local/timeline-html';
 import { runWalkthrough, SEED_WALKTHROUGH } from '../../../tools/local/walkthrough';
-import { fifoConfig, kinesisConfig, sqsConfig } from './config-fixtures';
+import { fifoConfig, httpConfig, kinesisConfig, sqsConfig } from './config-fixtures';
 
 // What the test reads of the page's DOM inside page.evaluate (tsconfig has no DOM library; these run in Chromium).
 interface SvgLength {
@@ -148,6 +148,8 @@ describe("the walk-through's timeline in Chromium", () => {
 
 describe('a scenario run’s timeline in Chromium: lanes per shard, queue and message group', () => {
   let opened: OpenedPage;
+  let httpInvocations = 0;
+  let httpClients = 0;
   const expected: Record<string, { invocations: number; lanes: string[]; sunk: string[] }> = {};
   beforeAll(async () => {
     const runs = [];
@@ -192,13 +194,17 @@ describe('a scenario run’s timeline in Chromium: lanes per shard, queue and me
         ],
         sunk: [...new Set(sim.trace.sinks.flatMap((s) => s.recordIds))],
       };
-      runs.push({
-        title: path,
-        settings: [],
-        sim,
-        messageGroupOf: (id: string) => catalog.records.get(id)?.messageGroupId,
-      });
+      runs.push(scenarioTimelineRun(path, [], result));
     }
+    // The http path: clients over a stage throttle (5/s, burst 5) that refuses most first attempts (429).
+    const http = await runScenario({
+      scenario: parseScenario({ seed: 3, paths: { http: { requests: 12, ratePerSecond: 40 } } }),
+      config: httpConfig({ rateLimit: 5, burstLimit: 5 }),
+      functions: 'model',
+    });
+    httpInvocations = http.http!.gateway.invoker.invocations.length;
+    httpClients = new Set(http.http!.gateway.invoker.invocations.map((i) => i.submissionId)).size;
+    runs.push(scenarioTimelineRun('http', [], http));
     opened = await open('scenario', timelineHtml({ title: 'scenario', runs }));
   });
   afterAll(() => opened?.close());
@@ -231,4 +237,13 @@ describe('a scenario run’s timeline in Chromium: lanes per shard, queue and me
       expect(traced).toEqual([...expected[path].sunk].sort());
     },
   );
+
+  it('http: one lane for the stage, a row per client, a box per invocation (429s never reach the function)', async () => {
+    const section = opened.page.locator('section[data-run="http"]');
+    expect(await section.locator('.lane').count()).toBe(1);
+    expect(await section.locator('.lane').getAttribute('data-lane')).toMatch(/^http · POST /);
+    expect(await section.locator('.lane').getAttribute('data-records')).toBe(String(httpClients));
+    expect(await section.locator('g.invocation').count()).toBe(httpInvocations);
+    expect(httpInvocations).toBeGreaterThan(0);
+  });
 });
