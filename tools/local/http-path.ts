@@ -75,7 +75,7 @@ export function queueOutageAt(spec: HttpPathScenario): (at: number) => boolean {
   return (at) => windows.some((w) => at >= w.fromMs && at < w.toMs);
 }
 
-/** Seconds the handler asks a caller to wait (lambda/http-ingress/handler.ts `RETRY_AFTER_SECONDS`; a test checks). */
+/** Seconds the handler asks a caller to wait (lambda/http-ingress/handler.ts `RETRY_AFTER_SECONDS`; http-bundle.test.ts checks). */
 export const MODEL_RETRY_AFTER_SECONDS = { unavailable: 2 } as const;
 
 /**

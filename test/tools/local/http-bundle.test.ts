@@ -6,6 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RETRY_AFTER_SECONDS } from '../../../lambda/http-ingress/handler';
+import { MODEL_RETRY_AFTER_SECONDS } from '../../../tools/local/http-path';
 import { loadCloudAssembly, type LoadedAssembly } from '../../../tools/local/cloudformation';
 import { HTTP_INVARIANT_NAMES } from '../../../tools/local/http-report';
 import { runScenario, type RunResult } from '../../../tools/local/run';
@@ -53,4 +55,8 @@ it("answers a lost answer's retry with the stored 202 (Idempotent-Replayed), and
   const unavailable = http.clients.filter((c) => c.unavailable > 0 && c.timeouts === 0);
   expect(unavailable.length).toBeGreaterThan(0);
   expect(unavailable.every((c) => c.outcome === 'accepted' && !c.replayed && c.enqueues === 1)).toBe(true);
+});
+
+it("the model's Retry-After is the handler's (the model and the bundle answer a 503 alike)", () => {
+  expect(MODEL_RETRY_AFTER_SECONDS.unavailable).toBe(RETRY_AFTER_SECONDS.unavailable);
 });

@@ -2,12 +2,10 @@
  * The http path in a simulator run (tools/local/http-path.ts, run.ts): the named overload scenario ridden out by
  * backoff, a deployment whose reserved concurrency is below what the stage throttle admits (Lambda throttles, API
  * Gateway answers 500, which the client must not retry), and a deployment without the http path. With the model
- * of the handler (fast); the real bundle runs in test/tools/local/real-handlers.test.ts (`npm run test:heavy`).
+ * of the handler (fast); the real bundle runs in test/tools/local/http-bundle.test.ts (`npm run test:heavy`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RETRY_AFTER_SECONDS } from '../../../lambda/http-ingress/handler';
-import { MODEL_RETRY_AFTER_SECONDS } from '../../../tools/local/http-path';
 import { HTTP_INVARIANT_NAMES } from '../../../tools/local/http-report';
 import { renderReport } from '../../../tools/local/report';
 import { runScenario } from '../../../tools/local/run';
@@ -105,8 +103,4 @@ describe('paths.http in a scenario file', () => {
       /paths\.http\.faults: Unrecognized key: "lostAnswer"/,
     );
   });
-});
-
-it("the model's Retry-After is the handler's", () => {
-  expect(MODEL_RETRY_AFTER_SECONDS.unavailable).toBe(RETRY_AFTER_SECONDS.unavailable);
 });
