@@ -75,7 +75,10 @@ export function queueOutageAt(spec: HttpPathScenario): (at: number) => boolean {
   return (at) => windows.some((w) => at >= w.fromMs && at < w.toMs);
 }
 
-/** Seconds the handler asks a caller to wait (lambda/http-ingress/handler.ts `RETRY_AFTER_SECONDS`; http-bundle.test.ts checks). */
+/**
+ * Seconds the handler asks a caller to wait (lambda/http-ingress/handler.ts `RETRY_AFTER_SECONDS`, which this model
+ * does not import: a model run loads no Powertools; test/tools/local/http-bundle.test.ts checks they agree).
+ */
 export const MODEL_RETRY_AFTER_SECONDS = { unavailable: 2 } as const;
 
 /**
