@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { prepareAssembly } from './assembly';
 import { loadCloudAssembly } from './cloudformation';
+import { entryPointsOf } from './engine/simulation';
 import { timelineHtml } from './timeline-html';
 import {
   renderWalkthrough,
@@ -151,7 +152,13 @@ export async function walkthroughCommand(argv: readonly string[]): Promise<numbe
       progress: (line) => process.stderr.write(`${line}\n`),
     });
     const { config } = loadCloudAssembly(options.cdkOut);
-    runs.push(await runWalkthrough(options.walkthrough, config, "this template's stream path"));
+    // A fork may deploy no Kinesis path: then there is nothing of its own to set beside the seed's run.
+    if (entryPointsOf(config).stream)
+      runs.push(await runWalkthrough(options.walkthrough, config, "this template's stream path"));
+    else
+      process.stderr.write(
+        "Note: this template deploys no Kinesis stream path; only the seed's run is shown.\n",
+      );
   }
   console.log(renderWalkthrough(options.walkthrough, runs));
   if (options.html) {

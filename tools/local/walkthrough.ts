@@ -206,14 +206,21 @@ export function failedRecordLines(run: WalkthroughRun): string[] {
   const position = (id: string) => `#${run.recordIds.indexOf(id) + 1}`;
   const positions = (ids: readonly string[]) =>
     ids.length === 1 ? position(ids[0]) : `${position(ids[0])}–${position(ids.at(-1)!)}`;
+  const processed = new Set(run.sim.trace.sideEffects.map((effect) => effect.recordId));
   const lines = run.sim.trace.sinks.map((sink) => {
     const invokes = (sink.message as { requestContext?: { approximateInvokeCount?: number } }).requestContext
       ?.approximateInvokeCount;
+    // The destination's message names a range of the shard: records of it may have been processed all the same
+    // (a partial batch response reported only the failed one, and the rest was retried with it).
+    const done = sink.recordIds.filter((id) => processed.has(id));
     return (
       `${positions(sink.recordIds)} (${sink.recordIds.join(', ')}) → on-failure destination ` +
       `${run.sim.nameOf(sink.targetArn)}: ${sink.condition}` +
       `${invokes === undefined ? '' : ` after ${invokes} invocation${invokes === 1 ? '' : 's'} of that batch`}` +
-      ' (the message carries the shard and sequence numbers, not the records)'
+      ' (the message carries the shard and sequence numbers, not the records)' +
+      (done.length > 0
+        ? `; ${done.map(position).join(', ')} of that range ${done.length === 1 ? 'was' : 'were'} processed all the same`
+        : '')
     );
   });
   for (const event of run.sim.trace.events.filter((e) => e.kind === 'discarded' || e.kind === 'expired'))

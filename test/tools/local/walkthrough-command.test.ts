@@ -108,6 +108,12 @@ describe('npm run local -- walkthrough', () => {
     const counts = deliveries(result);
     expect([...counts.values()].slice(0, 2)).toEqual([1, 1]);
     expect(sequence.split(' ')[0]).toBe('10◐');
+    // What is retried after the checkpoint starts at the failed record, so it cannot be split off: the destination
+    // names the rest of the batch, and says that the records after it were processed all the same.
+    const [line] = failedRecordLines(result);
+    expect(line).toMatch(
+      /^#3–#10 .*; #4, #5, #6, #7, #8, #9, #10 of that range were processed all the same$/,
+    );
     expect(result.mapping.reportBatchItemFailures).toBe(true);
   });
 });
