@@ -356,8 +356,8 @@ function httpIngressAlarms(
     meaning:
       `callers got ${serverErrors} or more 5xx answers in 5 minutes: 503 (the queue or the idempotency store did not ` +
       'answer; the caller retries with the same key), 500 (a failure no retry fixes, or Lambda throttled the function), ' +
-      '502/504 (the function crashed or timed out). The access logs (status, integrationError) and the ingress log ' +
-      'group (by requestId) say which.',
+      "API Gateway's own 5xx without a problem document (the function crashed or timed out: integrationError in " +
+      'the access log). The access logs (status, integrationError) and the ingress log group (by requestId) say which.',
     runbook: RUNBOOK.httpServerErrors,
   });
   const share = t.clientErrorShare ?? d.clientErrorShare;
@@ -415,14 +415,15 @@ function httpIngressAlarms(
     meanings: {
       errors:
         'invocations failed as a whole (a crash, an out of memory, a timeout): API Gateway answered those callers ' +
-        '502 or 504, which their clients retry with the same Idempotency-Key. The handler answers every failure ' +
-        'it expects itself, so each of these is a bug or a timeout: read the ERROR lines of the ingress log group.',
+        'with its own 5xx, no problem document (integrationError in the access log). A retry with the same ' +
+        'Idempotency-Key is safe. The handler answers every failure it expects itself, so each of these is a bug ' +
+        'or a timeout: read the ERROR lines of the ingress log group.',
       throttles:
         'Lambda throttled the function: callers got a 500 from API Gateway where the stage throttle should have ' +
         "answered 429. Check reservedConcurrency >= burstLimit + rateLimit x timeout, and the account's concurrency.",
       duration:
-        'close to being killed mid-request (API Gateway then answers 502 or 504, and the order may be enqueued ' +
-        'without its answer stored: the retry sends it again, applied once by its business key downstream).',
+        "close to being killed mid-request (the caller then gets API Gateway's own 5xx, and the order may be " +
+        'enqueued without its answer stored: a retry sends it again, applied once by its business key downstream).',
       concurrency:
         'at the cap Lambda throttles and callers get 500s. The stage throttle should keep it below: check the ' +
         'throttle arithmetic and the function duration.',
@@ -479,7 +480,7 @@ function httpIngressFlow(
     failureStores: [],
     noFailureStore:
       'A synchronous invocation has no retries and no dead-letter queue: every failure is answered to the caller ' +
-      '(4xx: fix the request; 409, 429, 502, 503, 504: retry with the same Idempotency-Key), whose client retries. ' +
+      '(4xx: fix the request; 409, 429, 503 and gateway errors: retry with the same Idempotency-Key). ' +
       'Runbook: docs/operations.md, "HTTP 5xx answers".',
     age: [
       line(stage.metricLatency(), 'latency p50', Stats.percentile(50)),
