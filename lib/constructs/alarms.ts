@@ -21,6 +21,9 @@
  *   `OnFailureDestinationDeliveredEventCount` (stream records sent to the on-failure destination).
  * - SNS `NumberOfNotificationsFailed`; DynamoDB `ReadThrottleEvents` and `WriteThrottleEvents` (per table, on-demand
  *   tables included: requests above the table's or partition's throughput).
+ * - API Gateway HTTP APIs (namespace `AWS/ApiGateway`, dimensions `ApiId` and `Stage`): `Count`, `4xx`, `5xx`,
+ *   `Latency`, `IntegrationLatency`. No metric counts the `429`s of a stage's throttle (they are among the `4xx`): the
+ *   http path counts them from its access logs with a metric filter (lib/constructs/http-ingress.ts).
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import {
