@@ -150,7 +150,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let flagSettings: PathSettings = {};
   let flagProblems: SettingsError | undefined;
   try {
-    flagSettings = readSetFlags(opts.set, PATHS);
+    flagSettings = readSetFlags(opts.set, [...PATHS, 'http']);
   } catch (error) {
     if (!(error instanceof SettingsError)) throw error;
     flagProblems = error;

@@ -18,6 +18,10 @@ import type {
 } from './engine/config';
 import { AWS_DEFAULTS } from './engine/config';
 import { entryPointsOf } from './engine/simulation';
+import { httpEntryPoint } from './http-path';
+
+/** A path whose settings a run can override: an event-driven path, or the synchronous http path. */
+export type SettingsPath = IngestionPath | 'http';
 
 /** How the model function fails a batch: report the failed records (`batchItemFailures`), or throw at the first. */
 export type FailureMode = 'report' | 'throw';
@@ -26,12 +30,12 @@ type Value = number | boolean | FailureMode;
 
 interface SettingSpec {
   readonly name: string;
-  readonly paths: readonly IngestionPath[];
+  readonly paths: readonly SettingsPath[];
   /** What it is, and its range, for the docs and the messages. */
   readonly describe: string;
   readonly kind: 'integer' | 'boolean' | 'failure-mode';
   /** Integers: the range (inclusive), per path where it differs. */
-  readonly range?: (path: IngestionPath) => { readonly min: number; readonly max: number };
+  readonly range?: (path: SettingsPath) => { readonly min: number; readonly max: number };
   /** An extra check of an integer (e.g. −1 or 60–604,800). */
   readonly check?: (value: number) => string | undefined;
 }
@@ -126,11 +130,34 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'integer',
     range: () => ({ min: 60, max: 21_600 }),
   },
+  {
+    name: 'throttleRateLimit',
+    paths: ['http'],
+    describe:
+      "the API stage's DefaultRouteSettings ThrottlingRateLimit: requests a second, 1–10,000 (the account's default quota)",
+    kind: 'integer',
+    range: () => ({ min: 1, max: 10_000 }),
+  },
+  {
+    name: 'throttleBurstLimit',
+    paths: ['http'],
+    describe:
+      "the API stage's DefaultRouteSettings ThrottlingBurstLimit: requests, 1–5,000 (the account's default quota)",
+    kind: 'integer',
+    range: () => ({ min: 1, max: 5_000 }),
+  },
+  {
+    name: 'reservedConcurrency',
+    paths: ['http'],
+    describe: "the ingress function's ReservedConcurrentExecutions: 1–1,000 (the account's default quota)",
+    kind: 'integer',
+    range: () => ({ min: 1, max: 1000 }),
+  },
 ];
 
 export type SettingValues = Readonly<Record<string, Value>>;
 /** Overrides per path, as read (each value checked alone). */
-export type PathSettings = Partial<Record<IngestionPath, SettingValues>>;
+export type PathSettings = Partial<Record<SettingsPath, SettingValues>>;
 
 export class SettingsError extends Error {
   constructor(message: string) {
@@ -139,7 +166,7 @@ export class SettingsError extends Error {
   }
 }
 
-function specsOf(path: IngestionPath): SettingSpec[] {
+function specsOf(path: SettingsPath): SettingSpec[] {
   return SETTINGS.filter((s) => s.paths.includes(path));
 }
 
@@ -149,7 +176,7 @@ function specsOf(path: IngestionPath): SettingSpec[] {
  */
 function readValue(
   spec: SettingSpec,
-  path: IngestionPath,
+  path: SettingsPath,
   raw: unknown,
 ): { value: Value } | { problem: string } {
   const text = typeof raw === 'string' ? raw.trim() : undefined;
@@ -177,7 +204,7 @@ function readValue(
 
 /** Reads one path's settings object; problems are `field: what is allowed`, field prefixed by `where`. */
 export function readPathSettings(
-  path: IngestionPath,
+  path: SettingsPath,
   input: Readonly<Record<string, unknown>>,
   where: (name: string) => string,
 ): { settings: SettingValues; problems: string[] } {
@@ -202,16 +229,16 @@ export function readPathSettings(
 /** Problems of a scenario's `settings` objects (scenario.ts reports them with its own). */
 export function scenarioSettingsProblems(paths: object): string[] {
   return pathEntries(paths).flatMap(([path, spec]) =>
-    spec?.settings && path !== 'http'
-      ? readPathSettings(path as IngestionPath, spec.settings, (name) => `  paths.${path}.settings.${name}`)
+    spec?.settings
+      ? readPathSettings(path as SettingsPath, spec.settings, (name) => `  paths.${path}.settings.${name}`)
           .problems
       : [],
   );
 }
 
 /** `--set stream.bisect=off` flags, every problem named. */
-export function readSetFlags(flags: readonly string[], paths: readonly IngestionPath[]): PathSettings {
-  const byPath: Partial<Record<IngestionPath, Record<string, string>>> = {};
+export function readSetFlags(flags: readonly string[], paths: readonly SettingsPath[]): PathSettings {
+  const byPath: Partial<Record<SettingsPath, Record<string, string>>> = {};
   const problems: string[] = [];
   for (const flag of flags) {
     const match = /^([a-z-]+)\.([A-Za-z]+)=(.*)$/.exec(flag);
@@ -220,14 +247,14 @@ export function readSetFlags(flags: readonly string[], paths: readonly Ingestion
       continue;
     }
     const [, path, name, value] = match;
-    if (!paths.includes(path as IngestionPath)) {
+    if (!paths.includes(path as SettingsPath)) {
       problems.push(`--set ${flag}: ${path} is not a path (${paths.join(', ')})`);
       continue;
     }
-    (byPath[path as IngestionPath] ??= {})[name] = value;
+    (byPath[path as SettingsPath] ??= {})[name] = value;
   }
   const settings: PathSettings = {};
-  for (const [path, raw] of Object.entries(byPath) as [IngestionPath, Record<string, string>][]) {
+  for (const [path, raw] of Object.entries(byPath) as [SettingsPath, Record<string, string>][]) {
     const read = readPathSettings(path, raw, (name) => `--set ${path}.${name}`);
     problems.push(...read.problems);
     settings[path] = read.settings;
@@ -238,7 +265,7 @@ export function readSetFlags(flags: readonly string[], paths: readonly Ingestion
 
 /** One setting of one path in a run: its value, and where it came from. */
 export interface SettingRow {
-  readonly path: IngestionPath;
+  readonly path: SettingsPath;
   readonly name: string;
   readonly value: Value | 'none';
   readonly source: 'template' | 'scenario' | '--set' | 'function';
@@ -259,7 +286,7 @@ export interface AppliedSettings {
  */
 export function applySettings(
   config: SimulationConfig,
-  paths: readonly IngestionPath[],
+  paths: readonly SettingsPath[],
   fromScenario: PathSettings,
   fromFlags: PathSettings,
   functions: 'bundles' | 'model',
@@ -270,15 +297,17 @@ export function applySettings(
   const failureModes: Partial<Record<IngestionPath, FailureMode>> = {};
   let next: SimulationConfig = config;
 
-  for (const path of Object.keys(fromFlags) as IngestionPath[]) {
-    if (!paths.includes(path) || !entry[path])
+  const http = httpEntryPoint(config);
+  const drives = (path: SettingsPath) => (path === 'http' ? http !== undefined : !!entry[path]);
+  for (const path of Object.keys(fromFlags) as SettingsPath[]) {
+    if (!paths.includes(path) || !drives(path))
       problems.push(
         `--set ${path}.…: the run does not drive the ${path} path (it drives ${paths.join(', ')})`,
       );
   }
   for (const path of paths) {
-    const point = entry[path];
-    if (!point) continue;
+    if (!drives(path)) continue;
+    const point = path === 'http' ? undefined : entry[path];
     const overrides = { ...fromScenario[path], ...fromFlags[path] };
     const sourceOf = (name: string): SettingRow['source'] =>
       fromFlags[path]?.[name] !== undefined ? '--set' : 'scenario';
@@ -305,6 +334,32 @@ export function applySettings(
     const where = (name: string) => `${path}.${name} (${sourceOf(name)})`;
     const get = (name: string) => values.get(name);
 
+    if (path === 'http') {
+      // The stage's throttle and the function's concurrency (engine/http.ts reads both from the config).
+      const { api, functionId } = http!;
+      next = {
+        ...next,
+        httpApis: (next.httpApis ?? []).map((a) =>
+          a.id === api.id
+            ? {
+                ...a,
+                ...(typeof get('throttleRateLimit') === 'number' && {
+                  rateLimit: get('throttleRateLimit') as number,
+                }),
+                ...(typeof get('throttleBurstLimit') === 'number' && {
+                  burstLimit: get('throttleBurstLimit') as number,
+                }),
+              }
+            : a,
+        ),
+        functions: next.functions.map((f) =>
+          f.id === functionId && typeof get('reservedConcurrency') === 'number'
+            ? { ...f, reservedConcurrency: get('reservedConcurrency') as number }
+            : f,
+        ),
+      };
+      continue;
+    }
     if (overrides.failureMode !== undefined) {
       if (functions === 'bundles')
         problems.push(
@@ -403,8 +458,17 @@ export function applySettings(
 }
 
 /** The template's value of every setting of a path (AWS's default where the template sets none). */
-function templateSettings(config: SimulationConfig, path: IngestionPath): Record<string, Value | 'none'> {
+function templateSettings(config: SimulationConfig, path: SettingsPath): Record<string, Value | 'none'> {
   const entry = entryPointsOf(config);
+  if (path === 'http') {
+    const { api, functionId } = httpEntryPoint(config)!;
+    const fn = config.functions.find((f) => f.id === functionId);
+    return {
+      throttleRateLimit: api.rateLimit ?? 'none',
+      throttleBurstLimit: api.burstLimit ?? 'none',
+      reservedConcurrency: fn?.reservedConcurrency ?? 'none',
+    };
+  }
   if (path === 'sqs' || path === 'fifo') {
     const mapping = config.sqsEventSourceMappings.find((m) => m.id === entry[path]!.mappingId)!;
     const queue = config.queues.find((q) => q.queueArn === mapping.queueArn)!;
@@ -477,9 +541,9 @@ export function renderSettings(rows: readonly SettingRow[]): string {
 export function scenarioSettings(paths: object): PathSettings {
   const settings: PathSettings = {};
   for (const [path, spec] of pathEntries(paths)) {
-    if (!spec?.settings || path === 'http') continue;
-    settings[path as IngestionPath] = readPathSettings(
-      path as IngestionPath,
+    if (!spec?.settings) continue;
+    settings[path as SettingsPath] = readPathSettings(
+      path as SettingsPath,
       spec.settings,
       (name) => name,
     ).settings;
@@ -487,7 +551,7 @@ export function scenarioSettings(paths: object): PathSettings {
   return settings;
 }
 
-/** A scenario's `paths`, each with its `settings` if any (the http path has none of these). */
+/** A scenario's `paths`, each with its `settings` if any. */
 function pathEntries(
   paths: object,
 ): [string, { readonly settings?: Readonly<Record<string, unknown>> } | undefined][] {

@@ -88,7 +88,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   // The template's settings with the scenario's and the flags' overrides (overrides.ts).
   const applied = applySettings(
     options.config,
-    PATHS.filter((path) => options.scenario.paths[path]),
+    [
+      ...PATHS.filter((path) => options.scenario.paths[path]),
+      ...(options.scenario.paths.http ? (['http'] as const) : []),
+    ],
     scenarioSettings(options.scenario.paths),
     options.settings ?? {},
     options.functions ?? options.scenario.functions,

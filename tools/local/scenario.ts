@@ -141,6 +141,11 @@ const HttpPathSchema = z.strictObject({
       queueOutages: z.array(WindowSchema).optional(),
     })
     .default({}),
+  /**
+   * The path's settings for this run over the template's (overrides.ts: throttleRateLimit, throttleBurstLimit,
+   * reservedConcurrency), each checked against AWS's range with the rest of the scenario.
+   */
+  settings: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).optional(),
 });
 
 const ScenarioFields = {

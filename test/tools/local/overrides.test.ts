@@ -6,7 +6,7 @@
 import { applySettings, readSetFlags, renderSettings, SettingsError } from '../../../tools/local/overrides';
 import { runScenario } from '../../../tools/local/run';
 import { parseScenario, PATHS, ScenarioError } from '../../../tools/local/scenario';
-import { asyncConfig, kinesisConfig, sqsConfig } from './config-fixtures';
+import { asyncConfig, httpConfig, kinesisConfig, sqsConfig } from './config-fixtures';
 
 function messageOf(action: () => unknown): string {
   try {
@@ -181,5 +181,36 @@ describe('overrides change what the engine does', () => {
     };
     expect(await attempts()).toBe(3);
     expect(await attempts(0)).toBe(1);
+  });
+
+  it("the http path's stage throttle and the function's concurrency from flags: what the gateway and Lambda refuse", async () => {
+    // 40 requests in about a second against a stage of 10 a second, burst 20.
+    const scenario = parseScenario({
+      functions: 'model',
+      paths: { http: { requests: 40, ratePerSecond: 40 } },
+    });
+    const run = async (settings?: Record<string, number>) => {
+      const result = await runScenario({
+        scenario,
+        config: httpConfig(),
+        ...(settings && { settings: { http: settings } }),
+      });
+      return { result, gateway: result.http!.gateway };
+    };
+    const template = await run();
+    expect(template.gateway.stageThrottles).toBeGreaterThan(0);
+    // Each limit alone: a rate that refills the bucket faster than requests come, a burst that holds them all.
+    const fastRefill = await run({ throttleRateLimit: 1000 });
+    expect(fastRefill.gateway.stageThrottles).toBe(0);
+    const bigBurst = await run({ throttleRateLimit: 1, throttleBurstLimit: 100 });
+    expect(bigBurst.gateway.stageThrottles).toBe(0);
+    const roomy = await run({ throttleRateLimit: 1000, throttleBurstLimit: 1000 });
+    expect(renderSettings(roomy.result.settings)).toContain(
+      'http: throttleRateLimit 1000 [--set; template 10], throttleBurstLimit 1000 [--set; template 20], reservedConcurrency 50',
+    );
+    // A stage that lets everything through to a function allowed one execution at a time: Lambda refuses the rest.
+    const narrow = await run({ throttleRateLimit: 1000, throttleBurstLimit: 1000, reservedConcurrency: 1 });
+    expect(narrow.gateway.invoker.throttles).toBeGreaterThan(0);
+    expect(roomy.gateway.invoker.throttles).toBe(0);
   });
 });
