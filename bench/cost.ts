@@ -133,6 +133,15 @@ function parseValue(text: string): unknown {
   return text;
 }
 
+/** The value of `--set key=text`, of the kind the value it replaces is (a number stays a number). */
+function valueLike(key: string, text: string, current: unknown): unknown {
+  const value = parseValue(text);
+  if (current !== undefined && typeof current !== 'object' && typeof value !== typeof current) {
+    throw new Error(`--set ${key}=${text}: must be a ${typeof current}, as its value ${String(current)} is`);
+  }
+  return value;
+}
+
 function applyOverrides(
   overrides: readonly string[],
   assumptions: Assumptions,
@@ -145,7 +154,6 @@ function applyOverrides(
   for (const override of overrides) {
     const [key, text] = override.split('=');
     if (text === undefined) throw new Error(`--set needs name=value, got "${override}"`);
-    const value = parseValue(text);
     const [first, second] = key.split('.');
     if (second !== undefined && (PATHS as readonly string[]).includes(first)) {
       const name = first as IngestionPath;
@@ -155,9 +163,12 @@ function applyOverrides(
           `--set ${key}: the ${name} path is not in the assembly (deployed paths: ${present.join(', ')}; cdk.json context "paths")`,
         );
       }
+      const ownAssumptions = nextAssumptions.paths[name] as unknown as Record<string, unknown>;
       if (second in own) {
+        const value = valueLike(key, text, (own as unknown as Record<string, unknown>)[second]);
         nextSettings[name] = { ...own, [second]: value };
-      } else if (second in nextAssumptions.paths[name]) {
+      } else if (second in ownAssumptions) {
+        const value = valueLike(key, text, ownAssumptions[second]);
         nextAssumptions = {
           ...nextAssumptions,
           paths: { ...nextAssumptions.paths, [name]: { ...nextAssumptions.paths[name], [second]: value } },
@@ -166,9 +177,14 @@ function applyOverrides(
         throw new Error(`unknown setting or assumption "${key}"`);
       }
     } else if (key in nextAssumptions && key !== 'paths') {
+      const value = valueLike(key, text, (nextAssumptions as unknown as Record<string, unknown>)[key]);
       nextAssumptions = { ...nextAssumptions, [key]: value };
     } else if (present.every((name) => key in nextSettings[name]!)) {
-      for (const name of present) nextSettings[name] = { ...nextSettings[name]!, [key]: value };
+      for (const name of present) {
+        const own = nextSettings[name]!;
+        const value = valueLike(key, text, (own as unknown as Record<string, unknown>)[key]);
+        nextSettings[name] = { ...own, [key]: value };
+      }
     } else {
       throw new Error(`unknown assumption "${key}" (see bench/cost-assumptions.json)`);
     }
@@ -215,8 +231,14 @@ function describeValue(value: unknown): Cell {
   return String(value);
 }
 
-function main(): void {
-  const argv = process.argv.slice(2);
+/**
+ * Runs `npm run cost` with `argv` (the arguments after `--`), writing the report through `write`; throws an Error
+ * whose message is for the user on bad arguments or a missing assembly. In-process, so tests need no child process.
+ */
+export function runCost(
+  argv: readonly string[],
+  write: (text: string) => void = (text) => process.stdout.write(text),
+): void {
   const value = (flag: string): string | undefined => {
     const index = argv.indexOf(flag);
     return index === -1 ? undefined : argv[index + 1];
@@ -224,7 +246,7 @@ function main(): void {
   const markdown = argv.includes('--markdown');
   const render = markdown ? renderMarkdownTable : renderTable;
   const print = (title: string, headers: readonly string[], rows: readonly (readonly Cell[])[]): void => {
-    process.stdout.write(`\n${markdown ? '### ' : '== '}${title}\n\n${render(headers, rows)}\n`);
+    write(`\n${markdown ? '### ' : '== '}${title}\n\n${render(headers, rows)}\n`);
   };
 
   const prices = JSON.parse(readFileSync(path.join(__dirname, 'prices.json'), 'utf8')) as Prices;
@@ -255,13 +277,13 @@ function main(): void {
   ) as Record<IngestionPath, PathCost>;
 
   if (argv.includes('--json')) {
-    process.stdout.write(
+    write(
       `${JSON.stringify({ prices: { region: prices.region, asOf: prices.asOf }, settings, assumptions, costs }, null, 2)}\n`,
     );
     return;
   }
 
-  process.stdout.write(
+  write(
     `Prices: ${prices.region}, as of ${prices.asOf} (bench/prices.json). Assembly: ${path.relative(ROOT, assembly) || '.'}. USD per 1,000,000 events.\n`,
   );
   print(
@@ -396,7 +418,7 @@ function main(): void {
     ['path', 'variant', 'duration', 'records/s per instance', 'USD per 1M', 'vs as synthesized'],
     rows,
   );
-  process.stdout.write(
+  write(
     "\nNot per event (monthly, whatever the traffic): the object topic's customer managed KMS key ($1), CloudWatch alarms ($0.10 each), " +
       "the http path's throttled-requests metric (a custom metric, $0.30), " +
       'DynamoDB storage and point-in-time recovery of the idempotency records (≈200 bytes each, kept idempotencyExpiry: 18 days ' +
@@ -407,4 +429,11 @@ function main(): void {
   );
 }
 
-main();
+if (require.main === module) {
+  try {
+    runCost(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`npm run cost: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -2,17 +2,14 @@
  * `npm run cost` prices the paths the app synthesized: an app that deploys one path (cdk.json context `paths`)
  * gets that path's cost, not an error about the others.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
+import { runCost } from '../../bench/cost';
 import { context as cdkJsonContext } from '../../cdk.json';
 import { buildApp } from '../../lib/app';
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '../..');
 let outdir: string;
 
 beforeAll(() => {
@@ -27,20 +24,24 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-const cost = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cost.ts'), '--assembly', outdir, ...args], {
-    cwd: ROOT,
+/** What `npm run cost -- --assembly <dir> …args` prints (in this process). */
+function cost(assembly: string, ...args: string[]): { stdout: string } {
+  let stdout = '';
+  runCost(['--assembly', assembly, ...args], (text) => {
+    stdout += text;
   });
+  return { stdout };
+}
 
 describe('npm run cost on an app with one path', () => {
-  it('prices the SQS path alone', async () => {
-    const { stdout } = await cost('--json');
+  it('prices the SQS path alone', () => {
+    const { stdout } = cost(outdir, '--json');
     const report = JSON.parse(stdout) as { costs: Record<string, { total: number }> };
     expect(Object.keys(report.costs)).toEqual(['sqs']);
     expect(report.costs.sqs.total).toBeGreaterThan(0);
   });
 
-  it('prices the http path when the app synthesizes it: its front door, and the SQS consumer behind it as the sqs path', async () => {
+  it('prices the http path when the app synthesizes it: its front door, and the SQS consumer behind it as the sqs path', () => {
     const httpOnly = mkdtempSync(join(tmpdir(), 'cost-http-'));
     try {
       const app = new App({
@@ -49,11 +50,7 @@ describe('npm run cost on an app with one path', () => {
       });
       buildApp(app, { nag: false });
       app.synth();
-      const { stdout } = await run(
-        process.execPath,
-        ['--import', 'tsx', join(ROOT, 'bench/cost.ts'), '--assembly', httpOnly, '--json'],
-        { cwd: ROOT },
-      );
+      const { stdout } = cost(httpOnly, '--json');
       const report = JSON.parse(stdout) as {
         settings: Record<string, { stack: string; batchSize: number }>;
         costs: Record<string, { total: number; items: { service: string; item: string }[] }>;
@@ -71,11 +68,12 @@ describe('npm run cost on an app with one path', () => {
     }
   });
 
-  it('says so when a --set names a path the app does not deploy', async () => {
-    await expect(cost('--json', '--set', 'stream.batchSize=500')).rejects.toMatchObject({
-      stderr: expect.stringContaining(
-        '--set stream.batchSize: the stream path is not in the assembly (deployed paths: sqs',
-      ),
-    });
+  it('says so when a --set names a path the app does not deploy, or gives a setting a value of another kind', () => {
+    expect(() => cost(outdir, '--json', '--set', 'sqs.batchSize=ten')).toThrow(
+      '--set sqs.batchSize=ten: must be a number',
+    );
+    expect(() => cost(outdir, '--json', '--set', 'stream.batchSize=500')).toThrow(
+      '--set stream.batchSize: the stream path is not in the assembly (deployed paths: sqs',
+    );
   });
 });
