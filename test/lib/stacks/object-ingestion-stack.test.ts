@@ -36,9 +36,7 @@ describe('ObjectIngestionStack (sandbox)', () => {
     expect(template.toJSON()).toMatchSnapshot();
   });
 
-  it('has no unacknowledged cdk-nag finding', () => {
-    expect(nagFindings(stack)).toEqual([]);
-  });
+  // cdk-nag (AwsSolutions and Serverless) on this stack as the app builds it: test/lib/app.test.ts, every stack in one synth.
 
   it('throws stateful resources away with the stack, emptying the buckets first', () => {
     template.allResources('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });

@@ -20,9 +20,7 @@ describe('TableStreamIngestionStack', () => {
     expect(template.toJSON()).toMatchSnapshot();
   });
 
-  it('has no unacknowledged cdk-nag finding (AwsSolutions and Serverless)', () => {
-    expect(nagFindings(stack)).toEqual([]);
-  });
+  // cdk-nag (AwsSolutions and Serverless) on this stack as the app builds it: test/lib/app.test.ts, every stack in one synth.
 
   it('composes its own idempotency and effect tables and the table stream consumer only', () => {
     template.resourceCountIs('AWS::Lambda::Function', 1);
