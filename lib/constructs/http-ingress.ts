@@ -78,7 +78,8 @@ export interface HttpAlarmThresholds extends Pick<
 > {
   /**
    * `5xx` answers (API Gateway's and the function's: 500, 502, 503, 504) per 5 minutes. A `503` is a dependency
-   * that did not answer (the caller retries), a `500` a failure no retry fixes.
+   * that did not answer, API Gateway's own `5xx` a function that crashed, timed out or was throttled (the caller
+   * retries both with the same key), a `500` problem document a failure no retry fixes.
    * @default 1
    */
   readonly serverErrors?: number;
@@ -355,9 +356,10 @@ function httpIngressAlarms(
     threshold: serverErrors,
     meaning:
       `callers got ${serverErrors} or more 5xx answers in 5 minutes: 503 (the queue or the idempotency store did not ` +
-      'answer; the caller retries with the same key), 500 (a failure no retry fixes, or Lambda throttled the function), ' +
-      "API Gateway's own 5xx without a problem document (the function crashed or timed out: integrationError in " +
-      'the access log). The access logs (status, integrationError) and the ingress log group (by requestId) say which.',
+      'answer; the caller retries with the same key), 500 problem documents (a failure no retry fixes), ' +
+      "API Gateway's own 5xx without a problem document (the function crashed, timed out or was throttled: " +
+      'integrationError in the access log; the caller retries with the same key). The access logs (status, ' +
+      'integrationError) and the ingress log group (by requestId) say which.',
     runbook: RUNBOOK.httpServerErrors,
   });
   const share = t.clientErrorShare ?? d.clientErrorShare;

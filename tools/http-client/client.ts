@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   DEFAULT_RETRY_POLICY,
-  isRetryableStatus,
+  isRetryableAnswer,
   RETRYABLE_NETWORK_ERRORS,
   retryAfterMs,
   type RetryPolicy,
@@ -146,7 +146,7 @@ export async function submit(body: unknown, options: SubmitOptions): Promise<Sub
           outcome: 'accepted',
           reason: answer.replayed ? 'accepted (the stored answer of an earlier attempt)' : 'accepted',
         };
-      } else if (!isRetryableStatus(answer.status)) {
+      } else if (!isRetryableAnswer(answer.status, answer.contentType)) {
         report = {
           ...common,
           outcome: 'refused',
@@ -209,7 +209,13 @@ export async function submit(body: unknown, options: SubmitOptions): Promise<Sub
 }
 
 type Answer =
-  | { status: number; body: unknown; retryAfter: string | null; replayed: boolean }
+  | {
+      status: number;
+      body: unknown;
+      retryAfter: string | null;
+      replayed: boolean;
+      contentType: string | null;
+    }
   | { error: string; retryable: boolean };
 
 async function send(
@@ -237,6 +243,7 @@ async function send(
       body,
       retryAfter: response.headers.get('retry-after'),
       replayed: response.headers.get('idempotent-replayed') === 'true',
+      contentType: response.headers.get('content-type'),
     };
   } catch (error) {
     return classify(error);

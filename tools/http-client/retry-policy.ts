@@ -11,9 +11,12 @@
  * - `502`, `503`, `504`: a gateway or dependency failed, or the function said "try again later" (503);
  * - no answer: a timeout, a connection reset or refused, a closed socket. The server may have done the work (the
  *   classic duplicate): the retry with the same key gets its stored answer.
+ * - `500` without a problem document: API Gateway's own answer when the function crashed, ran past its timeout or
+ *   was throttled before it answered. The order may have been enqueued or not; the key makes the retry safe (it
+ *   gets the stored `202`, or enqueues the order once).
  * Never retried: `400`, `401`, `403`, `404`, `405`, `413`, `415`, `422` and any other status: the same request
- * would get the same answer; it needs a person (or new credentials). `500` is not retried either: this API
- * answers 500 only for a failure a retry does not fix.
+ * would get the same answer; it needs a person (or new credentials). Nor a `500` problem document
+ * (`application/problem+json`): the function's own verdict that a retry does not fix the failure.
  */
 
 /** Statuses worth another try of the same request. */
@@ -61,9 +64,16 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxRetryAfterMs: 60_000,
 };
 
-/** Whether an answer with `status` is worth another try. */
-export function isRetryableStatus(status: number): boolean {
-  return RETRYABLE_STATUSES.has(status);
+/** The media type of the API's own error answers (RFC 9457). */
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+
+/**
+ * Whether an answer is worth another try: its status, and for a `500` whether it is the function's own problem
+ * document (`contentType` its `Content-Type` header) or API Gateway's.
+ */
+export function isRetryableAnswer(status: number, contentType?: string | null): boolean {
+  if (RETRYABLE_STATUSES.has(status)) return true;
+  return status === 500 && !(contentType ?? '').toLowerCase().startsWith(PROBLEM_MEDIA_TYPE);
 }
 
 /**

@@ -7,7 +7,7 @@ import { type ClientClock, submit, type SubmitOptions } from '../../../tools/htt
 import {
   backoffDelayMs,
   DEFAULT_RETRY_POLICY,
-  isRetryableStatus,
+  isRetryableAnswer,
   retryAfterMs,
   waitBeforeRetryMs,
 } from '../../../tools/http-client/retry-policy';
@@ -142,6 +142,16 @@ describe('the client retries what is retryable', () => {
   });
 });
 
+describe("API Gateway's own 500", () => {
+  it('(no problem document: the function crashed, timed out or was throttled) is retried with the same key', async () => {
+    const gatewayError: Step = { status: 500, body: { message: 'Internal Server Error' } };
+    const { result, keys } = await run([gatewayError, ACCEPTED]);
+    expect(result.ok).toBe(true);
+    expect(result.attempts.map((a) => a.outcome)).toEqual(['retry', 'accepted']);
+    expect(keys[0]).toBe(keys[1]);
+  });
+});
+
 describe('the client never retries what a retry cannot fix', () => {
   it.each([400, 401, 403, 404, 413, 415, 422, 500])('%i: one attempt, refused', async (status) => {
     const { result, seen } = await run([problem(status, 'nope'), ACCEPTED]);
@@ -201,10 +211,15 @@ describe('the client stops', () => {
 });
 
 describe('retry policy', () => {
-  it('retries 409, 429, 502, 503, 504 only', () => {
-    expect([200, 202, 400, 401, 403, 409, 422, 429, 500, 502, 503, 504].filter(isRetryableStatus)).toEqual([
+  it("retries 409, 429, 502, 503, 504, and a 500 only when it is not the API's own problem document", () => {
+    const statuses = [200, 202, 400, 401, 403, 409, 422, 429, 500, 502, 503, 504];
+    expect(statuses.filter((status) => isRetryableAnswer(status, 'application/problem+json'))).toEqual([
       409, 429, 502, 503, 504,
     ]);
+    expect(statuses.filter((status) => isRetryableAnswer(status, 'application/json'))).toEqual([
+      409, 429, 500, 502, 503, 504,
+    ]);
+    expect(isRetryableAnswer(500, null)).toBe(true);
   });
 
   it('full jitter under a doubling ceiling, capped', () => {
