@@ -14,6 +14,7 @@ module.exports = {
     '/node_modules/',
     '/test/tools/local/(crash-points|stream-outages|idempotency-schemes|properties|poison-scenarios|real-handlers|invoke|http-bundle)\\.test\\.ts$',
     '/test/lib/cloudformation-validation\\.test\\.ts$',
+    '/test/bench/init-parts\\.test\\.ts$',
     '/test/tools/deploy-local/.*\\.emulator\\.test\\.ts$',
     '/test/tools/redrive/.*\\.emulator\\.test\\.ts$',
     // The HTML timeline in a real headless Chromium (Debian's package): `npm run test:browser`, which CI runs.

@@ -43,10 +43,10 @@ const PARTS: Readonly<Record<string, { readonly description: string; readonly so
     ].join('\n'),
   },
   'zod-mini': {
-    description: 'the order schema in zod/mini (+ English messages), as shipped',
-    source: `import { OrderMessageSchema } from '${path.join(PROJECT_ROOT, 'lambda', 'sqs-consumer', 'order')}';
+    description: "the SQS path's domain (its zod/mini schema + English messages, its plan), as shipped",
+    source: `import { domain, examples } from '${path.join(PROJECT_ROOT, 'lambda', 'sqs-consumer', 'domain')}';
 import { parseJsonPayload } from '${path.join(PROJECT_ROOT, 'lambda', 'shared', 'parsing')}';
-export const order = parseJsonPayload('{"orderId":"o","customerId":"c","currency":"EUR","lines":[{"sku":"s","quantity":1,"unitPriceCents":1}]}', OrderMessageSchema);`,
+export const record = parseJsonPayload(JSON.stringify(examples.valid('o')), domain.schema);`,
   },
   'zod-classic': {
     description: 'the same schema in classic zod (`import * as z from "zod"`, before)',
