@@ -39,6 +39,7 @@ import {
 } from './lib/synth';
 import { type Cell, kb, renderMarkdownTable, renderTable } from './lib/table';
 import { measureWarmThroughput, type WarmSummary } from './lib/warm';
+import { context as cdkJsonContext } from '../cdk.json';
 
 const SECTIONS = ['cold', 'init', 'variants', 'warm', 'synth', 'jest'] as const;
 /** The handler variant measured to explain a figure, left out of the goals (bench/lib/handlers.ts). */
@@ -519,12 +520,14 @@ async function benchSynth(
 ): Promise<{ summaries: SynthSummary[]; drift: Record<string, string> }> {
   progress('synth: generating the cdk init app');
   const initApp = await prepareInitApp();
+  // What `cdk synth` builds: a stack and a bundle per path of cdk.json, and the stage's monitoring stack.
+  const appPaths = (cdkJsonContext.paths as readonly string[] | undefined) ?? [];
   const variants: SynthVariant[] = [
     {
       name: 'app',
       cwd: PROJECT_ROOT,
       reference: 'init',
-      description: 'this app (3 stacks, 3 bundles, cdk-nag)',
+      description: `this app (${appPaths.length + 1} stacks, ${appPaths.length} bundles, cdk-nag)`,
     },
     { name: 'init', cwd: initApp, description: 'cdk init app + one queue (npx tsc && npx tsx)' },
   ];

@@ -140,7 +140,8 @@ it('measures the fixed costs of a template test file', () => {
   const { SqsIngestionStack } = require(${JSON.stringify(sqsStack)});
   const { readStageConfig } = require(${JSON.stringify(config)});
   const sqsStack = (context: Record<string, unknown>) => {
-    const app = new App({ context });
+    // The app name every stack name starts with (readStageConfig refuses an app without one).
+    const app = new App({ context: { appName: 'bench-probe', ...context } });
     const start = performance.now();
     const stack = new SqsIngestionStack(app, 'Sqs', { config: readStageConfig(app.node) });
     Template.fromStack(stack);
