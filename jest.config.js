@@ -31,6 +31,7 @@ module.exports = {
   // timeout, a loopback server's slow answer, a child process), and a third worker keeps the cores busy meanwhile
   // (2 workers: 40.8 s, 3: 35.2-37.2 s, measured 2026-12-01). jest reads a percentage string above 100 % as a
   // plain worker count, hence the arithmetic.
-  maxWorkers: Math.max(2, Math.round(require('node:os').availableParallelism() * 1.5)),
+  // Capped: every worker synthesizes CDK apps (hundreds of MB each), and a large CI runner would start dozens.
+  maxWorkers: Math.min(8, Math.max(2, Math.round(require('node:os').availableParallelism() * 1.5))),
   testTimeout: 60000,
 };

@@ -166,7 +166,7 @@ export async function main(argv: readonly string[], out = console.log, err = con
   try {
     order = JSON.parse(readFileSync(args.file, 'utf8')) as Record<string, unknown>;
   } catch (error) {
-    err(`cannot read the order file ${args.file}: ${(error as Error).message}`);
+    err(`cannot read the ${domain.recordName} file ${args.file}: ${(error as Error).message}`);
     return 2;
   }
   let url: string;

@@ -366,21 +366,24 @@ function httpIngressAlarms(
   const minRequests = t.clientErrorMinRequests ?? d.clientErrorMinRequests;
   alarms.alarm('ClientErrorShareAlarm', {
     metric: new MathExpression({
-      // Judged only with enough requests: 1 refused of 2 in a quiet period is no incident.
-      expression: `IF(requests >= ${minRequests}, 100 * clientErrors / requests, 0)`,
+      // Judged only with enough requests: 1 refused of 2 in a quiet period is no incident. The stage throttle's 429s
+      // are left out (ThrottledRequestsAlarm pages for them), so an overload pages once, not twice; the throttle's
+      // metric has no data point in a period without a 429, hence FILL.
+      expression: `IF(requests >= ${minRequests}, 100 * (clientErrors - FILL(throttled, 0)) / requests, 0)`,
       usingMetrics: {
         requests: subjects.stage.metricCount({ period, statistic: Stats.SUM }),
         clientErrors: subjects.stage.metricClientError({ period, statistic: Stats.SUM }),
+        throttled: subjects.throttledRequests.with({ period, statistic: Stats.SUM }),
       },
       period,
-      label: '4xx, % of requests',
+      label: '4xx but 429, % of requests',
     }),
     threshold: Math.round(share * 100 * 100) / 100,
     meaning:
-      `${Math.round(share * 100)} % or more of the requests of 5 minutes (at least ${minRequests}) were answered 4xx: ` +
-      'a client sending invalid orders or no Idempotency-Key (400), unsigned requests (403), keys reused with other ' +
-      'bodies (422), or the throttle refusing load (429). The access logs (status, errorType) say which; callers ' +
-      'must fix their requests, except for 409 and 429, which they retry.',
+      `${Math.round(share * 100)} % or more of the requests of 5 minutes (at least ${minRequests}) were answered 4xx ` +
+      "other than the throttle's 429 (ThrottledRequestsAlarm): a client sending invalid orders or no " +
+      'Idempotency-Key (400), unsigned requests (403), keys reused with other bodies (422). The access logs (status, ' +
+      'errorType) say which; callers must fix their requests, except for 409, which they retry.',
     runbook: RUNBOOK.httpClientErrors,
   });
   const throttled = t.throttledRequests ?? d.throttledRequests;

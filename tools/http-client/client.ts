@@ -2,7 +2,10 @@
  * A client of the http path that retries correctly: `submit` POSTs one JSON body with an `Idempotency-Key` and
  * retries it by the rules of retry-policy.ts (what is retried, capped exponential backoff with full jitter,
  * `Retry-After` honoured, a total deadline), keeping the same key and body on every attempt, so whatever the
- * network loses, the order is enqueued once. Each attempt is reported as it ends (`onAttempt`).
+ * network loses, the order takes effect once: a retry gets the first request's stored answer, and where the
+ * function died after its send but before it stored that answer, the retry enqueues the order again and the
+ * consumer behind the queue applies it once by its business key (lambda/http-ingress/handler.ts). Each attempt is
+ * reported as it ends (`onAttempt`).
  *
  * Typed and free of this repository's other modules but retry-policy.ts and (for AWS) sigv4.ts, so a fork (or a
  * producer's service) copies the folder tools/http-client/ as it is. Uses the runtime's `fetch` (Node.js 18+).

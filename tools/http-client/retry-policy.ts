@@ -3,7 +3,8 @@
  * ("no retries are built in. You have to write code to handle errors and retries"), written once, pure (the
  * clock and the randomness are passed in), so the simulator and the tests use the very rules `npm run send` uses.
  *
- * Retried, always with the same Idempotency-Key and body (so a retry can never enqueue an order twice):
+ * Retried, always with the same Idempotency-Key and body (so a retry gets the first request's stored answer instead
+ * of submitting the order again):
  * - `429 Too Many Requests`: API Gateway's stage throttle (or the account's) refused the request before the
  *   function ran;
  * - `409 Conflict`: this API answers 409 only while the first request with the key is still in progress
@@ -12,8 +13,9 @@
  * - no answer: a timeout, a connection reset or refused, a closed socket. The server may have done the work (the
  *   classic duplicate): the retry with the same key gets its stored answer.
  * - `500` without a problem document: API Gateway's own answer when the function crashed, ran past its timeout or
- *   was throttled before it answered. The order may have been enqueued or not; the key makes the retry safe (it
- *   gets the stored `202`, or enqueues the order once).
+ *   was throttled before it answered. The order may have been enqueued or not: the retry gets the stored `202`, or,
+ *   if the function died between its send and storing its answer, enqueues the order again, which the consumer
+ *   applies once by its business key.
  * Never retried: `400`, `401`, `403`, `404`, `405`, `413`, `415`, `422` and any other status: the same request
  * would get the same answer; it needs a person (or new credentials). Nor a `500` problem document
  * (`application/problem+json`): the function's own verdict that a retry does not fix the failure.

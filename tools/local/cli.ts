@@ -38,7 +38,8 @@ Options:
                      --set sqs.visibilityTimeoutSeconds=60 (repeatable; over the scenario's "settings"):
                      batchSize, batchingWindowSeconds, partialBatchResponses, failureMode, bisect,
                      retryAttempts, maxRecordAgeSeconds, parallelizationFactor, visibilityTimeoutSeconds,
-                     maxReceiveCount, maximumConcurrency, maxEventAgeSeconds (docs/local-simulator.md)
+                     maxReceiveCount, maximumConcurrency, maxEventAgeSeconds; on the http path
+                     throttleRateLimit, throttleBurstLimit, reservedConcurrency (docs/local-simulator.md)
   --html <file>      also write the timeline as a self-contained HTML page (lanes, invocations, where
                      failed records went)
   --cdk-out <dir>    the cloud assembly to read (default: cdk.out)

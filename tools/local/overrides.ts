@@ -149,9 +149,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     name: 'reservedConcurrency',
     paths: ['http'],
-    describe: "the ingress function's ReservedConcurrentExecutions: 1–1,000 (the account's default quota)",
+    describe:
+      "the ingress function's ReservedConcurrentExecutions: 0 (every invocation throttled) to 1,000 (the account's default quota; it keeps 100 unreserved)",
     kind: 'integer',
-    range: () => ({ min: 1, max: 1000 }),
+    range: () => ({ min: 0, max: 1000 }),
   },
 ];
 

@@ -1,8 +1,9 @@
 /**
  * The command line of the project's tools (`npm run smoke`, `redrive`, `send`, …), parsed once the same way: Node's
  * own `parseArgs` (strict: an unknown option or an option without its value is refused), with its errors turned into
- * a {@link UsageError} that names the argument the way the tools' help does (`--max needs a value`), so every tool
- * answers bad usage alike (exit code 2 and the message, not a stack trace).
+ * a {@link UsageError} that names the argument the way the tools' help does (`--max needs a value`), so the tools
+ * that use it (smoke, redrive, send) answer bad usage alike: exit code 2 and the message, not a stack trace.
+ * (`npm run local` keeps its own parser: its exit codes are 1 for bad usage and 2 for a broken invariant.)
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 

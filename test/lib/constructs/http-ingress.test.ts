@@ -167,6 +167,8 @@ describe('HttpIngress', () => {
         '5xx',
         'Count',
         '4xx',
+        // The 429 count, alone (ThrottledRequestsAlarm) and subtracted from the 4xx share (no second page).
+        THROTTLED_REQUESTS_METRIC,
         THROTTLED_REQUESTS_METRIC,
         'Latency',
         'Errors',
@@ -209,7 +211,7 @@ describe('HttpIngress', () => {
     // The 4xx share, judged only with enough requests.
     const share = alarms.find((alarm) => alarm.Metrics !== undefined)!;
     expect(share.Metrics![0].Expression).toBe(
-      `IF(requests >= ${HTTP_ALARM_DEFAULTS.clientErrorMinRequests}, 100 * clientErrors / requests, 0)`,
+      `IF(requests >= ${HTTP_ALARM_DEFAULTS.clientErrorMinRequests}, 100 * (clientErrors - FILL(throttled, 0)) / requests, 0)`,
     );
     expect(share.Threshold).toBe(HTTP_ALARM_DEFAULTS.clientErrorShare * 100);
     // 429s from the access logs, by the API's id, which the access log line carries.
@@ -269,7 +271,9 @@ describe('HttpIngress', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 25,
       Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: 'IF(requests >= 50, 100 * clientErrors / requests, 0)' }),
+        Match.objectLike({
+          Expression: 'IF(requests >= 50, 100 * (clientErrors - FILL(throttled, 0)) / requests, 0)',
+        }),
       ]),
     });
   });
