@@ -255,8 +255,11 @@ describe('clients on the virtual clock (tools/http-client submit)', () => {
 describe('the http invariants', () => {
   /** One order, its first answer lost, sent by `sign`'s client; the invariants over what happened. */
   async function lostAnswerRun(sign?: RequestSigner) {
-    const h = harness({ ...(sign && { sign }) });
-    const submissions = [submission(1, { lostAnswers: 1 })];
+    return invariantsOfRun(harness({ ...(sign && { sign }) }), [submission(1, { lostAnswers: 1 })]);
+  }
+
+  /** Runs the submissions through the harness; the invariants over what happened. */
+  async function invariantsOfRun(h: Harness, submissions: readonly PlannedHttpSubmission[]) {
     for (const s of submissions) h.clients.start(s);
     await h.scheduler.run();
     return httpInvariants({
@@ -288,6 +291,35 @@ describe('the http invariants', () => {
     const invariants = await lostAnswerRun(newKeyPerAttempt);
     expect(holds(invariants)[HTTP_INVARIANT_NAMES.oneEnqueue]).toBe(false);
     expect(invariants[0].examples).toEqual(['http-000001 enqueued 2×']);
+  });
+
+  it('catch, from a run, a function that answers 202 without enqueuing (a send whose failure it swallowed)', async () => {
+    const answersWithoutSending = (): FunctionCode => ({
+      invoke: async () => ({
+        outcome: {
+          kind: 'returned',
+          payload: {
+            statusCode: 202,
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ status: 'accepted' }),
+          },
+        },
+        sideEffects: [],
+      }),
+    });
+    const invariants = await invariantsOfRun(harness({ code: answersWithoutSending }), [
+      submission(1),
+      submission(2),
+    ]);
+    expect(holds(invariants)).toEqual({
+      [HTTP_INVARIANT_NAMES.oneEnqueue]: true,
+      [HTTP_INVARIANT_NAMES.noneLost]: false,
+      [HTTP_INVARIANT_NAMES.inTime]: true,
+    });
+    expect(invariants.find((i) => i.name === HTTP_INVARIANT_NAMES.noneLost)?.examples).toEqual([
+      expect.stringContaining('http-000001'),
+      expect.stringContaining('http-000002'),
+    ]);
   });
 
   it('catch an accepted order that was never enqueued, and a client that gave up', () => {
