@@ -50,8 +50,38 @@ function reference(options: WalkthroughOptions, batchSize = 10): ReferenceResult
   };
   const positions = Array.from({ length: options.records }, (_, i) => i + 1);
   for (let start = 0; start < positions.length; start += batchSize)
-    process(positions.slice(start, start + batchSize));
+    (options.partial ? processReportingFailures : process)(positions.slice(start, start + batchSize));
   return { sequence: sequence.join(' '), destination, deliveries: delivered };
+
+  /**
+   * With partial batch responses, the function reports its failed records and the mapping checkpoints before the
+   * lowest ("Lambda uses the record with the lowest sequence number as the checkpoint. Lambda then retries all
+   * records starting from that checkpoint"). With bisect on, "the batch is bisected at the returned sequence
+   * number and Lambda retries only the remaining records": the rest is a new batch, its retries reset, unless the
+   * failed record is already the first, where nothing can be split off and the same batch is retried.
+   */
+  function processReportingFailures(batch: number[]): void {
+    let retries = 0;
+    let current = batch;
+    for (;;) {
+      const failed = current.findIndex((p) => options.poison.includes(p));
+      sequence.push(`${current.length}${failed === -1 ? '✓' : '◐'}`);
+      for (const p of current) delivered[p - 1] += 1;
+      if (failed === -1) return;
+      const rest = current.slice(failed);
+      if (options.bisect && failed > 0) {
+        current = rest;
+        retries = 0;
+        continue;
+      }
+      current = rest;
+      retries += 1;
+      if (retries > options.retries) {
+        destination.push(current);
+        return;
+      }
+    }
+  }
 }
 
 async function run(options: WalkthroughOptions) {
@@ -100,6 +130,23 @@ describe('npm run local -- walkthrough', () => {
     expect(line).toMatch(
       /^#3 \(\S+\) → on-failure destination \S+: RetryAttemptsExhausted after 3 invocations/,
     );
+  });
+
+  it.each<[string, Partial<WalkthroughOptions>]>([
+    ['--partial on', { partial: true }],
+    ['--partial on --bisect off', { partial: true, bisect: false }],
+    [
+      '--partial on --records 16 --poison 6,12 --retries 1',
+      { partial: true, records: 16, poison: [6, 12], retries: 1 },
+    ],
+    ['--partial on --poison 1,10 --retries 0', { partial: true, poison: [1, 10], retries: 0 }],
+  ])('%s follows the checkpoint rules', async (_flags, change) => {
+    const options = { ...SEED_WALKTHROUGH, ...change };
+    const expected = reference(options);
+    const { sequence, destination, deliveries: counts } = await run(options);
+    expect(sequence).toBe(expected.sequence);
+    expect(destination).toEqual(expected.destination);
+    expect(counts).toEqual(expected.deliveries);
   });
 
   it('--partial on: the function reports the failed record and the mapping checkpoints before it', async () => {
