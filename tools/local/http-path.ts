@@ -179,12 +179,17 @@ class HttpBundleFunction implements FunctionCode {
   }
 }
 
-/** The deployment's http path: the first HTTP API with a route to a function. */
+/**
+ * The deployment's http path: the route the clients submit to, a `POST` route to a function (the ingress takes
+ * orders by `POST`), the first of the first HTTP API that has one; without any, the first route to a function. The
+ * report names the route it drove, so a fork with more routes sees which one was simulated.
+ */
 export function httpEntryPoint(
   config: SimulationConfig,
 ): { readonly api: HttpApiConfig; readonly routeKey: string; readonly functionId: string } | undefined {
-  const api = config.httpApis?.find((a) => a.routes.length > 0);
-  return api && { api, routeKey: api.routes[0].routeKey, functionId: api.routes[0].functionId };
+  const candidates = (config.httpApis ?? []).flatMap((api) => api.routes.map((route) => ({ api, route })));
+  const chosen = candidates.find(({ route }) => route.routeKey.startsWith('POST ')) ?? candidates[0];
+  return chosen && { api: chosen.api, routeKey: chosen.route.routeKey, functionId: chosen.route.functionId };
 }
 
 export interface HttpPathRun {

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { httpEntryPoint } from '../../../tools/local/http-path';
 import { HTTP_INVARIANT_NAMES } from '../../../tools/local/http-report';
 import { renderReport } from '../../../tools/local/report';
 import { runScenario } from '../../../tools/local/run';
@@ -79,6 +80,23 @@ describe('a reserved concurrency below what the stage throttle admits', () => {
     const attempts = http.clients.reduce((sum, c) => sum + c.attempts, 0);
     const throttled = http.clients.reduce((sum, c) => sum + c.throttled, 0);
     expect(attempts).toBeGreaterThanOrEqual(http.clients.length + throttled + http.totals.lambdaThrottles);
+  });
+});
+
+describe('the route the clients submit to', () => {
+  it('is the POST route to a function, whatever other routes the API has before it', () => {
+    const config = httpConfig();
+    const [api] = config.httpApis!;
+    const withRead = {
+      ...config,
+      httpApis: [
+        {
+          ...api,
+          routes: [{ routeKey: 'GET /orders/{id}', functionId: 'http-reader' }, ...api.routes],
+        },
+      ],
+    };
+    expect(httpEntryPoint(withRead)).toMatchObject({ routeKey: 'POST /orders', functionId: 'http-ingress' });
   });
 });
 
