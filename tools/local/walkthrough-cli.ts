@@ -161,6 +161,13 @@ export async function walkthroughCommand(argv: readonly string[]): Promise<numbe
       );
   }
   console.log(renderWalkthrough(options.walkthrough, runs));
+  if (runs.length > 1) {
+    // The flags describe the seed's example; the template's column is what this template deploys.
+    console.log(
+      "\nThe template's column runs the same records with the template's own mapping settings: --records, --poison " +
+        "and --partial apply to both columns, --bisect and --retries to the seed's column only.",
+    );
+  }
   if (options.html) {
     writeFileSync(
       options.html,
