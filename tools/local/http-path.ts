@@ -20,7 +20,7 @@ import type { FaultPlan } from './faults';
 import type { BundleFunctionOptions } from './runtime/bundle-function';
 import type { FaultLayer } from './runtime/fault-layer';
 import type { LocalDynamoDb } from './runtime/local-dynamodb';
-import { durationMs, type HttpPathScenario, type Scenario } from './scenario';
+import { durationMs, type HttpPathScenario, type Scenario, ScenarioError } from './scenario';
 import { select } from './workload';
 
 /** The domain the http path's handler validates against (lambda/http-ingress/handler.ts: the SQS path's). */
@@ -34,11 +34,18 @@ export interface EnqueueRecord {
   readonly businessKey: string;
   /** The `IdempotencyKey` message attribute: the key of the request that enqueued it. */
   readonly idempotencyKey?: string;
+  /**
+   * The invocation that sent it died before completing the key (the `diesAfterSend` fault): its claim stays in
+   * progress until it expires, and a retry after that enqueues the order again (the window the handler documents).
+   */
+  readonly diedBeforeCompletion?: true;
 }
 
 export interface PlannedHttpSubmission extends HttpSubmission {
   /** The order's business key, by which its enqueues are found. */
   readonly businessKey: string;
+  /** The function dies between its SendMessage and the key's completion, the first time it sends this order. */
+  readonly diesAfterSend?: boolean;
 }
 
 /** The submissions of a scenario's http path: when, with which key, which order, and which meet which fault. */
@@ -46,6 +53,7 @@ export function planHttpSubmissions(spec: HttpPathScenario, seed: number | strin
   const random = new Random(seed).fork('http');
   const n = spec.requests;
   const lost = select(spec.faults.lostAnswers, n, random.fork('lost-answers'), new Set());
+  const dies = select(spec.faults.diesAfterSend, n, random.fork('dies-after-send'), new Set());
   const arrivals = random.fork('arrivals');
   const keys = random.fork('keys');
   const submissions: PlannedHttpSubmission[] = [];
@@ -60,10 +68,28 @@ export function planHttpSubmissions(spec: HttpPathScenario, seed: number | strin
       body: JSON.stringify(order),
       businessKey: domain.idempotencyKey(order),
       lostAnswers: lost.has(number) ? 1 : 0,
+      ...(dies.has(number) && { diesAfterSend: true }),
     });
     t += (-Math.log(1 - arrivals.next()) / spec.ratePerSecond) * 1000;
   }
   return submissions;
+}
+
+/**
+ * Refuses, before anything starts, a fault the chosen functions cannot play: `diesAfterSend` is the model's only
+ * (the real bundle is not yet made to die between its SendMessage and the completion of its key).
+ */
+export function assertHttpFaultsPlayable(
+  spec: HttpPathScenario,
+  seed: number | string,
+  functions: 'bundles' | 'model',
+): void {
+  if (functions !== 'bundles') return;
+  if (planHttpSubmissions(spec, seed).some((s) => s.diesAfterSend))
+    throw new ScenarioError(
+      'paths.http.faults.diesAfterSend needs --model: the real bundle is not yet made to die between its ' +
+        'SendMessage and the completion of its Idempotency-Key (docs/local-simulator.md).',
+    );
 }
 
 /** Whether the queue refuses `SendMessage` at virtual time `at`. */
@@ -79,20 +105,31 @@ export function queueOutageAt(spec: HttpPathScenario): (at: number) => boolean {
  * Seconds the handler asks a caller to wait (lambda/http-ingress/handler.ts `RETRY_AFTER_SECONDS`, which this model
  * does not import: a model run loads no Powertools; test/tools/local/http-bundle.test.ts checks they agree).
  */
-export const MODEL_RETRY_AFTER_SECONDS = { unavailable: 2 } as const;
+export const MODEL_RETRY_AFTER_SECONDS = { inProgress: 1, unavailable: 2 } as const;
 
 /**
  * The in-engine model of the ingress handler (`--model`): what lambda/http-ingress/handler.ts does for a valid
  * order, without its code: the key claimed and completed at once (the invocation runs at one virtual instant),
  * the same key and body answered with the stored 202, another body 422, a key refused 400; the queue or the
  * idempotency store unavailable: 503 with Retry-After and nothing kept.
+ *
+ * `diesAfterSend` (submission ids): the first invocation of such a submission that sends its order dies right
+ * after the send, before completing the key (a crash: the invocation ends with an error, API Gateway answers 500
+ * without a problem document). Its claim stays in progress until it expires, as Powertools' in-progress record
+ * does with the context's remaining time: at the invocation's start plus the function's timeout. A retry with the
+ * key before then gets 409 with Retry-After; one after it runs afresh and enqueues the order again.
  */
 export function httpModelFunction(options: {
   readonly faults: FaultPlan;
   readonly queueDown: (at: number) => boolean;
   readonly onEnqueue: (record: EnqueueRecord) => void;
+  readonly diesAfterSend?: ReadonlySet<string>;
 }): FunctionCode {
   const completed = new Map<string, { readonly contentHash: string; readonly body: string }>();
+  /** Claims of invocations that died: the key → when the in-progress record expires (virtual ms). */
+  const inProgress = new Map<string, number>();
+  /** Submissions whose function already died once after sending. */
+  const died = new Set<string>();
   let messages = 0;
   const answer = (statusCode: number, body: unknown, headers: Record<string, string> = {}) => ({
     statusCode,
@@ -129,9 +166,39 @@ export function httpModelFunction(options: {
           ? done({ ...answer(202, {}), body: stored.body, headers: { 'Idempotent-Replayed': 'true' } })
           : done(answer(422, { title: 'Idempotency-Key reused' }));
       }
+      const claimExpiresAt = inProgress.get(key.key);
+      if (claimExpiresAt !== undefined && invocation.startedAt < claimExpiresAt) {
+        return done(
+          answer(
+            409,
+            { title: 'Request in progress' },
+            { 'Retry-After': String(MODEL_RETRY_AFTER_SECONDS.inProgress) },
+          ),
+        );
+      }
       if (options.queueDown(invocation.startedAt)) return done(unavailable);
       messages += 1;
       const businessKey = domain.idempotencyKey(order);
+      const submissionId = invocation.recordIds[0];
+      if (options.diesAfterSend?.has(submissionId) && !died.has(submissionId)) {
+        died.add(submissionId);
+        inProgress.set(key.key, invocation.startedAt + invocation.function.timeoutSeconds * 1000);
+        options.onEnqueue({
+          at: invocation.startedAt,
+          businessKey,
+          idempotencyKey: key.key,
+          diedBeforeCompletion: true,
+        });
+        return {
+          outcome: {
+            kind: 'threw',
+            errorType: 'Runtime.ExitError',
+            errorMessage: 'the function died after SendMessage, before completing the Idempotency-Key',
+          },
+          sideEffects: [],
+        };
+      }
+      inProgress.delete(key.key);
       options.onEnqueue({ at: invocation.startedAt, businessKey, idempotencyKey: key.key });
       const accepted = answer(202, {
         status: 'accepted',
@@ -233,9 +300,12 @@ export async function startHttpPath(options: StartHttpPathOptions): Promise<Http
   const queueDown = queueOutageAt(spec);
   let sqs: LocalSqs | undefined;
   let code: FunctionCode;
+  const submissions = planHttpSubmissions(spec, options.scenario.seed);
+  const diesAfterSend = new Set(submissions.filter((s) => s.diesAfterSend).map((s) => s.id));
   if (options.functions === 'model') {
-    code = httpModelFunction({ faults: options.faults, queueDown, onEnqueue });
+    code = httpModelFunction({ faults: options.faults, queueDown, onEnqueue, diesAfterSend });
   } else {
+    assertHttpFaultsPlayable(spec, options.scenario.seed, options.functions);
     const bundles = options.bundles;
     if (!bundles) throw new Error('A bundle run of the http path needs the local DynamoDB.');
     if (!fn.code)
@@ -280,7 +350,6 @@ export async function startHttpPath(options: StartHttpPathOptions): Promise<Http
     policy: spec.retry,
     ...(options.sign && { sign: options.sign }),
   });
-  const submissions = planHttpSubmissions(spec, options.scenario.seed);
   for (const submission of submissions) clients.start(submission);
   return {
     api: entry.api,

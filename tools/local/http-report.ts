@@ -1,10 +1,16 @@
 /**
  * The http path's part of the report: per client (one order each), its attempts, the 429s and 503s it met, its
  * time-outs and how long it took to get its order accepted; what API Gateway and Lambda did (stage throttles,
- * Lambda throttles, invocations, answers lost); and the path's invariants, over the enqueues the function made:
- * - one enqueue per order: each order reached the queue at most once, whatever keys its attempts carried;
- * - no accepted order lost: every order the client saw accepted (202), or whose invocation finished with a 202
- *   the client never saw, reached the queue;
+ * Lambda throttles, invocations, answers lost); and the path's invariants, over the enqueues the function made.
+ * The enqueue is at-least-once (lambda/http-ingress/handler.ts: a function that dies between its SendMessage and
+ * the key's completion leaves the claim in progress, and the retry after it expires sends the order again); the
+ * SQS consumer applies an order once by its business key. So the path promises:
+ * - one effect per order: every order the client saw accepted (202), or whose invocation finished with a 202 the
+ *   client never saw, reached the queue at least once, and its effects downstream count once per business key (no
+ *   enqueue of an order never submitted);
+ * - an order enqueued more than once only after its function died between send and completion: every enqueue of
+ *   an order beyond its first is explained by an earlier enqueue whose invocation died before completing the key
+ *   (a client that changes its key per retry, or a key not honoured, sends it again without such a death);
  * - every healthy request accepted within the client's deadline.
  */
 import type { ClientOutcome, HttpApiGateway } from './engine/http';
@@ -17,8 +23,8 @@ const RECORD = domain.recordName;
 
 /** The invariants' names, for the report and the tests (a fork's domain names its own record). */
 export const HTTP_INVARIANT_NAMES = {
-  oneEnqueue: `one enqueue per ${RECORD}`,
-  noneLost: `no accepted ${RECORD} lost`,
+  oneEffect: `one effect per ${RECORD}`,
+  againOnlyAfterDeath: `${RECORD}s enqueued more than once only after their function died between send and completion`,
   inTime: "every healthy request accepted within the client's deadline",
 } as const;
 
@@ -87,9 +93,24 @@ export function httpInvariants(input: HttpInvariantInput): InvariantResult[] {
   const known = new Set(input.submissions.map((s) => s.businessKey));
   const outcomeOf = new Map(input.outcomes.map((o) => [o.submission.id, o]));
 
+  // Each enqueue beyond an order's first must follow an enqueue of that order whose invocation died before
+  // completing the key (in time order: a death explains the enqueues after it, one each).
+  const unexplainedOf = new Map<string, number>();
+  const deathsOf = new Map<string, number>();
+  const seen = new Set<string>();
+  for (const e of [...input.enqueues].sort((a, b) => a.at - b.at)) {
+    if (seen.has(e.businessKey)) {
+      const deaths = deathsOf.get(e.businessKey) ?? 0;
+      if (deaths > 0) deathsOf.set(e.businessKey, deaths - 1);
+      else unexplainedOf.set(e.businessKey, (unexplainedOf.get(e.businessKey) ?? 0) + 1);
+    }
+    seen.add(e.businessKey);
+    if (e.diedBeforeCompletion) deathsOf.set(e.businessKey, (deathsOf.get(e.businessKey) ?? 0) + 1);
+  }
   const twice = input.submissions.filter((s) => (enqueuesOf.get(s.businessKey) ?? 0) > 1);
+  const unexplained = input.submissions.filter((s) => (unexplainedOf.get(s.businessKey) ?? 0) > 0);
   const strangers = [...enqueuesOf.keys()].filter((key) => !known.has(key));
-  const once = input.submissions.filter((s) => enqueuesOf.get(s.businessKey) === 1).length;
+  const effects = input.submissions.filter((s) => (enqueuesOf.get(s.businessKey) ?? 0) > 0).length;
 
   const accepted = input.submissions.filter(
     (s) => outcomeOf.get(s.id)?.result?.ok === true || input.finishedOnServer.has(s.id),
@@ -113,21 +134,27 @@ export function httpInvariants(input: HttpInvariantInput): InvariantResult[] {
 
   return [
     {
-      name: HTTP_INVARIANT_NAMES.oneEnqueue,
-      holds: twice.length === 0 && strangers.length === 0,
+      name: HTTP_INVARIANT_NAMES.oneEffect,
+      holds: lost.length === 0 && strangers.length === 0,
       detail:
-        `${input.submissions.length} ${RECORD}s: ${once} enqueued once, ${twice.length} more than once` +
-        (strangers.length > 0 ? `, ${strangers.length} enqueues of no submitted ${RECORD}` : ''),
+        `${accepted.length} ${RECORD}s accepted (a 202 the client saw, or a function that finished with one), ` +
+        `${lost.length} of them never enqueued; ${effects} effects downstream (counted once per business key)` +
+        (strangers.length > 0 ? `, ${strangers.length} of no submitted ${RECORD}` : ''),
       examples: [
-        ...twice.map((s) => `${s.id} enqueued ${enqueuesOf.get(s.businessKey)}×`),
+        ...lost.map((s) => `${s.id} never enqueued`),
         ...strangers.map((key) => `unknown ${RECORD} ${key}`),
       ].slice(0, 10),
     },
     {
-      name: HTTP_INVARIANT_NAMES.noneLost,
-      holds: lost.length === 0,
-      detail: `${accepted.length} ${RECORD}s accepted (a 202 the client saw, or a function that finished with one), ${lost.length} of them never enqueued`,
-      examples: lost.slice(0, 10).map((s) => s.id),
+      name: HTTP_INVARIANT_NAMES.againOnlyAfterDeath,
+      holds: unexplained.length === 0,
+      detail: `${input.submissions.length} ${RECORD}s: ${twice.length} enqueued more than once, ${unexplained.length} of them without a death between send and completion`,
+      examples: unexplained
+        .slice(0, 10)
+        .map(
+          (s) =>
+            `${s.id} enqueued ${enqueuesOf.get(s.businessKey)}×, ${unexplainedOf.get(s.businessKey)} not after a death`,
+        ),
     },
     {
       name: HTTP_INVARIANT_NAMES.inTime,

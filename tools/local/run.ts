@@ -11,7 +11,7 @@ import type { FaultPlan } from './faults';
 import { modelFunction, type ModelOptions } from './model-function';
 import { applySettings, scenarioSettings, type PathSettings, type SettingRow } from './overrides';
 import { buildReport, toJsonReport, type Report } from './report';
-import { httpEntryPoint, startHttpPath, type HttpPathRun } from './http-path';
+import { assertHttpFaultsPlayable, httpEntryPoint, startHttpPath, type HttpPathRun } from './http-path';
 import { buildHttpReport } from './http-report';
 import type { FaultLayer } from './runtime/fault-layer';
 import type { KeyHint } from './runtime/idempotency-keys';
@@ -117,6 +117,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   let callFaults: CallFaultInjector | undefined;
   let http: HttpPathRun | undefined;
   const paths = PATHS.filter((p) => scenario.paths[p]);
+  if (scenario.paths.http) assertHttpFaultsPlayable(scenario.paths.http, scenario.seed, functions);
   try {
     if (functions === 'bundles') {
       const { startLocalDynamoDb } = await import('./runtime/local-dynamodb');

@@ -137,6 +137,12 @@ const HttpPathSchema = z.strictObject({
        * enqueued and its answer stored with the key), the client's attempt times out and it retries.
        */
       lostAnswers: SelectionSchema.optional(),
+      /**
+       * Requests whose function dies (crash) after its SendMessage succeeded and before the key's completion, the
+       * first time it sends the order: API Gateway answers 500, the key's claim stays in progress until it expires
+       * (409 to a retry before then), and a retry after it enqueues the order again. Model only (`--model`).
+       */
+      diesAfterSend: SelectionSchema.optional(),
       /** Windows in which the queue refuses SendMessage (the function answers 503, keeping nothing as done). */
       queueOutages: z.array(WindowSchema).optional(),
     })

@@ -37,8 +37,8 @@ it("reads the HTTP API from the template: the stage's throttle and the route to 
 it('rides out the overload with the real handler: every order enqueued once and accepted in time', () => {
   const http = result.report.http!;
   expect(Object.fromEntries(http.invariants.map((i) => [i.name, i.holds]))).toEqual({
-    [HTTP_INVARIANT_NAMES.oneEnqueue]: true,
-    [HTTP_INVARIANT_NAMES.noneLost]: true,
+    [HTTP_INVARIANT_NAMES.againOnlyAfterDeath]: true,
+    [HTTP_INVARIANT_NAMES.oneEffect]: true,
     [HTTP_INVARIANT_NAMES.inTime]: true,
   });
   expect(http.totals.stageThrottles).toBeGreaterThan(0);
@@ -57,6 +57,6 @@ it("answers a lost answer's retry with the stored 202 (Idempotent-Replayed), and
   expect(unavailable.every((c) => c.outcome === 'accepted' && !c.replayed && c.enqueues === 1)).toBe(true);
 });
 
-it("the model's Retry-After is the handler's (the model and the bundle answer a 503 alike)", () => {
-  expect(MODEL_RETRY_AFTER_SECONDS.unavailable).toBe(RETRY_AFTER_SECONDS.unavailable);
+it("the model's Retry-After is the handler's (the model and the bundle answer a 503 and a 409 alike)", () => {
+  expect(MODEL_RETRY_AFTER_SECONDS).toEqual(RETRY_AFTER_SECONDS);
 });

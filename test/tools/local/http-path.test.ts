@@ -31,8 +31,8 @@ describe('the http-overload scenario (model)', () => {
   it('rides out a burst beyond the stage throttle by backoff: every order accepted once, in time', () => {
     const http = report.http!;
     expect(holds(http.invariants)).toEqual({
-      [HTTP_INVARIANT_NAMES.oneEnqueue]: true,
-      [HTTP_INVARIANT_NAMES.noneLost]: true,
+      [HTTP_INVARIANT_NAMES.againOnlyAfterDeath]: true,
+      [HTTP_INVARIANT_NAMES.oneEffect]: true,
       [HTTP_INVARIANT_NAMES.inTime]: true,
     });
     const spec = overload.paths.http!;
@@ -80,6 +80,38 @@ describe('a reserved concurrency below what the stage throttle admits', () => {
     const attempts = http.clients.reduce((sum, c) => sum + c.attempts, 0);
     const throttled = http.clients.reduce((sum, c) => sum + c.throttled, 0);
     expect(attempts).toBeGreaterThanOrEqual(http.clients.length + throttled + http.totals.lambdaThrottles);
+  });
+});
+
+describe('paths.http.faults.diesAfterSend: the function dies between its send and the completion of the key', () => {
+  const scenario = parseScenario({
+    seed: 4,
+    paths: { http: { requests: 6, ratePerSecond: 5, faults: { diesAfterSend: { records: [2] } } } },
+  });
+
+  it("enqueues that order twice, the client accepted once after API Gateway's 500 and 409s; every invariant holds", async () => {
+    const { report } = await runScenario({ scenario, config: httpConfig(), functions: 'model' });
+    const http = report.http!;
+    expect(holds(http.invariants)).toEqual({
+      [HTTP_INVARIANT_NAMES.oneEffect]: true,
+      [HTTP_INVARIANT_NAMES.againOnlyAfterDeath]: true,
+      [HTTP_INVARIANT_NAMES.inTime]: true,
+    });
+    expect(http.clients.map((c) => c.enqueues)).toEqual([1, 2, 1, 1, 1, 1]);
+    expect(http.totals.enqueues).toBe(7);
+    const died = http.clients[1];
+    expect(died).toMatchObject({ outcome: 'accepted', replayed: false, last: '202' });
+    expect(http.totals.statuses).toMatchObject({ '500': 1, '202': 6 });
+    expect(http.totals.statuses['409']).toBeGreaterThan(0);
+    expect(renderReport(report)).toContain(
+      `✔ ${HTTP_INVARIANT_NAMES.againOnlyAfterDeath}: 6 orders: 1 enqueued more than once, 0 of them without a death`,
+    );
+  });
+
+  it('is refused with the real bundles, before anything starts: it needs --model', async () => {
+    await expect(runScenario({ scenario, config: httpConfig(), functions: 'bundles' })).rejects.toThrow(
+      /paths\.http\.faults\.diesAfterSend needs --model/,
+    );
   });
 });
 

@@ -48,6 +48,8 @@ function harness(
     /** The function's code; default the in-engine model of the ingress handler. */
     readonly code?: (enqueues: EnqueueRecord[]) => FunctionCode;
     readonly queueDown?: (at: number) => boolean;
+    /** Submissions whose function dies after its first send, before completing the key (the model's). */
+    readonly diesAfterSend?: ReadonlySet<string>;
     readonly sign?: RequestSigner;
   } = {},
 ): Harness {
@@ -61,6 +63,7 @@ function harness(
       faults: new FaultPlan(),
       queueDown: options.queueDown ?? (() => false),
       onEnqueue: (record) => enqueues.push(record),
+      ...(options.diesAfterSend && { diesAfterSend: options.diesAfterSend }),
     });
   const spy: FunctionCode = {
     invoke: (invocation: FunctionInvocation) => {
@@ -238,6 +241,29 @@ describe('clients on the virtual clock (tools/http-client submit)', () => {
     expect(h.clients.outcomes[0].answersLost).toBe(1);
   });
 
+  it("the function dies after its send, before completing the key: API Gateway's 500, 409s until the claim expires, then a second enqueue and one 202", async () => {
+    const h = harness({ diesAfterSend: new Set(['http-000001']) });
+    h.clients.start(submission(1));
+    await h.scheduler.run();
+    const result = resultOf(h);
+    const statuses = result.attempts.map((a) => a.status ?? a.error);
+    expect(statuses[0]).toBe(500);
+    expect(statuses.at(-1)).toBe(202);
+    const middle = statuses.slice(1, -1);
+    expect(middle.length).toBeGreaterThan(0);
+    expect(middle.every((s) => s === 409)).toBe(true);
+    expect(result.attempts[1].retryAfterMs).toBe(MODEL_RETRY_AFTER_SECONDS.inProgress * 1000);
+    // The 202 is a fresh run, not a replay: the died invocation stored nothing as done.
+    expect(result.attempts.at(-1)!.replayed).toBeUndefined();
+    expect(result.ok).toBe(true);
+    // The claim stays in progress for the function's timeout (3 s) from the died invocation's start.
+    const [died, ...rest] = h.invoker.invocations;
+    expect(died.outcome).toBe('threw');
+    expect(rest.filter((i) => i.status === 409).every((i) => i.startedAt < died.startedAt + 3000)).toBe(true);
+    expect(rest.at(-1)!.startedAt).toBeGreaterThanOrEqual(died.startedAt + 3000);
+    expect(h.enqueues.map((e) => e.diedBeforeCompletion ?? false)).toEqual([true, false]);
+  });
+
   it('the queue unavailable: 503 with Retry-After, nothing kept as done, then accepted once', async () => {
     const h = harness({ queueDown: (at) => at < 1000 });
     h.clients.start(submission(1));
@@ -277,8 +303,8 @@ describe('the http invariants', () => {
 
   it('hold for the client that keeps its key across retries', async () => {
     expect(holds(await lostAnswerRun())).toEqual({
-      [HTTP_INVARIANT_NAMES.oneEnqueue]: true,
-      [HTTP_INVARIANT_NAMES.noneLost]: true,
+      [HTTP_INVARIANT_NAMES.againOnlyAfterDeath]: true,
+      [HTTP_INVARIANT_NAMES.oneEffect]: true,
       [HTTP_INVARIANT_NAMES.inTime]: true,
     });
   });
@@ -289,8 +315,47 @@ describe('the http invariants', () => {
       'idempotency-key': `"changed-${(attempt += 1)}"`,
     });
     const invariants = await lostAnswerRun(newKeyPerAttempt);
-    expect(holds(invariants)[HTTP_INVARIANT_NAMES.oneEnqueue]).toBe(false);
-    expect(invariants[0].examples).toEqual(['http-000001 enqueued 2×']);
+    expect(holds(invariants)).toEqual({
+      [HTTP_INVARIANT_NAMES.oneEffect]: true,
+      [HTTP_INVARIANT_NAMES.againOnlyAfterDeath]: false,
+      [HTTP_INVARIANT_NAMES.inTime]: true,
+    });
+    expect(invariants.find((i) => i.name === HTTP_INVARIANT_NAMES.againOnlyAfterDeath)?.examples).toEqual([
+      'http-000001 enqueued 2×, 1 not after a death',
+    ]);
+  });
+
+  it('hold for an order enqueued twice because its function died between send and completion', async () => {
+    const h = harness({ diesAfterSend: new Set(['http-000001']) });
+    const invariants = await invariantsOfRun(h, [submission(1), submission(2)]);
+    expect(h.enqueues.filter((e) => e.businessKey === submission(1).businessKey)).toHaveLength(2);
+    expect(resultOf(h).attempts.filter((a) => a.status === 202)).toHaveLength(1);
+    expect(holds(invariants)).toEqual({
+      [HTTP_INVARIANT_NAMES.oneEffect]: true,
+      [HTTP_INVARIANT_NAMES.againOnlyAfterDeath]: true,
+      [HTTP_INVARIANT_NAMES.inTime]: true,
+    });
+    expect(invariants.find((i) => i.name === HTTP_INVARIANT_NAMES.againOnlyAfterDeath)?.detail).toBe(
+      `2 ${domain.recordName}s: 1 enqueued more than once, 0 of them without a death between send and completion`,
+    );
+  });
+
+  it('catch a second enqueue that no death explains: the same run with the death left out of the record', async () => {
+    const h = harness({ diesAfterSend: new Set(['http-000001']) });
+    await invariantsOfRun(h, [submission(1)]);
+    const s = submission(1);
+    const invariants = httpInvariants({
+      submissions: [s],
+      outcomes: h.clients.outcomes,
+      enqueues: h.enqueues.map(({ at, businessKey, idempotencyKey }) => ({
+        at,
+        businessKey,
+        idempotencyKey,
+      })),
+      finishedOnServer: new Set([s.id]),
+      deadlineMs: 30_000,
+    });
+    expect(holds(invariants)[HTTP_INVARIANT_NAMES.againOnlyAfterDeath]).toBe(false);
   });
 
   it('catch, from a run, a function that answers 202 without enqueuing (a send whose failure it swallowed)', async () => {
@@ -312,11 +377,11 @@ describe('the http invariants', () => {
       submission(2),
     ]);
     expect(holds(invariants)).toEqual({
-      [HTTP_INVARIANT_NAMES.oneEnqueue]: true,
-      [HTTP_INVARIANT_NAMES.noneLost]: false,
+      [HTTP_INVARIANT_NAMES.againOnlyAfterDeath]: true,
+      [HTTP_INVARIANT_NAMES.oneEffect]: false,
       [HTTP_INVARIANT_NAMES.inTime]: true,
     });
-    expect(invariants.find((i) => i.name === HTTP_INVARIANT_NAMES.noneLost)?.examples).toEqual([
+    expect(invariants.find((i) => i.name === HTTP_INVARIANT_NAMES.oneEffect)?.examples).toEqual([
       expect.stringContaining('http-000001'),
       expect.stringContaining('http-000002'),
     ]);
@@ -343,8 +408,8 @@ describe('the http invariants', () => {
       deadlineMs: 30_000,
     });
     expect(holds(invariants)).toEqual({
-      [HTTP_INVARIANT_NAMES.oneEnqueue]: true,
-      [HTTP_INVARIANT_NAMES.noneLost]: false,
+      [HTTP_INVARIANT_NAMES.againOnlyAfterDeath]: true,
+      [HTTP_INVARIANT_NAMES.oneEffect]: false,
       [HTTP_INVARIANT_NAMES.inTime]: false,
     });
   });
