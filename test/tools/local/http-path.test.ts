@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { domain } from '../../../lambda/sqs-consumer/domain';
 import { httpEntryPoint } from '../../../tools/local/http-path';
 import { HTTP_INVARIANT_NAMES } from '../../../tools/local/http-report';
 import { renderReport } from '../../../tools/local/report';
@@ -104,7 +105,7 @@ describe('paths.http.faults.diesAfterSend: the function dies between its send an
     expect(http.totals.statuses).toMatchObject({ '500': 1, '202': 6 });
     expect(http.totals.statuses['409']).toBeGreaterThan(0);
     expect(renderReport(report)).toContain(
-      `✔ ${HTTP_INVARIANT_NAMES.againOnlyAfterDeath}: 6 orders: 1 enqueued more than once, 0 of them without a death`,
+      `✔ ${HTTP_INVARIANT_NAMES.againOnlyAfterDeath}: 6 ${domain.recordName}s: 1 enqueued more than once, 0 of them without a death`,
     );
   });
 
