@@ -4,7 +4,7 @@
  * so it is at least once (see handler.ts), and the consumer applies each order once by its `orderId`.
  */
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BoundedRetryStrategy, type DynamoDbCallBudget } from '../shared/deadlines';
+import { boundedClientConfig, type DynamoDbCallBudget } from '../shared/deadlines';
 
 /** The message attribute that carries the request's `Idempotency-Key` downstream (for tracing a message back). */
 export const IDEMPOTENCY_KEY_ATTRIBUTE = 'IdempotencyKey';
@@ -18,15 +18,7 @@ export const HTTP_SOURCE = 'http-ingress';
  * `SendMessage` ends in a 503 well before the function's timeout, never in API Gateway's 504.
  */
 export function createSqsClient(budget: DynamoDbCallBudget): SQSClient {
-  return new SQSClient({
-    maxAttempts: budget.maxAttempts,
-    retryStrategy: new BoundedRetryStrategy(budget.maxAttempts),
-    requestHandler: {
-      requestTimeout: budget.requestTimeoutMs,
-      connectionTimeout: budget.requestTimeoutMs,
-      throwOnRequestTimeout: true,
-    },
-  });
+  return new SQSClient(boundedClientConfig(budget));
 }
 
 export interface Enqueue {

@@ -111,6 +111,25 @@ function token(retryCount: number, retryDelay: number): RetryToken {
   return { getRetryCount: () => retryCount, getRetryDelay: () => retryDelay };
 }
 
+/**
+ * The SDK client settings that hold a client to `budget`, for every AWS client a handler makes (DynamoDB, and the
+ * http ingress's SQS): each attempt of a call is abandoned after `requestTimeoutMs` without an answer, and a call
+ * makes at most `maxAttempts`, so a hung connection costs seconds, not the invocation.
+ */
+export function boundedClientConfig(budget: DynamoDbCallBudget) {
+  return {
+    maxAttempts: budget.maxAttempts,
+    // Its worst case is what the deadline arithmetic assumes, whatever SDK version the runtime brings.
+    retryStrategy: new BoundedRetryStrategy(budget.maxAttempts),
+    requestHandler: {
+      requestTimeout: budget.requestTimeoutMs,
+      connectionTimeout: budget.requestTimeoutMs,
+      // Newer SDKs only warn when a request outlives `requestTimeout`; this makes it abort the attempt (and retry).
+      throwOnRequestTimeout: true,
+    },
+  };
+}
+
 /** Environment variables that carry the budget to the function (set by `ConsumerFunction`). */
 export const DYNAMODB_BUDGET_ENVIRONMENT = {
   requestTimeoutMs: 'DYNAMODB_REQUEST_TIMEOUT_MS',

@@ -8,7 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  BoundedRetryStrategy,
+  boundedClientConfig,
   type DynamoDbCallBudget,
   readDependencyRetryDelays,
   readDynamoDbCallBudget,
@@ -109,17 +109,7 @@ export interface CreateIdempotencyOptions extends IdempotencyEnvironment {
  * invocation.
  */
 export function createDynamoDbClient(budget: DynamoDbCallBudget = readDynamoDbCallBudget()): DynamoDBClient {
-  return new DynamoDBClient({
-    maxAttempts: budget.maxAttempts,
-    // Its worst case is what the deadline arithmetic assumes, whatever SDK version the runtime brings.
-    retryStrategy: new BoundedRetryStrategy(budget.maxAttempts),
-    requestHandler: {
-      requestTimeout: budget.requestTimeoutMs,
-      connectionTimeout: budget.requestTimeoutMs,
-      // Newer SDKs only warn when a request outlives `requestTimeout`; this makes it abort the attempt (and retry).
-      throwOnRequestTimeout: true,
-    },
-  });
+  return new DynamoDBClient(boundedClientConfig(budget));
 }
 
 /**
