@@ -14,7 +14,9 @@ import {
   Stats,
   TextWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { BUSINESS_METRICS } from '../../lambda/shared/business-metrics';
+import { eventSourceMappingMetric } from './alarms';
 
 /** The metrics of a path's flow, each a graph of the row. */
 export interface PathFlow {
@@ -77,6 +79,18 @@ export function businessMetrics(namespace: string, serviceName: string): Metric[
 /** A metric as a graph line: its statistic (`Sum` unless given), per minute, with a label. */
 export function line(metric: IMetric, label: string, statistic: string = Stats.SUM): IMetric {
   return (metric as Metric).with({ label, statistic, period: DASHBOARD_PERIOD });
+}
+
+/**
+ * What failed on a path whose function an event source mapping invokes (the queue and stream paths): the records
+ * the mapping saw fail, the function's failed invocations, and its throttles.
+ */
+export function mappingFailedLines(eventSourceMappingId: string, fn: IFunction): IMetric[] {
+  return [
+    line(eventSourceMappingMetric(eventSourceMappingId, 'FailedInvokeEventCount'), 'records failed'),
+    line(fn.metricErrors(), 'invocations failed'),
+    line(fn.metricThrottles(), 'throttles'),
+  ];
 }
 
 /** The row of a path: its title, then six graphs of equal width (the dashboard is 24 units wide). */

@@ -48,7 +48,7 @@ import {
   eventSourceMappingMetric,
   PathAlarms,
 } from './alarms';
-import { line, type PathFlow } from './dashboard';
+import { line, mappingFailedLines, type PathFlow } from './dashboard';
 
 /** The two kinds of SQS queue: their rules differ where a rule below says so. */
 export type QueueType = 'standard' | 'fifo';
@@ -475,11 +475,7 @@ export function queueFlow(
       line(esm('InvokedEventCount'), 'handed to the function'),
       line(esm('DeletedEventCount'), 'done (deleted)'),
     ],
-    failed: [
-      line(esm('FailedInvokeEventCount'), 'records failed'),
-      line(subjects.function.metricErrors(), 'invocations failed'),
-      line(subjects.function.metricThrottles(), 'throttles'),
-    ],
+    failed: mappingFailedLines(subjects.eventSourceMappingId, subjects.function),
     failureStores: [
       line(subjects.deadLetterQueue.metricApproximateNumberOfMessagesVisible(), 'in the DLQ', Stats.MAXIMUM),
     ],

@@ -65,7 +65,7 @@ import {
   eventSourceMappingMetric,
   PathAlarms,
 } from './alarms';
-import { line, type PathFlow } from './dashboard';
+import { line, mappingFailedLines, type PathFlow } from './dashboard';
 import { denyTopicAccessWithoutTls } from './tls';
 
 /** Limits of Lambda's stream event source mappings, shared by Kinesis and DynamoDB Streams (sources above). */
@@ -687,11 +687,7 @@ export function streamFlow(
       line(esm('FilteredOutEventCount'), 'filtered out'),
       line(esm('InvokedEventCount'), 'handed to the function'),
     ],
-    failed: [
-      line(esm('FailedInvokeEventCount'), 'records failed'),
-      line(subjects.function.metricErrors(), 'invocations failed'),
-      line(subjects.function.metricThrottles(), 'throttles'),
-    ],
+    failed: mappingFailedLines(subjects.eventSourceMappingId, subjects.function),
     failureStores: [
       line(esm('OnFailureDestinationDeliveredEventCount'), 'sent to the destination'),
       line(esm('DroppedEventCount'), 'dropped'),
